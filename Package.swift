@@ -1,0 +1,164 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "cis",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "cis", targets: ["cis"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // C libraries, each through a system-library target with a small shim header.
+        .systemLibrary(
+            name: "CLibical", pkgConfig: "libical",
+            providers: [.apt(["libical-dev"])]),
+        .systemLibrary(
+            name: "CGMime", pkgConfig: "gmime-3.0",
+            providers: [.apt(["libgmime-3.0-dev"])]),
+        .systemLibrary(
+            name: "CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(
+            name: "CSQLite", pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(
+            name: "CLibcrypto", pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]),
+
+        // MD5, SHA-256 and HMAC over OpenSSL's libcrypto.
+        .target(
+            name: "Digest",
+            dependencies: ["CLibcrypto"],
+            swiftSettings: swiftSettings),
+
+        // SMTP grammar and session state machine: pure, no I/O.
+        .target(
+            name: "SMTPCore",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings),
+
+        // The NIO listener: framing, DATA, STARTTLS, limits, timeouts, shutdown.
+        .target(
+            name: "SMTPServer",
+            dependencies: [
+                "SMTPCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings),
+
+        // SigV4, credentials, libcurl transport, S3/SQS/SNS/DynamoDB clients. Knows nothing of mail.
+        .target(
+            name: "AWS",
+            dependencies: [
+                "CCurl", "Digest",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
+
+        // ObjectStore, NotificationQueue, TopicPublisher, EventIndex: protocols, embedded and AWS implementations.
+        .target(
+            name: "Backends",
+            dependencies: [
+                "AWS", "CSQLite", "Digest",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
+
+        // The MessageSink: message id, Received header, object write, S3-event notification.
+        .target(
+            name: "DropBox",
+            dependencies: [
+                "SMTPServer", "Backends", "Digest",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
+
+        // Finding and parsing the invite: GMime, libical, the standardized event request, classification.
+        .target(
+            name: "Invites",
+            dependencies: ["CGMime", "CLibical"],
+            swiftSettings: swiftSettings),
+
+        // Queue worker: poll, fetch, parse, publish, delete.
+        .target(
+            name: "Consumer",
+            dependencies: [
+                "Backends", "Invites",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings),
+
+        .executableTarget(
+            name: "cis",
+            dependencies: [
+                "SMTPServer", "DropBox", "Backends", "AWS", "Invites", "Consumer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings),
+
+        .testTarget(
+            name: "SMTPCoreTests",
+            dependencies: ["SMTPCore"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SMTPServerTests",
+            dependencies: [
+                "SMTPServer", "SMTPCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DigestTests",
+            dependencies: ["Digest"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AWSTests",
+            dependencies: ["AWS", "Digest", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BackendsTests",
+            dependencies: ["Backends", "AWS", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DropBoxTests",
+            dependencies: ["DropBox", "Backends", "SMTPServer", "Digest"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "InvitesTests",
+            dependencies: ["Invites"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ConsumerTests",
+            dependencies: ["Consumer", "Backends", "Invites", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,109 @@
+import Foundation
+internal import CLibcrypto
+
+/// Incremental MD5 or SHA-256 over OpenSSL's EVP interface.
+///
+/// Not `Sendable`: one instance belongs to one task at a time.
+public final class Hasher {
+    public enum Algorithm: Sendable {
+        case md5
+        case sha256
+    }
+
+    private let context: OpaquePointer
+
+    public init(_ algorithm: Algorithm) {
+        guard let context = EVP_MD_CTX_new() else {
+            fatalError("EVP_MD_CTX_new failed: out of memory")
+        }
+        self.context = context
+        let md: OpaquePointer? =
+            switch algorithm {
+            case .md5: EVP_md5()
+            case .sha256: EVP_sha256()
+            }
+        precondition(EVP_DigestInit_ex(context, md, nil) == 1, "EVP_DigestInit_ex failed")
+    }
+
+    deinit {
+        EVP_MD_CTX_free(self.context)
+    }
+
+    public func update<Bytes: ContiguousBytes>(_ bytes: Bytes) {
+        bytes.withUnsafeBytes { buffer in
+            guard let base = buffer.baseAddress, buffer.count > 0 else { return }
+            precondition(EVP_DigestUpdate(self.context, base, buffer.count) == 1, "EVP_DigestUpdate failed")
+        }
+    }
+
+    public func update(_ string: String) {
+        self.update(Array(string.utf8))
+    }
+
+    /// The digest; the hasher cannot be updated afterwards.
+    public func finalize() -> [UInt8] {
+        var output = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        precondition(EVP_DigestFinal_ex(self.context, &output, &length) == 1, "EVP_DigestFinal_ex failed")
+        return Array(output.prefix(Int(length)))
+    }
+}
+
+/// One-shot digests and HMAC.
+public enum Digest {
+    public static func md5<Bytes: ContiguousBytes>(_ bytes: Bytes) -> [UInt8] {
+        let hasher = Hasher(.md5)
+        hasher.update(bytes)
+        return hasher.finalize()
+    }
+
+    public static func sha256<Bytes: ContiguousBytes>(_ bytes: Bytes) -> [UInt8] {
+        let hasher = Hasher(.sha256)
+        hasher.update(bytes)
+        return hasher.finalize()
+    }
+
+    public static func sha256(_ string: String) -> [UInt8] {
+        sha256(Array(string.utf8))
+    }
+
+    public static func hmacSHA256<Key: ContiguousBytes, Bytes: ContiguousBytes>(key: Key, _ bytes: Bytes) -> [UInt8] {
+        var output = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        key.withUnsafeBytes { keyBuffer in
+            bytes.withUnsafeBytes { dataBuffer in
+                let data = dataBuffer.bindMemory(to: UInt8.self)
+                let result = HMAC(
+                    EVP_sha256(), keyBuffer.baseAddress, Int32(keyBuffer.count),
+                    data.baseAddress, data.count, &output, &length)
+                precondition(result != nil, "HMAC failed")
+            }
+        }
+        return Array(output.prefix(Int(length)))
+    }
+
+    public static func hmacSHA256<Key: ContiguousBytes>(key: Key, _ string: String) -> [UInt8] {
+        hmacSHA256(key: key, Array(string.utf8))
+    }
+
+    /// `count` cryptographically random bytes.
+    public static func randomBytes(_ count: Int) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        precondition(RAND_bytes(&bytes, Int32(count)) == 1, "RAND_bytes failed")
+        return bytes
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Lower-case hexadecimal.
+    public var hexString: String {
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(self.count * 2)
+        for byte in self {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct CIS: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cis",
+        abstract: "Calendar Invite Server: an SMTP drop box for calendar invitations.",
+        subcommands: []
+    )
+}

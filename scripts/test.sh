@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Installs what is missing, then runs every test: the Swift suites (unit, loopback
+# integration, moto-backed AWS) and the Python end-to-end tests against the real `cis`
+# binary. Starts moto_server on a loopback port for the run and stops it afterwards.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+
+bash scripts/install-deps.sh --with-test-tools
+
+# Only loopback, never the real instance-metadata address.
+export AWS_EC2_METADATA_DISABLED=true
+export AWS_EC2_METADATA_SERVICE_ENDPOINT="http://127.0.0.1:9/"
+export CIS_SHARED_DIR="${CIS_SHARED_DIR:-$ROOT/../shared}"
+if [ ! -d "$CIS_SHARED_DIR" ]; then
+  echo "test: shared data not found at $CIS_SHARED_DIR (set CIS_SHARED_DIR); corpus and SigV4 vector tests will report it" >&2
+fi
+
+WORK="$(mktemp -d /tmp/cis-test.XXXXXX)"
+cleanup() {
+  if [ -n "${MOTO_PID:-}" ]; then kill "$MOTO_PID" 2>/dev/null || true; wait "$MOTO_PID" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# moto_server: S3/SQS/SNS/DynamoDB-compatible server on a free loopback port.
+MOTO_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
+moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$WORK/moto.log" 2>&1 &
+MOTO_PID=$!
+export CIS_TEST_MOTO_ENDPOINT="http://127.0.0.1:$MOTO_PORT"
+for _ in $(seq 1 100); do
+  if python3 -c "import urllib.request,sys; urllib.request.urlopen('$CIS_TEST_MOTO_ENDPOINT/moto-api/data.json', timeout=1)" 2>/dev/null; then break; fi
+  sleep 0.2
+done
+python3 -c "import urllib.request; urllib.request.urlopen('$CIS_TEST_MOTO_ENDPOINT/moto-api/data.json', timeout=2)" \
+  || { echo "test: moto_server did not start; its log:" >&2; cat "$WORK/moto.log" >&2; exit 1; }
+echo "test: moto_server on $CIS_TEST_MOTO_ENDPOINT"
+
+swift build --build-tests
+swift test --skip-build --parallel --num-workers 2 2>&1 | tee "$WORK/swift-test.log"
+swift_status=${PIPESTATUS[0]}
+
+swift build --product cis
+export CIS_BINARY="$ROOT/.build/debug/cis"
+set +e
+python3 -m pytest -q Tests/integration
+py_status=$?
+set -e
+[ "$py_status" -eq 5 ] && { echo "test: pytest found no tests" >&2; py_status=1; }
+
+if [ "$swift_status" -ne 0 ] || [ "$py_status" -ne 0 ]; then
+  echo "test: FAILED (swift test exit $swift_status, pytest exit $py_status)" >&2
+  exit 1
+fi
+echo "test: all suites passed"
