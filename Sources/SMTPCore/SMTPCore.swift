@@ -1,1 +1,0 @@
-// SMTPCore: the SMTP grammar and session state machine (pure, no I/O). See ../shared/DESIGN.md.
