@@ -59,6 +59,8 @@ def check_entry(entry, where, errors):
         err("outcome requests with no request")
     if outcome != "requests" and requests:
         err("requests listed for a non-requests outcome")
+    if "mailto" in entry and (not isinstance(entry["mailto"], str) or "@" not in entry["mailto"]):
+        err(f"bad mailto {entry['mailto']!r}")
     uids = [r.get("uid") for r in requests]
     if len(set(uids)) != len(uids):
         err("the same UID twice")
@@ -83,6 +85,8 @@ def check_entry(entry, where, errors):
                 err(f"attendee not normalized {email!r}")
             if partstat not in PARTSTATS:
                 err(f"bad PARTSTAT {partstat!r}")
+        if "summary" in r and not isinstance(r["summary"], str):
+            err("summary must be a string")
         if r.get("route") != expected_route(r.get("method"), r.get("sequence", 0)):
             err(f"route {r.get('route')!r} does not follow from {r.get('method')} SEQUENCE {r.get('sequence')}")
 
