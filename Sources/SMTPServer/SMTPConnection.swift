@@ -1,0 +1,48 @@
+import Foundation
+import Logging
+import NIOCore
+
+/// The async side of one connection: assembles message text as it arrives and hands each
+/// complete message to the sink, off the event loop.
+struct SMTPConnection: Sendable {
+    typealias Channel = NIOAsyncChannel<SMTPConnectionEvent, SMTPDeliveryOutcome>
+
+    let sink: any MessageSink
+    let spoolDirectory: String
+    let spoolThreshold: Int
+    let logger: Logger
+
+    func run(_ channel: Channel) async {
+        do {
+            try await channel.executeThenClose { inbound, outbound in
+                var assembler = MessageAssembler(spoolDirectory: self.spoolDirectory, memoryLimit: self.spoolThreshold)
+                defer { assembler.discard() }
+                for try await event in inbound {
+                    switch event {
+                    case .messageText(let text):
+                        assembler.append(text)
+                    case .messageDiscarded:
+                        assembler.discard()
+                    case .messageCompleted(let envelope, let receivedAt):
+                        let outcome = await self.deliver(assembler.finish(), envelope: envelope, receivedAt: receivedAt)
+                        assembler.discard()
+                        try await outbound.write(outcome)
+                    }
+                }
+            }
+        } catch {
+            self.logger.debug("connection ended", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func deliver(
+        _ content: Result<MessageContent, any Error>, envelope: SMTPEnvelope, receivedAt: Date
+    ) async -> SMTPDeliveryOutcome {
+        do {
+            let message = ReceivedMessage(envelope: envelope, content: try content.get(), receivedAt: receivedAt)
+            return .delivered(try await self.sink.deliver(message))
+        } catch {
+            return .failed(reason: "\(error)")
+        }
+    }
+}

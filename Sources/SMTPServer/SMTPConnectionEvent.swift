@@ -1,0 +1,19 @@
+import Foundation
+import NIOCore
+
+/// What the handler passes to the connection's async side, in order.
+enum SMTPConnectionEvent: Sendable {
+    /// Message text (dot-stuffing removed), in order.
+    case messageText(ByteBuffer)
+    /// The text is complete: deliver it with this envelope and answer with an `SMTPDeliveryOutcome`.
+    case messageCompleted(SMTPEnvelope, receivedAt: Date)
+    /// The text will not be delivered (over the size limit, or the connection dropped).
+    case messageDiscarded
+}
+
+/// The async side's answer to `messageCompleted`, written back through the pipeline.
+enum SMTPDeliveryOutcome: Sendable {
+    case delivered(DeliveryReceipt)
+    /// Nothing was acknowledged; the reason is for the log only.
+    case failed(reason: String)
+}

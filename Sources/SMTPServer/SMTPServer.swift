@@ -1,0 +1,131 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import ServiceLifecycle
+
+/// The SMTP listener as a `Service`: binds, accepts connections (within the connection
+/// limits), runs one session per connection, and on graceful shutdown stops accepting,
+/// tells idle sessions 421, and lets a message in flight finish.
+public final class SMTPServer: Service, Sendable {
+    public let configuration: SMTPServerConfiguration
+    private let sink: any MessageSink
+    private let logger: Logger
+    private let eventLoopGroup: any EventLoopGroup
+    private let onServerRunning: @Sendable (SocketAddress) async -> Void
+
+    /// - Parameter onServerRunning: called with the bound address once the server accepts
+    ///   connections (tests bind port 0 and learn the port here).
+    public init(
+        configuration: SMTPServerConfiguration,
+        sink: any MessageSink,
+        logger: Logger,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        onServerRunning: @escaping @Sendable (SocketAddress) async -> Void = { _ in }
+    ) {
+        self.configuration = configuration
+        self.sink = sink
+        self.logger = logger
+        self.eventLoopGroup = eventLoopGroup
+        self.onServerRunning = onServerRunning
+    }
+
+    public func run() async throws {
+        try self.prepareSpoolDirectory()
+        let limiter = ConnectionLimiter(
+            maximumConnections: self.configuration.maximumConnections,
+            maximumConnectionsPerAddress: self.configuration.maximumConnectionsPerAddress)
+        let serverChannel = try await self.bind(limiter: limiter)
+        let address = serverChannel.channel.localAddress
+        self.logger.info(
+            "listening",
+            metadata: [
+                "smtp.listen.address": "\(address?.ipAddress ?? self.configuration.host)",
+                "smtp.listen.port": "\(address?.port ?? self.configuration.port)",
+                "smtp.tls.available": "\(self.configuration.tlsContext != nil)",
+            ])
+        if let address {
+            await self.onServerRunning(address)
+        }
+
+        let connection = SMTPConnection(
+            sink: self.sink, spoolDirectory: self.configuration.spoolDirectory,
+            spoolThreshold: self.configuration.spoolThreshold, logger: self.logger)
+        try await withGracefulShutdownHandler {
+            try await serverChannel.executeThenClose { inbound in
+                await withDiscardingTaskGroup { group in
+                    do {
+                        for try await channel in inbound {
+                            group.addTask {
+                                await Self.serve(channel, with: connection)
+                            }
+                        }
+                    } catch {
+                        self.logger.debug("accept loop ended", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            self.logger.info("shutting down: no longer accepting connections")
+            serverChannel.channel.close(promise: nil)
+        }
+        self.logger.info("stopped")
+    }
+
+    private static func serve(_ channel: SMTPConnection.Channel, with connection: SMTPConnection) async {
+        await withGracefulShutdownHandler {
+            await connection.run(channel)
+        } onGracefulShutdown: {
+            channel.channel.pipeline.fireUserInboundEventTriggered(SMTPServerHandler.ShutdownRequested())
+        }
+    }
+
+    private func bind(limiter: ConnectionLimiter) async throws -> NIOAsyncChannel<SMTPConnection.Channel, Never> {
+        let configuration = self.configuration
+        let logger = self.logger
+        do {
+            return try await ServerBootstrap(group: self.eventLoopGroup)
+                .serverChannelOption(.backlog, value: 256)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .bind(host: configuration.host, port: configuration.port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try Self.configure(channel, configuration: configuration, limiter: limiter, logger: logger)
+                    }
+                }
+        } catch {
+            throw SMTPServerError(
+                .bindFailed, "cannot listen on \(configuration.host):\(configuration.port): \(error)")
+        }
+    }
+
+    /// Sets up one accepted connection; runs on its event loop.
+    private static func configure(
+        _ channel: any Channel, configuration: SMTPServerConfiguration, limiter: ConnectionLimiter, logger: Logger
+    ) throws -> SMTPConnection.Channel {
+        let clientAddress = channel.remoteAddress?.ipAddress ?? "unknown"
+        let admission = limiter.admit(clientAddress)
+        if admission == .admitted {
+            channel.closeFuture.whenComplete { _ in limiter.release(clientAddress) }
+        }
+        let handler = SMTPServerHandler(
+            configuration: configuration.session, admission: admission, clientAddress: clientAddress,
+            clientPort: channel.remoteAddress?.port ?? 0,
+            timeouts: .init(command: configuration.commandTimeout, data: configuration.dataTimeout),
+            tlsContext: configuration.tlsContext, logger: logger)
+        try channel.pipeline.syncOperations.addHandler(handler)
+        return try SMTPConnection.Channel(wrappingChannelSynchronously: channel)
+    }
+
+    private func prepareSpoolDirectory() throws {
+        let directory = self.configuration.spoolDirectory
+        do {
+            try FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw SMTPServerError(.spoolDirectoryUnusable, "cannot create spool directory \(directory): \(error)")
+        }
+        SpoolFile.removeLeftovers(in: directory)
+    }
+}

@@ -1,0 +1,336 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOSSL
+import NIOTLS
+import SMTPCore
+
+/// One SMTP session on a channel: frames input, feeds the `SessionStateMachine`, and carries
+/// out its actions. Message text goes on to the connection's async side as
+/// `SMTPConnectionEvent`s; the async side answers a complete message with an
+/// `SMTPDeliveryOutcome`, which this handler turns into the reply to the final dot.
+final class SMTPServerHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = SMTPConnectionEvent
+    typealias OutboundIn = SMTPDeliveryOutcome
+    typealias OutboundOut = ByteBuffer
+
+    /// Sent into the pipeline when the server shuts down gracefully.
+    struct ShutdownRequested: Sendable {}
+
+    struct Timeouts: Sendable {
+        var command: TimeAmount
+        var data: TimeAmount
+    }
+
+    private var session: SessionStateMachine
+    private let admission: ConnectionLimiter.Admission
+    private let client: (address: String, port: Int)
+    private let timeouts: Timeouts
+    private let tlsContext: NIOSSLContext?
+    private var logger: Logger
+
+    private var lineDecoder = SMTPLineDecoder(maximumLineLength: SessionConfiguration.maximumCommandLineLength)
+    private var dataDecoder: DataDecoder?
+    /// Bytes received and not yet framed.
+    private var inbound = ByteBuffer()
+    private var started = false
+    private var timer: Scheduled<Void>?
+    /// Reads are held back while a message is being delivered.
+    private var readsPaused = false
+    private var readPending = false
+    private var needsFlush = false
+    private var lastWrite: EventLoopFuture<Void>?
+
+    init(
+        configuration: SessionConfiguration, admission: ConnectionLimiter.Admission, clientAddress: String,
+        clientPort: Int, timeouts: Timeouts, tlsContext: NIOSSLContext?, logger: Logger
+    ) {
+        self.session = SessionStateMachine(configuration: configuration)
+        self.admission = admission
+        self.client = (clientAddress, clientPort)
+        self.timeouts = timeouts
+        self.tlsContext = tlsContext
+        self.logger = logger
+        self.logger[metadataKey: "smtp.client.address"] = "\(clientAddress)"
+    }
+
+    // MARK: Inbound
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive {
+            self.start(context: context)
+        }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.start(context: context)
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var bytes = self.unwrapInboundIn(data)
+        guard self.session.phase != .closed else { return }
+        if self.inbound.readableBytes == 0 {
+            self.inbound = bytes
+        } else {
+            self.inbound.writeBuffer(&bytes)
+        }
+        self.processInbound(context: context)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.timer?.cancel()
+        self.timer = nil
+        if self.session.phase == .receivingData {
+            context.fireChannelRead(self.wrapInboundOut(.messageDiscarded))
+            self.logger.notice("connection lost during DATA", metadata: ["smtp.stage": "DATA"])
+        }
+        self.session.connectionClosed()
+        context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        switch event {
+        case TLSUserEvent.handshakeCompleted:
+            self.logger[metadataKey: "smtp.tls"] = "true"
+            self.run(self.session.tlsHandshakeCompleted(), context: context)
+            self.finishProcessing(context: context)
+        case is ShutdownRequested:
+            self.run(self.session.shutdownRequested(), context: context)
+            self.finishProcessing(context: context)
+        default:
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        self.logger.warning(
+            "connection error",
+            metadata: ["smtp.stage": "\(self.session.phase)", "error": "\(error)"])
+        self.session.connectionClosed()
+        context.close(promise: nil)
+    }
+
+    // MARK: Outbound
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let outcome = self.unwrapOutboundIn(data)
+        promise?.succeed()
+        let deliveryOutcome: SessionStateMachine.DeliveryOutcome
+        switch outcome {
+        case .delivered(let receipt):
+            deliveryOutcome = .delivered(messageId: receipt.messageId)
+        case .failed(let reason):
+            self.logger.error("message not stored", metadata: ["error": "\(reason)"])
+            deliveryOutcome = .failed
+        }
+        self.run(self.session.deliveryFinished(deliveryOutcome), context: context)
+        self.resumeReads(context: context)
+        // Commands pipelined after the final dot waited in the buffer.
+        self.processInbound(context: context)
+    }
+
+    func flush(context: ChannelHandlerContext) {
+        // The async side flushes after each outcome; replies are flushed by `finishProcessing`.
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if self.readsPaused {
+            self.readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    // MARK: Processing
+
+    private func start(context: ChannelHandlerContext) {
+        guard !self.started else { return }
+        self.started = true
+        switch self.admission {
+        case .admitted:
+            self.logger.debug("connection opened")
+            self.run(self.session.connectionEstablished(), context: context)
+        case .tooManyConnections:
+            self.logger.notice("connection refused: too many connections")
+            self.run(
+                self.session.connectionRefused(reply: .tooManyConnections(hostname: self.session.configuration.hostname)),
+                context: context)
+        case .tooManyFromAddress:
+            self.logger.notice("connection refused: too many connections from the address")
+            self.run(
+                self.session.connectionRefused(
+                    reply: .tooManyConnectionsFromAddress(hostname: self.session.configuration.hostname)),
+                context: context)
+        }
+        self.finishProcessing(context: context)
+    }
+
+    /// Frames and handles everything buffered, as far as the session allows: pipelined
+    /// commands are handled in order; handling stops while a message is being delivered.
+    private func processInbound(context: ChannelHandlerContext) {
+        while self.inbound.readableBytes > 0 {
+            if var decoder = self.dataDecoder {
+                var text = context.channel.allocator.buffer(capacity: self.inbound.readableBytes)
+                let progress = decoder.decode(&self.inbound, into: &text)
+                self.dataDecoder = decoder
+                if text.readableBytes > 0 {
+                    context.fireChannelRead(self.wrapInboundOut(.messageText(text)))
+                }
+                guard progress == .complete else { break }
+                self.dataDecoder = nil
+                let actions = self.session.dataCompleted(size: decoder.size)
+                if !actions.contains(where: { if case .deliver = $0 { true } else { false } }) {
+                    context.fireChannelRead(self.wrapInboundOut(.messageDiscarded))
+                }
+                self.run(actions, context: context)
+                continue
+            }
+            guard self.session.isAcceptingCommands else { break }
+            // Framing never throws: an overlong line becomes a `.tooLong` frame.
+            guard let frame = try? self.lineDecoder.decode(buffer: &self.inbound) else { break }
+            switch frame {
+            case .tooLong:
+                self.run(self.session.commandRejected(.lineTooLong), context: context)
+            case .line(let line):
+                let actions: [SessionStateMachine.Action]
+                do {
+                    actions = self.session.commandReceived(try CommandParser.parse(line))
+                } catch {
+                    actions = self.session.commandRejected(error)
+                }
+                self.run(actions, context: context)
+            }
+        }
+        if self.inbound.readableBytes == 0 {
+            self.inbound.clear()
+        } else if self.inbound.readerIndex > 4096 {
+            self.inbound.discardReadBytes()
+        }
+        self.finishProcessing(context: context)
+    }
+
+    private func run(_ actions: [SessionStateMachine.Action], context: ChannelHandlerContext) {
+        for action in actions {
+            switch action {
+            case .sendReply(let reply):
+                var buffer = context.channel.allocator.buffer(capacity: 64)
+                reply.write(into: &buffer)
+                let promise = context.eventLoop.makePromise(of: Void.self)
+                context.write(self.wrapOutboundOut(buffer), promise: promise)
+                self.lastWrite = promise.futureResult
+                self.needsFlush = true
+            case .receiveData(let maximumSize):
+                self.dataDecoder = DataDecoder(maximumSize: maximumSize)
+            case .startTLS:
+                self.startTLS(context: context)
+            case .deliver(let transaction):
+                self.readsPaused = true
+                let envelope = SMTPEnvelope(
+                    heloName: transaction.heloName, esmtp: transaction.esmtp,
+                    mailFrom: transaction.reversePath.address,
+                    recipients: transaction.recipients.map(\.address),
+                    clientAddress: self.client.address, clientPort: self.client.port, tls: transaction.tls,
+                    eightBitMIME: transaction.parameters.body == .eightBitMIME,
+                    smtpUTF8: transaction.parameters.smtpUTF8)
+                context.fireChannelRead(self.wrapInboundOut(.messageCompleted(envelope, receivedAt: Date())))
+            case .logTransaction(let record):
+                self.logTransaction(record)
+            case .closeConnection:
+                self.close(context: context)
+            }
+        }
+    }
+
+    /// Flushes replies and re-arms the timer for whatever the session waits for now.
+    private func finishProcessing(context: ChannelHandlerContext) {
+        if self.needsFlush {
+            self.needsFlush = false
+            context.flush()
+        }
+        self.rearmTimer(context: context)
+    }
+
+    /// STARTTLS (RFC 3207 §4): the 220 reply goes out in plaintext, then everything the
+    /// client sent after the command is dropped (it could be an injected command), and the
+    /// TLS handler goes in front, in the same event-loop tick, so no plaintext slips in.
+    private func startTLS(context: ChannelHandlerContext) {
+        guard let tlsContext = self.tlsContext else {
+            self.close(context: context)
+            return
+        }
+        self.needsFlush = false
+        context.flush()
+        if self.inbound.readableBytes > 0 {
+            self.logger.notice(
+                "discarded bytes pipelined after STARTTLS", metadata: ["smtp.discarded.bytes": "\(self.inbound.readableBytes)"])
+        }
+        self.inbound.clear()
+        do {
+            try context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tlsContext), position: .first)
+        } catch {
+            self.logger.warning("cannot start TLS", metadata: ["error": "\(error)"])
+            self.close(context: context)
+        }
+    }
+
+    private func close(context: ChannelHandlerContext) {
+        self.timer?.cancel()
+        self.timer = nil
+        self.needsFlush = false
+        context.flush()
+        guard let lastWrite = self.lastWrite else {
+            context.close(promise: nil)
+            return
+        }
+        lastWrite.assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
+        }
+    }
+
+    private func rearmTimer(context: ChannelHandlerContext) {
+        self.timer?.cancel()
+        self.timer = nil
+        let timeout: TimeAmount
+        switch self.session.phase {
+        case .delivering, .closed:
+            return
+        case .receivingData:
+            timeout = self.timeouts.data
+        case .awaitingHello, .ready, .inTransaction, .startingTLS:
+            timeout = self.timeouts.command
+        }
+        self.timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
+            self.logger.notice("timeout", metadata: ["smtp.stage": "\(self.session.phase)"])
+            if self.session.phase == .receivingData {
+                context.fireChannelRead(self.wrapInboundOut(.messageDiscarded))
+            }
+            self.run(self.session.timeoutFired(), context: context)
+            self.finishProcessing(context: context)
+        }
+    }
+
+    private func resumeReads(context: ChannelHandlerContext) {
+        self.readsPaused = false
+        if self.readPending {
+            self.readPending = false
+            context.read()
+        }
+    }
+
+    private func logTransaction(_ record: SMTPTransactionRecord) {
+        let replyCode = [String(record.reply.code), record.reply.enhancedCode?.description].compactMap { $0 }
+            .joined(separator: " ")
+        self.logger.info(
+            "transaction",
+            metadata: [
+                "smtp.message.id": "\(record.messageId ?? "-")",
+                "smtp.tls": "\(record.tls)",
+                "smtp.message.size": "\(record.size)",
+                "smtp.recipients.count": "\(record.recipientCount)",
+                "smtp.outcome": "\(record.outcome.rawValue)",
+                "smtp.reply.code": "\(replyCode)",
+            ])
+    }
+}

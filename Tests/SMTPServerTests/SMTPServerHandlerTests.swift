@@ -1,0 +1,261 @@
+import InMemoryLogging
+import Logging
+import NIOCore
+import NIOEmbedded
+import NIOSSL
+@testable import SMTPServer
+import SMTPCore
+import Testing
+
+/// An `SMTPServerHandler` on an `EmbeddedChannel`, driven with raw bytes.
+final class HandlerHarness {
+    let channel: EmbeddedChannel
+    let logs = InMemoryLogHandler()
+
+    init(
+        maximumMessageSize: Int = 1000, admission: ConnectionLimiter.Admission = .admitted,
+        tlsContext: NIOSSLContext? = nil, maximumErrors: Int = 10
+    ) throws {
+        let configuration = SessionConfiguration(
+            hostname: "mx.test", recipientPolicy: RecipientPolicy(addresses: ["create@localhost"]),
+            maximumMessageSize: maximumMessageSize, maximumRecipients: 3, maximumErrors: maximumErrors,
+            tlsAvailable: tlsContext != nil)
+        let logs = self.logs
+        let handler = SMTPServerHandler(
+            configuration: configuration, admission: admission, clientAddress: "192.0.2.7", clientPort: 40000,
+            timeouts: .init(command: .seconds(300), data: .seconds(600)), tlsContext: tlsContext,
+            logger: Logger(label: "test") { _ in logs })
+        self.channel = EmbeddedChannel(handler: handler)
+        try self.channel.connect(to: SocketAddress(ipAddress: "192.0.2.7", port: 40000)).wait()
+    }
+
+    func send(_ text: String) throws {
+        try self.channel.writeInbound(ByteBuffer(string: text))
+    }
+
+    /// Everything the handler has written so far.
+    func output() throws -> String {
+        var text = ""
+        while let buffer = try self.channel.readOutbound(as: ByteBuffer.self) {
+            text += String(buffer: buffer)
+        }
+        return text
+    }
+
+    /// Reply codes written so far, like ["250", "250 2.1.0"].
+    func codes() throws -> [String] {
+        try self.output().split(separator: "\r\n").filter { $0.dropFirst(3).first == " " }.map { line in
+            let words = line.split(separator: " ")
+            let enhanced = words.count > 1 && words[1].allSatisfy { $0.isNumber || $0 == "." } && words[1].contains(".")
+            return enhanced ? "\(words[0]) \(words[1])" : String(words[0])
+        }
+    }
+
+    func events() throws -> [SMTPConnectionEvent] {
+        var events: [SMTPConnectionEvent] = []
+        while let event = try self.channel.readInbound(as: SMTPConnectionEvent.self) {
+            events.append(event)
+        }
+        return events
+    }
+
+    /// The message text and envelope of the events, if a message was completed.
+    func completedMessage() throws -> (text: String, envelope: SMTPEnvelope)? {
+        var text = ""
+        for event in try self.events() {
+            switch event {
+            case .messageText(let buffer): text += String(buffer: buffer)
+            case .messageCompleted(let envelope, _): return (text, envelope)
+            case .messageDiscarded: text = ""
+            }
+        }
+        return nil
+    }
+
+    func startTransaction() throws {
+        try self.send("EHLO client.example\r\nMAIL FROM:<organizer@example.com>\r\nRCPT TO:<create@localhost>\r\nDATA\r\n")
+        #expect(try self.codes() == ["220", "250", "250 2.1.0", "250 2.1.5", "354"])
+    }
+}
+
+@Suite struct SMTPServerHandlerTests {
+    @Test func greetsOnConnect() throws {
+        let harness = try HandlerHarness()
+        #expect(try harness.output() == "220 mx.test ESMTP\r\n")
+    }
+
+    @Test func pipelinedCommandsAreAnsweredInOrder() throws {
+        let harness = try HandlerHarness()
+        try harness.send(
+            "EHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<create@localhost>\r\nRCPT TO:<x@elsewhere.example>\r\n"
+                + "RCPT TO:<nobody@localhost>\r\nNOOP\r\n")
+        #expect(try harness.codes() == ["220", "250", "250 2.1.0", "250 2.1.5", "550 5.7.1", "550 5.1.1", "250 2.0.0"])
+    }
+
+    @Test func deliversAMessageAndRepliesWithTheQueueId() throws {
+        let harness = try HandlerHarness()
+        try harness.startTransaction()
+        try harness.send("Subject: hi\r\n\r\n..dot\r\n.\r\n")
+        let message = try #require(try harness.completedMessage())
+        #expect(message.text == "Subject: hi\r\n\r\n.dot\r\n")
+        #expect(
+            message.envelope
+                == SMTPEnvelope(
+                    heloName: "client.example", esmtp: true, mailFrom: "organizer@example.com",
+                    recipients: ["create@localhost"], clientAddress: "192.0.2.7", clientPort: 40000, tls: false))
+        #expect(try harness.output() == "")
+        try harness.channel.writeOutbound(
+            SMTPDeliveryOutcome.delivered(DeliveryReceipt(messageId: "abc", objectKey: "inbound/abc")))
+        #expect(try harness.output() == "250 2.0.0 Ok: queued as abc\r\n")
+    }
+
+    @Test func logsOneLinePerTransactionWithoutContent() throws {
+        let harness = try HandlerHarness()
+        try harness.startTransaction()
+        try harness.send("Secret-Header: do-not-log\r\n.\r\n")
+        _ = try harness.events()
+        try harness.channel.writeOutbound(
+            SMTPDeliveryOutcome.delivered(DeliveryReceipt(messageId: "abc", objectKey: "inbound/abc")))
+        let lines = harness.logs.entries.filter { $0.message == "transaction" }
+        #expect(lines.count == 1)
+        let metadata = try #require(lines.first?.metadata)
+        #expect(metadata["smtp.message.id"] == "abc")
+        #expect(metadata["smtp.client.address"] == "192.0.2.7")
+        #expect(metadata["smtp.tls"] == "false")
+        #expect(metadata["smtp.message.size"] == "27")
+        #expect(metadata["smtp.outcome"] == "delivered")
+        #expect(metadata["smtp.reply.code"] == "250 2.0.0")
+        #expect(!harness.logs.entries.contains { "\($0.message) \($0.metadata)".contains("do-not-log") })
+    }
+
+    @Test func deliveryFailureIs451() throws {
+        let harness = try HandlerHarness()
+        try harness.startTransaction()
+        try harness.send("x\r\n.\r\n")
+        _ = try harness.events()
+        try harness.channel.writeOutbound(SMTPDeliveryOutcome.failed(reason: "disk full"))
+        #expect(try harness.codes() == ["451 4.3.0"])
+    }
+
+    @Test func commandsAfterTheFinalDotWaitForTheDelivery() throws {
+        let harness = try HandlerHarness()
+        try harness.startTransaction()
+        try harness.send("x\r\n.\r\nQUIT\r\n")
+        #expect(try harness.output() == "")
+        #expect(harness.channel.isActive)
+        try harness.channel.writeOutbound(
+            SMTPDeliveryOutcome.delivered(DeliveryReceipt(messageId: "m", objectKey: "inbound/m")))
+        #expect(try harness.codes() == ["250 2.0.0", "221 2.0.0"])
+        #expect(!harness.channel.isActive)
+    }
+
+    @Test func oversizedDataIsDrainedThenRefused() throws {
+        let harness = try HandlerHarness(maximumMessageSize: 100)
+        try harness.startTransaction()
+        try harness.send(String(repeating: "0123456789", count: 20) + "\r\n")
+        #expect(try harness.output() == "")
+        try harness.send("more\r\n.\r\nNOOP\r\n")
+        #expect(try harness.codes() == ["552 5.3.4", "250 2.0.0"])
+        let events = try harness.events()
+        #expect(events.contains { if case .messageDiscarded = $0 { true } else { false } })
+        #expect(!events.contains { if case .messageCompleted = $0 { true } else { false } })
+    }
+
+    @Test(arguments: ["\n.\n", "\r.\r", "\n.\r\n", "\r\n.\n"])
+    func smugglingSequencesDoNotEndTheMessage(sequence: String) throws {
+        let harness = try HandlerHarness()
+        try harness.startTransaction()
+        try harness.send("first\(sequence)MAIL FROM:<evil@attacker.example>\r\nRCPT TO:<create@localhost>\r\nDATA\r\nsmuggled\r\n")
+        #expect(try harness.output() == "")
+        try harness.send(".\r\n")
+        let message = try #require(try harness.completedMessage())
+        #expect(message.text.contains("MAIL FROM:<evil@attacker.example>"))
+        #expect(message.text.hasSuffix("smuggled\r\n"))
+        #expect(message.envelope.mailFrom == "organizer@example.com")
+        #expect(try harness.events().isEmpty)
+    }
+
+    @Test func commandsPipelinedAfterSTARTTLSAreDiscarded() throws {
+        let certificate = try TestCertificate.shared.get()
+        let context = try SMTPTLS.makeServerContext(
+            certificatePath: certificate.certificatePath, privateKeyPath: certificate.privateKeyPath)
+        let harness = try HandlerHarness(tlsContext: context)
+        try harness.send("EHLO c\r\nSTARTTLS\r\nMAIL FROM:<injected@attacker.example>\r\nRSET\r\n")
+        let output = try harness.output()
+        #expect(output.hasSuffix("250 STARTTLS\r\n220 2.0.0 Ready to start TLS\r\n"))
+        _ = try harness.channel.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self)
+        #expect(harness.logs.entries.contains { $0.message == "discarded bytes pipelined after STARTTLS" })
+    }
+
+    @Test func overlongLineIs500AndTheSessionGoesOn() throws {
+        let harness = try HandlerHarness()
+        try harness.send("NOOP " + String(repeating: "x", count: 600) + "\r\nNOOP\r\n")
+        #expect(try harness.codes() == ["220", "500 5.5.2", "250 2.0.0"])
+    }
+
+    @Test func idleTimeoutCloses() throws {
+        let harness = try HandlerHarness()
+        try harness.send("EHLO c\r\n")
+        harness.channel.embeddedEventLoop.advanceTime(by: .seconds(299))
+        #expect(harness.channel.isActive)
+        harness.channel.embeddedEventLoop.advanceTime(by: .seconds(2))
+        #expect(try harness.codes() == ["220", "250", "421 4.4.2"])
+        #expect(!harness.channel.isActive)
+    }
+
+    @Test func dataTimeoutDiscardsTheMessage() throws {
+        let harness = try HandlerHarness()
+        try harness.startTransaction()
+        try harness.send("partial text\r\n")
+        harness.channel.embeddedEventLoop.advanceTime(by: .seconds(400))
+        #expect(harness.channel.isActive)
+        harness.channel.embeddedEventLoop.advanceTime(by: .seconds(201))
+        #expect(try harness.codes() == ["421 4.4.2"])
+        #expect(try harness.events().contains { if case .messageDiscarded = $0 { true } else { false } })
+    }
+
+    @Test func refusedConnectionGets421() throws {
+        let harness = try HandlerHarness(admission: .tooManyFromAddress)
+        #expect(try harness.output() == "421 4.7.0 mx.test Error: too many connections from your address\r\n")
+        #expect(!harness.channel.isActive)
+    }
+
+    @Test func tooManyErrorsClose() throws {
+        let harness = try HandlerHarness(maximumErrors: 2)
+        try harness.send("FOO\r\nBAR\r\nNOOP\r\n")
+        #expect(try harness.codes() == ["220", "500 5.5.1", "500 5.5.1", "421 4.7.0"])
+        #expect(!harness.channel.isActive)
+    }
+
+    @Test func shutdownTellsAnIdleSession421() throws {
+        let harness = try HandlerHarness()
+        try harness.send("EHLO c\r\n")
+        harness.channel.pipeline.fireUserInboundEventTriggered(SMTPServerHandler.ShutdownRequested())
+        #expect(try harness.codes() == ["220", "250", "421 4.3.2"])
+        #expect(!harness.channel.isActive)
+    }
+
+    @Test func shutdownLetsDataInFlightFinish() throws {
+        let harness = try HandlerHarness()
+        try harness.startTransaction()
+        try harness.send("text\r\n")
+        harness.channel.pipeline.fireUserInboundEventTriggered(SMTPServerHandler.ShutdownRequested())
+        #expect(try harness.output() == "")
+        try harness.send(".\r\n")
+        _ = try harness.events()
+        try harness.channel.writeOutbound(
+            SMTPDeliveryOutcome.delivered(DeliveryReceipt(messageId: "m", objectKey: "inbound/m")))
+        #expect(try harness.codes() == ["250 2.0.0", "421 4.3.2"])
+        #expect(!harness.channel.isActive)
+    }
+
+    @Test func connectionLostDuringDataDiscardsTheMessage() throws {
+        let harness = try HandlerHarness()
+        try harness.startTransaction()
+        try harness.send("text\r\n")
+        try harness.channel.close().wait()
+        let events = try harness.events()
+        #expect(events.contains { if case .messageDiscarded = $0 { true } else { false } })
+        #expect(!events.contains { if case .messageCompleted = $0 { true } else { false } })
+    }
+}
