@@ -1,0 +1,150 @@
+import Backends
+import Logging
+import ServiceLifecycle
+
+/// The queue worker: long-polls the notification queue and processes up to
+/// `configuration.concurrency` messages at once.
+///
+/// A message is deleted only after every publish it needed succeeded. After a transient
+/// failure (a backend unavailable) it stays on the queue, hidden for a backoff that grows with
+/// its receive count; after a permanent one it is left as it is, so that the queue's
+/// dead-letter policy takes it once its receive count reaches the maximum.
+///
+/// On graceful shutdown the worker stops polling, finishes the messages in flight and returns.
+public struct ConsumerService: Service {
+    public typealias Sleep = @Sendable (Duration) async throws -> Void
+
+    let queue: any NotificationQueue
+    let processor: MessageProcessor
+    let configuration: ConsumerConfiguration
+    let logger: Logger
+    let sleep: Sleep
+
+    /// - Parameter sleep: waits between receives after the queue failed; tests pass a shorter one.
+    public init(
+        queue: any NotificationQueue,
+        processor: MessageProcessor,
+        configuration: ConsumerConfiguration,
+        logger: Logger,
+        sleep: @escaping Sleep = { try await Task.sleep(for: $0) }
+    ) {
+        self.queue = queue
+        self.processor = processor
+        self.configuration = configuration
+        self.logger = logger
+        self.sleep = sleep
+    }
+
+    public func run() async throws {
+        let inFlight = InFlightLimit(limit: self.configuration.concurrency)
+        self.logger.info(
+            "Consumer started",
+            metadata: [
+                "consumer.concurrency": "\(self.configuration.concurrency)",
+                "consumer.poll_wait": "\(self.configuration.pollWaitTime)",
+                "consumer.visibility_timeout": "\(self.configuration.visibilityTimeout)",
+            ])
+        await withDiscardingTaskGroup { group in
+            var consecutiveReceiveFailures = 0
+            while !Self.isStopping {
+                let capacity = await inFlight.waitForCapacity()
+                if Self.isStopping { break }
+                let messages: [QueueMessage]
+                do {
+                    messages = try await self.receive(maxMessages: min(capacity, 10))
+                    consecutiveReceiveFailures = 0
+                } catch {
+                    if Self.isStopping { break }
+                    consecutiveReceiveFailures += 1
+                    let delay = self.configuration.receiveFailureBackoff.delay(afterAttempt: consecutiveReceiveFailures)
+                    self.logger.warning(
+                        "Queue receive failed; retrying",
+                        metadata: [
+                            "error": "\(error)",
+                            "consumer.receive.failures": "\(consecutiveReceiveFailures)",
+                            "consumer.retry.delay": "\(delay)",
+                        ])
+                    do {
+                        try await cancelWhenGracefulShutdown { [sleep = self.sleep] in try await sleep(delay) }
+                    } catch {
+                        break
+                    }
+                    continue
+                }
+                for message in messages {
+                    await inFlight.begin()
+                    group.addTask {
+                        await self.handle(message)
+                        await inFlight.end()
+                    }
+                }
+            }
+        }
+        self.logger.info("Consumer stopped")
+    }
+
+    private static var isStopping: Bool { Task.isShuttingDownGracefully || Task.isCancelled }
+
+    /// Receives, giving up the long poll when graceful shutdown starts.
+    private func receive(maxMessages: Int) async throws -> [QueueMessage] {
+        let configuration = self.configuration
+        return try await cancelWhenGracefulShutdown { [queue = self.queue] in
+            try await queue.receive(
+                maxMessages: maxMessages,
+                visibilityTimeout: configuration.visibilityTimeout,
+                waitTime: configuration.pollWaitTime)
+        }
+    }
+
+    private func handle(_ message: QueueMessage) async {
+        var logger = self.logger
+        logger[metadataKey: "consumer.queue.message_id"] = "\(message.messageId)"
+        logger[metadataKey: "consumer.receive_count"] = "\(message.receiveCount)"
+        do {
+            let outcome = try await self.processor.process(message, logger: logger)
+            await self.delete(message, outcome: outcome, logger: logger)
+        } catch {
+            await self.keep(message, after: error, logger: logger)
+        }
+    }
+
+    private func delete(_ message: QueueMessage, outcome: ProcessingOutcome, logger: Logger) async {
+        do {
+            try await self.queue.delete(receiptHandle: message.receiptHandle)
+        } catch {
+            // Everything was published; the redelivery publishes the same messages again with the
+            // same deduplication ids.
+            logger.warning("Deleting a processed message failed; it will be redelivered", metadata: ["error": "\(error)"])
+            return
+        }
+        switch outcome {
+        case .processed(let publishedCount):
+            logger.debug("Message processed and deleted", metadata: ["consumer.published": "\(publishedCount)"])
+        case .testEvent:
+            logger.info("S3 test event deleted")
+        }
+    }
+
+    private func keep(_ message: QueueMessage, after error: MessageProcessingError, logger: Logger) async {
+        switch error.kind {
+        case .transient:
+            let delay = self.configuration.retryBackoff.delaySeconds(afterAttempt: message.receiveCount)
+            logger.warning(
+                "Message processing failed; retrying later",
+                metadata: [
+                    "error": "\(error)", "consumer.stage": "\(error.stage.rawValue)", "consumer.retry.delay_seconds": "\(delay)",
+                ])
+            do {
+                try await self.queue.changeVisibility(receiptHandle: message.receiptHandle, visibilityTimeout: delay)
+            } catch {
+                logger.warning(
+                    "Changing the visibility of a failed message failed; it reappears after its visibility timeout",
+                    metadata: ["error": "\(error)"])
+            }
+        case .permanent:
+            logger.error(
+                "Message cannot be processed; left for the dead-letter queue",
+                metadata: ["error": "\(error)", "consumer.stage": "\(error.stage.rawValue)"])
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import Backends
+import Invites
+
+/// Chooses each request's route from the event index, and records the UIDs routed to `create`.
+///
+/// A redelivered message must take the route it took the first time, even when the crash came
+/// after its UID was recorded. So before publishing a create, the router records a marker for
+/// the request's deduplication id, and a request whose marker is known goes to `create` again.
+struct EventRouter: Sendable {
+    let eventIndex: any EventIndex
+
+    func route(for request: EventRequest) async throws(MessageProcessingError) -> EventRoute {
+        let isKnown: Bool?
+        do {
+            if try await self.eventIndex.isKnown(uid: Self.createMarker(request)) == true {
+                isKnown = false
+            } else {
+                isKnown = try await self.eventIndex.isKnown(uid: request.originalUID)
+            }
+        } catch {
+            throw MessageProcessingError(backendError: error, stage: .index)
+        }
+        return EventClassifier.route(for: request, isKnown: isKnown)
+    }
+
+    /// Call before publishing a request routed to `create`.
+    func willPublishCreate(_ request: EventRequest) async throws(MessageProcessingError) {
+        do {
+            try await self.eventIndex.recordCreated(uid: Self.createMarker(request))
+        } catch {
+            throw MessageProcessingError(backendError: error, stage: .index)
+        }
+    }
+
+    /// Call after a request routed to `create` was published.
+    func didPublishCreate(_ request: EventRequest) async throws(MessageProcessingError) {
+        do {
+            try await self.eventIndex.recordCreated(uid: request.originalUID)
+        } catch {
+            throw MessageProcessingError(backendError: error, stage: .index)
+        }
+    }
+
+    private static func createMarker(_ request: EventRequest) -> String {
+        "cis-create-marker/" + request.deduplicationId
+    }
+}
