@@ -164,7 +164,12 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "ConsumerTests",
-            dependencies: ["Consumer", "Backends", "Invites", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Consumer", "Backends", "Invites",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings),
     ]
 )

@@ -1,0 +1,118 @@
+import Testing
+
+@testable import Consumer
+
+@Suite("Queue notification decoding")
+struct QueueNotificationDecoderTests {
+    /// An S3 event notification as S3 sends it to SQS (fields as in AWS's documentation).
+    static let s3Event = """
+        {"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-east-1",\
+        "eventTime":"2026-11-25T15:00:00.000Z","eventName":"ObjectCreated:Put",\
+        "userIdentity":{"principalId":"AWS:EXAMPLE"},"requestParameters":{"sourceIPAddress":"127.0.0.1"},\
+        "responseElements":{"x-amz-request-id":"C3D13FE58DE4C810"},\
+        "s3":{"s3SchemaVersion":"1.0","configurationId":"cis-intake",\
+        "bucket":{"name":"invites","ownerIdentity":{"principalId":"EXAMPLE"},"arn":"arn:aws:s3:::invites"},\
+        "object":{"key":"incoming/Fwd%3A+Team+sync+%2B+lunch%C3%A9","size":1024,\
+        "eTag":"d41d8cd98f00b204e9800998ecf8427e","sequencer":"0055AED6DCD90281E5"}}}]}
+        """
+
+    @Test func rawS3EventGivesTheDecodedKey() throws {
+        let notification = try QueueNotificationDecoder.decode(Self.s3Event)
+        #expect(notification == .objectsCreated([ObjectReference(bucket: "invites", key: "incoming/Fwd: Team sync + lunché")]))
+    }
+
+    @Test func severalRecordsKeepTheirOrder() throws {
+        let body = """
+            {"Records":[\
+            {"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"first"}}},\
+            {"eventName":"ObjectCreated:CompleteMultipartUpload","s3":{"bucket":{"name":"b"},"object":{"key":"second"}}}]}
+            """
+        let notification = try QueueNotificationDecoder.decode(body)
+        #expect(
+            notification
+                == .objectsCreated([ObjectReference(bucket: "b", key: "first"), ObjectReference(bucket: "b", key: "second")]))
+    }
+
+    @Test func snsEnvelopeAroundAnS3Event() throws {
+        let envelope: [String: String] = [
+            "Type": "Notification",
+            "MessageId": "22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324",
+            "TopicArn": "arn:aws:sns:us-east-1:123456789012:intake",
+            "Subject": "Amazon S3 Notification",
+            "Message": Self.s3Event,
+            "Timestamp": "2026-11-25T15:00:00.000Z",
+            "SignatureVersion": "1",
+        ]
+        let notification = try QueueNotificationDecoder.decode(try Self.json(envelope))
+        #expect(notification == .objectsCreated([ObjectReference(bucket: "invites", key: "incoming/Fwd: Team sync + lunché")]))
+    }
+
+    @Test func s3TestEvent() throws {
+        let body = """
+            {"Service":"Amazon S3","Event":"s3:TestEvent","Time":"2026-11-25T15:00:00.000Z",\
+            "Bucket":"invites","RequestId":"5582815E1AEA5ADF","HostId":"8cLeGAmw098X5cv4Zkwcmo8vvZa3eH3eKxsPzbB9wrR+YstdA6Knx4Ip8EXAMPLE"}
+            """
+        #expect(try QueueNotificationDecoder.decode(body) == .testEvent)
+    }
+
+    @Test func s3TestEventInsideAnSNSEnvelope() throws {
+        let inner = #"{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"invites"}"#
+        let body = try Self.json(["Type": "Notification", "Message": inner])
+        #expect(try QueueNotificationDecoder.decode(body) == .testEvent)
+    }
+
+    @Test(arguments: [
+        ("not json at all", "message body is not a JSON object"),
+        ("[1,2,3]", "message body is not a JSON object"),
+        ("{}", "neither an S3 event notification"),
+        (#"{"Records":[]}"#, "no Records"),
+        (#"{"Records":"nope"}"#, "message body is not a JSON object"),
+        (#"{"Records":[{"eventName":"ObjectRemoved:Delete","s3":{"bucket":{"name":"b"},"object":{"key":"k"}}}]}"#, "is not ObjectCreated"),
+        (#"{"Records":[{"eventName":"ObjectCreated:Put","s3":{"object":{"key":"k"}}}]}"#, "no s3.bucket.name"),
+        (#"{"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{}}}]}"#, "no s3.object.key"),
+        (#"{"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"bad%zz"}}}]}"#, "not URL-encoded"),
+        (#"{"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"cut%4"}}}]}"#, "not URL-encoded"),
+        (#"{"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"%FF%FE"}}}]}"#, "not URL-encoded"),
+        (#"{"Event":"s3:SomethingElse"}"#, "is not s3:TestEvent"),
+        (#"{"Type":"SubscriptionConfirmation","Message":"confirm"}"#, "not Notification"),
+        (#"{"Type":"Notification"}"#, "without a Message"),
+        (#"{"Type":"Notification","Message":"junk"}"#, "SNS Message is not a JSON object"),
+    ])
+    func junkIsRejectedWithAReason(body: String, reason: String) {
+        #expect {
+            try QueueNotificationDecoder.decode(body)
+        } throws: { error in
+            (error as? QueueNotificationDecodingError)?.reason.contains(reason) == true
+        }
+    }
+
+    @Test func rejectionDoesNotQuoteTheBody() {
+        let secret = "a-private-body-line"
+        #expect {
+            try QueueNotificationDecoder.decode("{\"Records\": [\"\(secret)\"]}")
+        } throws: { error in
+            !String(describing: error).contains(secret)
+        }
+    }
+
+    private static func json(_ object: [String: String]) throws -> String {
+        var fields: [String] = []
+        for (name, value) in object.sorted(by: { $0.key < $1.key }) {
+            fields.append("\(Self.quoted(name)):\(Self.quoted(value))")
+        }
+        return "{" + fields.joined(separator: ",") + "}"
+    }
+
+    private static func quoted(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
+    }
+}
