@@ -121,6 +121,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        // Group commit vs fsync-per-message throughput of the drop box (`make bench`).
+        .executableTarget(
+            name: "cis-bench",
+            dependencies: [
+                "DropBox", "Backends", "SMTPServer",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "bench/CISBench",
+            swiftSettings: swiftSettings),
+
         .testTarget(
             name: "SMTPCoreTests",
             dependencies: ["SMTPCore"],

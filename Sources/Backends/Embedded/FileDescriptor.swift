@@ -1,0 +1,167 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The failure of one POSIX call, with its path and errno text.
+struct POSIXError: Error, CustomStringConvertible {
+    var call: String
+    var path: String
+    var code: Int32
+
+    init(_ call: String, path: String, code: Int32 = errno) {
+        self.call = call
+        self.path = path
+        self.code = code
+    }
+
+    var description: String { "\(self.call)(\(self.path)): \(String(cString: strerror(self.code)))" }
+}
+
+/// An open file descriptor, closed in `deinit`. Used by one thread at a time.
+final class FileDescriptor {
+    let path: String
+    private(set) var rawValue: Int32
+
+    private init(rawValue: Int32, path: String) {
+        self.rawValue = rawValue
+        self.path = path
+    }
+
+    deinit {
+        if self.rawValue >= 0 { _ = Glibc.close(self.rawValue) }
+    }
+
+    static func open(_ path: String, flags: Int32, mode: mode_t = 0o640) throws -> FileDescriptor {
+        let fd = path.withCString { Glibc.open($0, flags | O_CLOEXEC, mode) }
+        guard fd >= 0 else { throw POSIXError("open", path: path) }
+        return FileDescriptor(rawValue: fd, path: path)
+    }
+
+    static func openDirectory(_ path: String) throws -> FileDescriptor {
+        try self.open(path, flags: O_RDONLY | O_DIRECTORY)
+    }
+
+    /// Writes every byte, retrying short writes and EINTR.
+    func writeAll(_ buffer: UnsafeRawBufferPointer) throws {
+        var offset = 0
+        while offset < buffer.count {
+            let written = Glibc.write(self.rawValue, buffer.baseAddress! + offset, buffer.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw POSIXError("write", path: self.path)
+            }
+            offset += written
+        }
+    }
+
+    func writeAll(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try self.writeAll($0) }
+    }
+
+    /// Reads up to `buffer.count` bytes at `offset`; 0 at end of file.
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws -> Int {
+        while true {
+            let count = Glibc.pread(self.rawValue, buffer.baseAddress!, buffer.count, off_t(offset))
+            if count >= 0 { return count }
+            if errno != EINTR { throw POSIXError("pread", path: self.path) }
+        }
+    }
+
+    /// The whole file from its start.
+    func readToEnd() throws -> [UInt8] {
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        var offset = 0
+        while true {
+            let count = try chunk.withUnsafeMutableBytes { try self.read(into: $0, at: offset) }
+            if count == 0 { return result }
+            result.append(contentsOf: chunk[0..<count])
+            offset += count
+        }
+    }
+
+    func dataSync() throws {
+        guard fdatasync(self.rawValue) == 0 else { throw POSIXError("fdatasync", path: self.path) }
+    }
+
+    func sync() throws {
+        guard fsync(self.rawValue) == 0 else { throw POSIXError("fsync", path: self.path) }
+    }
+
+    func close() throws {
+        let fd = self.rawValue
+        self.rawValue = -1
+        guard Glibc.close(fd) == 0 else { throw POSIXError("close", path: self.path) }
+    }
+
+    /// Device and inode, to notice a path that now names another file.
+    func identity() throws -> FileIdentity {
+        var info = stat()
+        guard fstat(self.rawValue, &info) == 0 else { throw POSIXError("fstat", path: self.path) }
+        return FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+    }
+}
+
+struct FileIdentity: Equatable, Sendable {
+    var device: UInt64
+    var inode: UInt64
+
+    /// The identity of what `path` names now, following symbolic links; nil when nothing.
+    static func of(path: String) -> FileIdentity? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+    }
+}
+
+/// Directory operations on paths.
+enum FileSystem {
+    /// fsyncs a directory, making the renames and creations inside it durable.
+    static func syncDirectory(_ path: String) throws {
+        let directory = try FileDescriptor.openDirectory(path)
+        try directory.sync()
+        try directory.close()
+    }
+
+    /// Creates `path` if missing. Returns whether it was created (its parent then needs an fsync).
+    @discardableResult
+    static func makeDirectory(_ path: String) throws -> Bool {
+        if path.withCString({ mkdir($0, 0o750) }) == 0 { return true }
+        let code = errno
+        guard code == EEXIST else { throw POSIXError("mkdir", path: path, code: code) }
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw POSIXError("mkdir", path: path, code: ENOTDIR)
+        }
+        return false
+    }
+
+    /// Creates `path` and any missing parents; returns the parents whose entries changed.
+    static func makeDirectories(_ path: String) throws -> [String] {
+        var changedParents: [String] = []
+        var current = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            let parent = current.isEmpty ? "/" : current
+            current = current.isEmpty ? "/\(component)" : "\(current)/\(component)"
+            if try self.makeDirectory(current) { changedParents.append(parent) }
+        }
+        return changedParents
+    }
+
+    static func rename(_ from: String, to destination: String) throws {
+        guard Glibc.rename(from, destination) == 0 else { throw POSIXError("rename", path: destination) }
+    }
+
+    static func removeFile(_ path: String) {
+        _ = unlink(path)
+    }
+
+    static func parent(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+}

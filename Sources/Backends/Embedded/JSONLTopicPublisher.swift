@@ -1,0 +1,150 @@
+import Foundation
+
+/// The embedded topics: one JSON line per publish appended to `<directory>/<route>.jsonl`.
+///
+/// A line is `{"Message": <the default message>, "MessageAttributes": {"<name>": {"Type":
+/// "String", "Value": ...}}, "MessageId", "Route", "DeduplicationId", "Subject" (or null),
+/// "Timestamp"}`, keys sorted, attributes as SNS delivers them to subscribers. Each line is
+/// one `write(2)` on an `O_APPEND` descriptor, so concurrent publishers never interleave,
+/// and is fsync'd before `publish` returns; publishes that arrive together share the fsync.
+public final class JSONLTopicPublisher: TopicPublisher {
+    public let directory: String
+    private let thread: BatchingThread<TopicAppendBatch>
+
+    public init(directory: String) throws {
+        self.directory = directory
+        do {
+            let created = try FileSystem.makeDirectories(directory)
+            for parent in created { try FileSystem.syncDirectory(parent) }
+        } catch {
+            throw BackendError(.unavailable, backend: "jsonl-topics", operation: "open", message: "\(error)")
+        }
+        self.thread = BatchingThread(name: "cis-topics", maximumBatchSize: 512, handler: TopicAppendBatch(directory: directory))
+    }
+
+    public func publish(_ message: TopicMessage, to route: Route) async throws -> String {
+        let messageId = UUID().uuidString.lowercased()
+        let line = TopicLine(
+            messageId: messageId, timestamp: ISO8601Timestamp.string(from: Date()), route: route.rawValue,
+            deduplicationId: message.deduplicationId, subject: message.subject, message: message.defaultMessage,
+            messageAttributes: message.attributes.mapValues { TopicLine.Attribute(type: "String", value: $0) })
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var bytes = Array(try encoder.encode(line))
+        bytes.append(UInt8(ascii: "\n"))
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            self.thread.submit(TopicAppendBatch.Job(route: route, line: bytes, continuation: continuation))
+        }
+        return messageId
+    }
+
+    /// The path of a route's file.
+    public func path(for route: Route) -> String {
+        "\(self.directory)/\(route.rawValue).jsonl"
+    }
+}
+
+/// One line of a topic file.
+struct TopicLine: Encodable {
+    struct Attribute: Encodable {
+        var type: String
+        var value: String
+        enum CodingKeys: String, CodingKey {
+            case type = "Type"
+            case value = "Value"
+        }
+    }
+
+    var messageId: String
+    var timestamp: String
+    var route: String
+    var deduplicationId: String
+    var subject: String?
+    var message: String
+    var messageAttributes: [String: Attribute]
+
+    enum CodingKeys: String, CodingKey {
+        case messageId = "MessageId"
+        case timestamp = "Timestamp"
+        case route = "Route"
+        case deduplicationId = "DeduplicationId"
+        case subject = "Subject"
+        case message = "Message"
+        case messageAttributes = "MessageAttributes"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(self.messageId, forKey: .messageId)
+        try container.encode(self.timestamp, forKey: .timestamp)
+        try container.encode(self.route, forKey: .route)
+        try container.encode(self.deduplicationId, forKey: .deduplicationId)
+        try container.encode(self.subject, forKey: .subject)
+        try container.encode(self.message, forKey: .message)
+        try container.encode(self.messageAttributes, forKey: .messageAttributes)
+    }
+}
+
+/// Appends batches of lines on the publisher's thread: one write per line, one fsync per file per batch.
+final class TopicAppendBatch: BatchHandler {
+    struct Job: Sendable {
+        var route: Route
+        var line: [UInt8]
+        var continuation: CheckedContinuation<Void, any Error>
+    }
+
+    private let directory: String
+    private var files: [Route: FileDescriptor] = [:]
+
+    init(directory: String) {
+        self.directory = directory
+    }
+
+    func run(_ jobs: [Job]) {
+        var written: [Route: [Job]] = [:]
+        for job in jobs {
+            do {
+                try self.file(for: job.route).writeAll(job.line)
+                written[job.route, default: []].append(job)
+            } catch {
+                self.files[job.route] = nil
+                job.continuation.resume(throwing: Self.backendError(error))
+            }
+        }
+        for (route, jobs) in written {
+            do {
+                try self.files[route]?.sync()
+                for job in jobs { job.continuation.resume() }
+            } catch {
+                self.files[route] = nil
+                for job in jobs { job.continuation.resume(throwing: Self.backendError(error)) }
+            }
+        }
+    }
+
+    func nextWakeUp() -> Date? { nil }
+
+    func refuse(_ jobs: [Job]) {
+        for job in jobs {
+            job.continuation.resume(throwing: BackendError(.unavailable, backend: "jsonl-topics", operation: "publish", message: "publisher closed"))
+        }
+    }
+
+    func shutDown() {
+        self.files = [:]
+    }
+
+    /// The route's file, opened once; its creation is made durable by a directory fsync.
+    private func file(for route: Route) throws -> FileDescriptor {
+        if let file = self.files[route] { return file }
+        let path = "\(self.directory)/\(route.rawValue).jsonl"
+        let file = try FileDescriptor.open(path, flags: O_WRONLY | O_APPEND | O_CREAT)
+        try FileSystem.syncDirectory(self.directory)
+        self.files[route] = file
+        return file
+    }
+
+    private static func backendError(_ error: any Error) -> BackendError {
+        BackendError(.unavailable, backend: "jsonl-topics", operation: "publish", message: "\(error)")
+    }
+}

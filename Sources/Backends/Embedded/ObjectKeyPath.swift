@@ -1,0 +1,32 @@
+/// Checks that an object key can name a file inside the store's directory and nothing else.
+///
+/// Accepted: 1 to 1024 UTF-8 bytes of `/`-separated components, each 1 to 255 bytes,
+/// none starting with `.` (which rules out `.`, `..` and the store's own `.tmp` and
+/// `.meta` directories), no control characters (NUL included), no backslash, and
+/// no leading, trailing or doubled `/`.
+enum ObjectKeyPath {
+    static let maximumKeyLength = 1024
+    static let maximumComponentLength = 255
+
+    /// The key's components, or a `BackendError.invalidArgument` naming the problem.
+    static func components(of key: String, backend: String, operation: String) throws -> [Substring] {
+        func invalid(_ reason: String) -> BackendError {
+            BackendError(.invalidArgument, backend: backend, operation: operation, message: "invalid object key \(key.debugDescription): \(reason)")
+        }
+        let length = key.utf8.count
+        guard length > 0 else { throw invalid("empty") }
+        guard length <= self.maximumKeyLength else { throw invalid("longer than \(self.maximumKeyLength) bytes") }
+        if key.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f }) { throw invalid("contains a control character") }
+        if key.contains("\\") { throw invalid("contains a backslash") }
+        if key.hasPrefix("/") { throw invalid("absolute path") }
+        let components = key.split(separator: "/", omittingEmptySubsequences: false)
+        for component in components {
+            if component.isEmpty { throw invalid("empty path component") }
+            if component.hasPrefix(".") { throw invalid("a path component starts with '.'") }
+            if component.utf8.count > self.maximumComponentLength {
+                throw invalid("a path component is longer than \(self.maximumComponentLength) bytes")
+            }
+        }
+        return components
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+
+/// The embedded queue with SQS semantics, in one SQLite database (WAL, synchronous=FULL).
+///
+/// Every call runs on the queue's own thread, never on the caller's. With `groupCommit`,
+/// the calls that arrive while a transaction commits share the next transaction (one
+/// WAL fsync); without it, each call is its own transaction. The schema is documented
+/// on `QueueTables`. Limits follow SQS: 1...10 messages per receive, visibility
+/// 0...43200 s, wait 0...20 s, bodies up to 256 KiB.
+public final class SQLiteNotificationQueue: NotificationQueue {
+    public let path: String
+    public let maxReceiveCount: Int
+    private let thread: BatchingThread<QueueBatch>
+
+    public static let maximumBodySize = 262_144
+    public static let maximumVisibilityTimeout = 43_200
+    public static let maximumWaitTime = 20
+
+    public init(path: String, maxReceiveCount: Int = 5, groupCommit: Bool = true) throws {
+        guard maxReceiveCount >= 1 else {
+            throw BackendError(.invalidArgument, backend: "sqlite-queue", operation: "open", message: "maxReceiveCount must be at least 1")
+        }
+        self.path = path
+        self.maxReceiveCount = maxReceiveCount
+        let batch = QueueBatch(path: path, maxReceiveCount: maxReceiveCount)
+        if let error = batch.failedToOpen { throw error }
+        self.thread = BatchingThread(name: "cis-queue", maximumBatchSize: groupCommit ? 512 : 1, handler: batch)
+    }
+
+    public func send(body: String) async throws -> String {
+        guard body.utf8.count <= Self.maximumBodySize else {
+            throw self.invalid("send", "body of \(body.utf8.count) bytes is over \(Self.maximumBodySize)")
+        }
+        return try await withCheckedThrowingContinuation { continuation in
+            self.thread.submit(.send(body: body, continuation))
+        }
+    }
+
+    public func receive(maxMessages: Int, visibilityTimeout: Int, waitTime: Int) async throws -> [QueueMessage] {
+        guard (1...10).contains(maxMessages) else { throw self.invalid("receive", "maxMessages \(maxMessages) is not in 1...10") }
+        guard (0...Self.maximumVisibilityTimeout).contains(visibilityTimeout) else {
+            throw self.invalid("receive", "visibilityTimeout \(visibilityTimeout) is not in 0...\(Self.maximumVisibilityTimeout)")
+        }
+        guard (0...Self.maximumWaitTime).contains(waitTime) else {
+            throw self.invalid("receive", "waitTime \(waitTime) is not in 0...\(Self.maximumWaitTime)")
+        }
+        try Task.checkCancellation()
+        let box = ReceiveRequestBox()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let request = ReceiveRequest(
+                    maxMessages: maxMessages, visibilityTimeout: visibilityTimeout,
+                    deadline: QueueBatch.now() + waitTime * 1000, continuation: continuation)
+                if box.set(request) { request.cancel() }
+                self.thread.submit(.receive(request))
+            }
+        } onCancel: {
+            box.cancel()
+            self.thread.wake()
+        }
+    }
+
+    public func delete(receiptHandle: String) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            self.thread.submit(.delete(receiptHandle: receiptHandle, continuation))
+        }
+    }
+
+    public func changeVisibility(receiptHandle: String, visibilityTimeout: Int) async throws {
+        guard (0...Self.maximumVisibilityTimeout).contains(visibilityTimeout) else {
+            throw self.invalid("changeVisibility", "visibilityTimeout \(visibilityTimeout) is not in 0...\(Self.maximumVisibilityTimeout)")
+        }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            self.thread.submit(.changeVisibility(receiptHandle: receiptHandle, visibilityTimeout: visibilityTimeout, continuation))
+        }
+    }
+
+    /// Message counts, as SQS's ApproximateNumberOfMessages(NotVisible) and the dead-letter queue's size.
+    public struct Statistics: Sendable, Equatable {
+        public var visible: Int
+        public var inFlight: Int
+        public var deadLetters: Int
+
+        public init(visible: Int, inFlight: Int, deadLetters: Int) {
+            self.visible = visible
+            self.inFlight = inFlight
+            self.deadLetters = deadLetters
+        }
+    }
+
+    public func statistics() async throws -> Statistics {
+        try await self.inspect { tables, now in try tables.statistics(now: now) }
+    }
+
+    /// Messages in the queue, visible or in flight (not the dead letters).
+    public var approximateCount: Int {
+        get async throws {
+            let statistics = try await self.statistics()
+            return statistics.visible + statistics.inFlight
+        }
+    }
+
+    /// A message moved out of the queue after `maxReceiveCount` receives.
+    public struct DeadLetter: Sendable, Equatable {
+        public var messageId: String
+        public var body: String
+        public var receiveCount: Int
+        public var deadLetteredAt: Date
+    }
+
+    public func deadLetters() async throws -> [DeadLetter] {
+        try await self.inspect { tables, _ in try tables.deadLetters() }
+    }
+
+    private func inspect<Result: Sendable>(_ body: @escaping @Sendable (QueueTables, Int) throws -> Result) async throws -> Result {
+        let result = try await withCheckedThrowingContinuation { continuation in
+            self.thread.submit(.inspect({ tables, now in try body(tables, now) }, continuation))
+        }
+        return result as! Result
+    }
+
+    private func invalid(_ operation: String, _ message: String) -> BackendError {
+        BackendError(.invalidArgument, backend: "sqlite-queue", operation: operation, message: message)
+    }
+}
+
+/// Hands a receive's cancellation to its request, whichever of the two comes first.
+private final class ReceiveRequestBox: @unchecked Sendable {
+    // @unchecked: both properties are guarded by `lock`.
+    private let lock = NSLock()
+    private var request: ReceiveRequest?
+    private var cancelled = false
+
+    /// Stores the request; returns whether cancellation came first.
+    func set(_ request: ReceiveRequest) -> Bool {
+        self.lock.lock()
+        defer { self.lock.unlock() }
+        self.request = request
+        return self.cancelled
+    }
+
+    func cancel() {
+        self.lock.lock()
+        self.cancelled = true
+        let request = self.request
+        self.lock.unlock()
+        request?.cancel()
+    }
+}

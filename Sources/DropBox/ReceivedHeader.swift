@@ -1,0 +1,69 @@
+import Foundation
+import SMTPServer
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The trace header prepended to every message (RFC 5321 §4.4), without any DNS lookup:
+///
+///     Received: from <EHLO name> ([<client IP>])
+///     	by <hostname> with <protocol> id <message id>
+///     	for <recipient>; <RFC 5322 date>
+///
+/// `for` names the recipient only when there is exactly one (the grammar allows one path).
+/// The protocol is `SMTP` after HELO, `ESMTP` after EHLO, with `S` when inside TLS
+/// (RFC 3848), and `UTF8SMTP`/`UTF8SMTPS` for an SMTPUTF8 transaction (RFC 6531 §3.7.3).
+enum ReceivedHeader {
+    static func render(envelope: SMTPEnvelope, hostname: String, messageId: String, date: Date) -> String {
+        var header = "Received: from \(self.clean(envelope.heloName)) (\(self.addressLiteral(envelope.clientAddress)))\r\n"
+        header += "\tby \(self.clean(hostname)) with \(self.protocolName(envelope)) id \(messageId)"
+        if envelope.recipients.count == 1 {
+            header += "\r\n\tfor <\(self.clean(envelope.recipients[0]))>"
+        }
+        header += "; \(self.rfc5322Date(date))\r\n"
+        return header
+    }
+
+    static func protocolName(_ envelope: SMTPEnvelope) -> String {
+        guard envelope.esmtp else { return "SMTP" }
+        let base = envelope.smtpUTF8 ? "UTF8SMTP" : "ESMTP"
+        return envelope.tls ? base + "S" : base
+    }
+
+    /// `[192.0.2.1]` or `[IPv6:2001:db8::1]` (RFC 5321 §4.1.3); IPv4-mapped IPv6 as IPv4.
+    static func addressLiteral(_ address: String) -> String {
+        var address = self.clean(address)
+        if address.lowercased().hasPrefix("::ffff:"), address.dropFirst(7).contains(".") {
+            address = String(address.dropFirst(7))
+        }
+        if let percent = address.firstIndex(of: "%") { address = String(address[..<percent]) }
+        return address.contains(":") ? "[IPv6:\(address)]" : "[\(address)]"
+    }
+
+    /// `Wed, 25 Nov 2026 15:37:06 +0000` (RFC 5322 §3.3), in UTC.
+    static func rfc5322Date(_ date: Date) -> String {
+        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        let time = String(format: "%02d:%02d:%02d", Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
+        let day = String(format: "%02d", Int(parts.tm_mday))
+        return "\(days[Int(parts.tm_wday)]), \(day) \(months[Int(parts.tm_mon)]) \(Int(parts.tm_year) + 1900) \(time) +0000"
+    }
+
+    /// Client-supplied text with anything that could break the header (controls, spaces,
+    /// parentheses, angle brackets, `;`) replaced by `?`.
+    static func clean(_ text: String) -> String {
+        let unsafe: Set<Unicode.Scalar> = ["(", ")", "<", ">", ";", " ", "\\"]
+        let cleaned = String(
+            String.UnicodeScalarView(
+                text.unicodeScalars.map { scalar in
+                    scalar.value < 0x21 || scalar.value == 0x7f || unsafe.contains(scalar) ? "?" : scalar
+                }))
+        return cleaned.isEmpty ? "unknown" : cleaned
+    }
+}
