@@ -27,7 +27,7 @@ final class QueueBatch: BatchHandler {
         self.path = path
         do {
             let database = try SQLiteDatabase(path: path)
-            try database.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000;")
+            try database.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")
             self.tables = try QueueTables(database: database, maxReceiveCount: maxReceiveCount)
             self.identity = FileIdentity.of(path: path)
             self.openError = nil

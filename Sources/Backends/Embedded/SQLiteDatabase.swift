@@ -26,6 +26,8 @@ final class SQLiteDatabase {
         }
         self.handle = handle
         sqlite3_extended_result_codes(handle, 1)
+        // Wait for other connections (another process, or our own previous one still closing).
+        sqlite3_busy_timeout(handle, 10_000)
     }
 
     deinit {

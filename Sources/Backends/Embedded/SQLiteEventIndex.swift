@@ -14,7 +14,7 @@ public final class SQLiteEventIndex: EventIndex {
             let database = try SQLiteDatabase(path: path)
             try database.execute(
                 """
-                PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000;
+                PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
                 CREATE TABLE IF NOT EXISTS events (uid TEXT PRIMARY KEY, created_at INTEGER NOT NULL);
                 """)
             self.connection = ConnectionBox(database: database)
