@@ -1,0 +1,250 @@
+internal import CLibical
+import Synchronization
+
+/// The only file that talks to libical: parses iCalendar text and copies out Swift values.
+///
+/// libical keeps process-wide state (error settings and errno, the built-in time zone cache),
+/// so every call into it holds `Libical.lock`.
+enum Libical {
+    private static let lock = Mutex(())
+
+    private static let initialized: Void = {
+        // Bad input must never abort the process.
+        icalerror_set_errors_are_fatal(0)
+    }()
+
+    /// Configures libical once per process; safe to call from any thread, any number of times.
+    static func initialize() {
+        Self.initialized
+    }
+
+    /// Parses one iCalendar object (or several concatenated VCALENDARs, merged).
+    static func parse(_ text: String) throws(CalendarParseError) -> ParsedCalendar {
+        Self.initialize()
+        return try Self.lock.withLock { _ throws(CalendarParseError) in
+            icalerror_clear_errno()
+            guard let root = icalparser_parse_string(text) else {
+                let code = icalerrno_return().pointee
+                let detail = code == ICAL_NO_ERROR ? "no iCalendar object found" : String(cString: icalerror_strerror(code))
+                throw CalendarParseError(message: detail)
+            }
+            let component = OwnedComponent(owning: root)
+            return component.withUnsafePointer { Self.calendar(from: $0) }
+        }
+    }
+
+    // MARK: - Components
+
+    private static func calendar(from root: OpaquePointer) -> ParsedCalendar {
+        var calendar = ParsedCalendar(method: nil, prodid: nil, events: [], otherComponents: [], errors: [])
+        Self.collectErrors(in: root, into: &calendar.errors)
+        let vcalendars: [OpaquePointer]
+        switch icalcomponent_isa(root) {
+        case ICAL_VCALENDAR_COMPONENT: vcalendars = [root]
+        case ICAL_XROOT_COMPONENT: vcalendars = Self.children(of: root, kind: ICAL_VCALENDAR_COMPONENT)
+        case ICAL_VEVENT_COMPONENT:
+            calendar.events = [Self.event(from: root)]
+            return calendar
+        default: vcalendars = []
+        }
+        for vcalendar in vcalendars {
+            for property in Self.properties(of: vcalendar) {
+                switch icalproperty_isa(property) {
+                case ICAL_METHOD_PROPERTY where calendar.method == nil:
+                    calendar.method = Self.valueString(property)?.lowercased()
+                case ICAL_PRODID_PROPERTY where calendar.prodid == nil:
+                    calendar.prodid = Self.text(property)
+                default: break
+                }
+            }
+            for child in Self.children(of: vcalendar, kind: ICAL_ANY_COMPONENT) {
+                let kind = icalcomponent_isa(child)
+                if kind == ICAL_VEVENT_COMPONENT {
+                    calendar.events.append(Self.event(from: child))
+                } else if kind != ICAL_VTIMEZONE_COMPONENT, let name = icalcomponent_kind_to_string(kind) {
+                    calendar.otherComponents.append(String(cString: name))
+                }
+            }
+        }
+        return calendar
+    }
+
+    private static func event(from vevent: OpaquePointer) -> ParsedEvent {
+        var event = ParsedEvent()
+        var duration: icaldurationtype?
+        var startProperty: OpaquePointer?
+        for property in Self.properties(of: vevent) {
+            switch icalproperty_isa(property) {
+            case ICAL_UID_PROPERTY: event.uid = Self.text(property)
+            case ICAL_SEQUENCE_PROPERTY: event.sequence = Int(icalproperty_get_sequence(property))
+            case ICAL_DTSTAMP_PROPERTY: event.dtstamp = Self.time(property, in: vevent)
+            case ICAL_CREATED_PROPERTY: event.created = Self.time(property, in: vevent)
+            case ICAL_LASTMODIFIED_PROPERTY: event.lastModified = Self.time(property, in: vevent)
+            case ICAL_DTSTART_PROPERTY:
+                startProperty = property
+                event.start = Self.time(property, in: vevent)
+            case ICAL_DTEND_PROPERTY: event.end = Self.time(property, in: vevent)
+            case ICAL_DURATION_PROPERTY: duration = icalproperty_get_duration(property)
+            case ICAL_RECURRENCEID_PROPERTY: event.recurrenceId = Self.time(property, in: vevent)
+            case ICAL_SUMMARY_PROPERTY: event.summary = Self.text(property)
+            case ICAL_DESCRIPTION_PROPERTY: event.description = Self.text(property)
+            case ICAL_LOCATION_PROPERTY: event.location = Self.text(property)
+            case ICAL_STATUS_PROPERTY: event.status = Self.valueString(property)?.uppercased()
+            case ICAL_RRULE_PROPERTY: event.rrule = Self.valueString(property)
+            case ICAL_ORGANIZER_PROPERTY: event.organizer = Self.organizer(property)
+            case ICAL_ATTENDEE_PROPERTY:
+                if let attendee = Self.attendee(property) { event.attendees.append(attendee) }
+            default: break
+            }
+        }
+        if event.end == nil, let duration, let startProperty, icaldurationtype_is_bad_duration(duration) == 0 {
+            event.end = Self.time(startProperty, in: vevent, adding: duration)
+        }
+        return event
+    }
+
+    private static func organizer(_ property: OpaquePointer) -> EventOrganizer {
+        EventOrganizer(
+            email: Self.valueString(property).map(CalendarAddress.strip),
+            name: Self.parameter(property, "CN"),
+            sentBy: Self.parameter(property, "SENT-BY").map(CalendarAddress.strip))
+    }
+
+    private static func attendee(_ property: OpaquePointer) -> EventAttendee? {
+        guard let address = Self.valueString(property).map(CalendarAddress.strip), !address.isEmpty else { return nil }
+        return EventAttendee(
+            email: address,
+            name: Self.parameter(property, "CN"),
+            partstat: Self.parameter(property, "PARTSTAT")?.uppercased() ?? "NEEDS-ACTION",
+            role: Self.parameter(property, "ROLE")?.uppercased() ?? "REQ-PARTICIPANT",
+            rsvp: Self.parameter(property, "RSVP")?.uppercased() == "TRUE")
+    }
+
+    // MARK: - Times
+
+    /// A date-time property resolved with the VTIMEZONEs of the calendar, then the system zone
+    /// database (IANA names, Windows names mapped to IANA), and converted to UTC.
+    private static func time(
+        _ property: OpaquePointer, in component: OpaquePointer, adding duration: icaldurationtype? = nil
+    ) -> EventTime? {
+        guard let value = icalproperty_get_value(property) else { return nil }
+        let valueKind = icalvalue_isa(value)
+        guard valueKind == ICAL_DATETIME_VALUE || valueKind == ICAL_DATE_VALUE else { return nil }
+        var time = icalproperty_get_datetime_with_component(property, component)
+        guard icaltime_is_null_time(time) == 0, icaltime_is_valid_time(time) != 0 else { return nil }
+        let tzid = Self.parameter(property, "TZID")
+        if time.is_date == 0, icaltime_is_utc(time) == 0, time.zone == nil, let tzid,
+            let zone = Self.systemZone(named: tzid)
+        {
+            time = icaltime_set_timezone(&time, zone)
+        }
+        if let duration {
+            time = icaltime_add(time, duration)
+        }
+        if time.is_date != 0 {
+            return EventTime(year: Int(time.year), month: Int(time.month), day: Int(time.day), kind: .date, tzid: tzid)
+        }
+        let kind: EventTime.Kind
+        if icaltime_is_utc(time) != 0 {
+            kind = .utc
+        } else if time.zone != nil {
+            time = icaltime_convert_to_zone(time, icaltimezone_get_utc_timezone())
+            kind = .utc
+        } else {
+            kind = .floating
+        }
+        return EventTime(
+            year: Int(time.year), month: Int(time.month), day: Int(time.day),
+            hour: Int(time.hour), minute: Int(time.minute), second: Int(time.second),
+            kind: kind, tzid: tzid)
+    }
+
+    /// A zone of the system database for a TZID that has no VTIMEZONE in the file.
+    private static func systemZone(named tzid: String) -> UnsafeMutablePointer<icaltimezone>? {
+        for candidate in TimeZoneNames.candidates(for: tzid) {
+            if let zone = icaltimezone_get_builtin_timezone(candidate) {
+                return zone
+            }
+        }
+        return nil
+    }
+
+    // MARK: - Values
+
+    /// The value of a TEXT property, unescaped; other kinds as libical writes them.
+    private static func text(_ property: OpaquePointer) -> String? {
+        guard let value = icalproperty_get_value(property) else { return nil }
+        if icalvalue_isa(value) == ICAL_TEXT_VALUE, let text = icalvalue_get_text(value) {
+            return String(cString: text)
+        }
+        return Self.valueString(property)
+    }
+
+    private static func valueString(_ property: OpaquePointer) -> String? {
+        Self.owned(icalproperty_get_value_as_string_r(property))
+    }
+
+    private static func parameter(_ property: OpaquePointer, _ name: String) -> String? {
+        Self.owned(icalproperty_get_parameter_as_string_r(property, name)).flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// Copies and frees a caller-owned string from one of libical's `_r` calls.
+    private static func owned(_ pointer: UnsafeMutablePointer<CChar>?) -> String? {
+        guard let pointer else { return nil }
+        defer { icalmemory_free_buffer(pointer) }
+        return String(cString: pointer)
+    }
+
+    // MARK: - Traversal
+
+    private static func properties(of component: OpaquePointer) -> [OpaquePointer] {
+        var result: [OpaquePointer] = []
+        var property = icalcomponent_get_first_property(component, ICAL_ANY_PROPERTY)
+        while let current = property {
+            result.append(current)
+            property = icalcomponent_get_next_property(component, ICAL_ANY_PROPERTY)
+        }
+        return result
+    }
+
+    private static func children(of component: OpaquePointer, kind: icalcomponent_kind) -> [OpaquePointer] {
+        var result: [OpaquePointer] = []
+        var child = icalcomponent_get_first_component(component, kind)
+        while let current = child {
+            result.append(current)
+            child = icalcomponent_get_next_component(component, kind)
+        }
+        return result
+    }
+
+    private static func collectErrors(in component: OpaquePointer, into errors: inout [String]) {
+        var property = icalcomponent_get_first_property(component, ICAL_XLICERROR_PROPERTY)
+        while let current = property {
+            if let text = icalproperty_get_xlicerror(current) {
+                errors.append(String(cString: text))
+            }
+            property = icalcomponent_get_next_property(component, ICAL_XLICERROR_PROPERTY)
+        }
+        for child in Self.children(of: component, kind: ICAL_ANY_COMPONENT) {
+            Self.collectErrors(in: child, into: &errors)
+        }
+    }
+}
+
+/// A parsed component tree owned by Swift: freed with the object.
+/// Not Sendable: libical components are not safe to share across threads.
+private final class OwnedComponent {
+    private let pointer: OpaquePointer
+
+    init(owning pointer: OpaquePointer) {
+        self.pointer = pointer
+    }
+
+    deinit {
+        icalcomponent_free(self.pointer)
+    }
+
+    func withUnsafePointer<Result>(_ body: (OpaquePointer) throws -> Result) rethrows -> Result {
+        try body(self.pointer)
+    }
+}
