@@ -16,7 +16,7 @@ enum FailureReason {
     }
 
     static func noEvent(found others: [String], errors: [String]) -> String {
-        var reason = "The calendar holds no event (VEVENT)"
+        var reason = "The iCalendar data holds no event (VEVENT)"
         if !others.isEmpty { reason += "; it holds " + others.joined(separator: ", ") }
         return reason + "." + Self.libicalErrors(errors)
     }
@@ -29,12 +29,8 @@ enum FailureReason {
         "The \(method.uppercased()) has no valid start time (DTSTART)." + Self.libicalErrors(errors)
     }
 
-    static func missingAttendee(method: String) -> String {
-        "The \(method.uppercased()) names no attendee (ATTENDEE), so there is no answer to record."
-    }
-
     static func unsupported(method: String) -> String {
-        "The calendar method \(method.uppercased()) is not supported; supported are REQUEST, PUBLISH, CANCEL, REPLY and COUNTER."
+        "The calendar method \(method.uppercased()) is unsupported; supported are REQUEST, PUBLISH, CANCEL, REPLY and COUNTER."
     }
 
     static func severalUIDs(method: String, count: Int) -> String {

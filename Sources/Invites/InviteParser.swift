@@ -14,14 +14,15 @@ public enum InviteParser {
             requestId: input.requestId, mailto: envelopeSender, returnPath: envelopeSender,
             bucket: input.bucket, key: input.key)
 
-        if TNEF.isTNEF(input.message) {
+        let bytes = LineEnds.repairingBareCR(input.message)
+        if TNEF.isTNEF(bytes) {
             return .failure(context.failure(FailureReason.tnef))
         }
         let parts: [CalendarPart]
-        if let calendarText = BareCalendar.text(of: input.message) {
+        if let calendarText = BareCalendar.text(of: bytes) {
             parts = [CalendarPart(text: calendarText, contentTypeMethod: nil, isInline: true, mediaType: "text/calendar", filename: nil)]
         } else {
-            guard let message = GMime.parseMessage(input.message) else {
+            guard let message = GMime.parseMessage(bytes) else {
                 return .failure(context.failure(FailureReason.notAMessage))
             }
             context.mailto = message.requester?.address ?? envelopeSender

@@ -68,7 +68,7 @@ struct InviteParserTests {
     func unsupportedMethods(_ method: String) throws {
         let message = TestMessage.singlePart(TestMessage.calendar(method: method, TestMessage.event()), contentTypeMethod: method)
         let failure = try #require(TestMessage.parse(message).failure)
-        #expect(failure.reason.contains("not supported"))
+        #expect(failure.reason.contains("unsupported"))
         #expect(failure.method == method.lowercased())
     }
 

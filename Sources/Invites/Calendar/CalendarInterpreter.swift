@@ -63,8 +63,6 @@ enum CalendarInterpreter {
         switch request.method {
         case "request", "publish", "counter":
             return request.start == nil ? FailureReason.missingStart(method: request.method, errors: errors) : nil
-        case "reply":
-            return request.attendees.isEmpty ? FailureReason.missingAttendee(method: request.method) : nil
         default:
             return nil
         }

@@ -23,7 +23,11 @@ enum Libical {
         Self.initialize()
         return try Self.lock.withLock { _ throws(CalendarParseError) in
             icalerror_clear_errno()
-            guard let root = icalparser_parse_string(text) else {
+            let normalized = LineEnds.normalized(Array(text.utf8)) + [0]
+            let parsed = normalized.withUnsafeBufferPointer { buffer in
+                buffer.withMemoryRebound(to: CChar.self) { icalparser_parse_string($0.baseAddress) }
+            }
+            guard let root = parsed else {
                 let code = icalerrno_return().pointee
                 let detail = code == ICAL_NO_ERROR ? "no iCalendar object found" : String(cString: icalerror_strerror(code))
                 throw CalendarParseError(message: detail)
@@ -160,7 +164,7 @@ enum Libical {
     }
 
     /// A zone of the system database for a TZID that has no VTIMEZONE in the file.
-    private static func systemZone(named tzid: String) -> UnsafeMutablePointer<icaltimezone>? {
+    private static func systemZone(named tzid: String) -> OpaquePointer? {
         for candidate in TimeZoneNames.candidates(for: tzid) {
             if let zone = icaltimezone_get_builtin_timezone(candidate) {
                 return zone

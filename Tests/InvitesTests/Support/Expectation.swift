@@ -13,9 +13,11 @@ struct Expectation: Decodable, Sendable, CustomTestStringConvertible {
         var organizerEmail: String?
         var attendees: [String: String]
         var route: String
+        /// Checked only when the entry gives it.
+        var summary: String?
 
         enum CodingKeys: String, CodingKey {
-            case method, uid, sequence, route, attendees
+            case method, uid, sequence, route, attendees, summary
             case dtstartUTC = "dtstart_utc"
             case dtendUTC = "dtend_utc"
             case allDay = "all_day"
@@ -33,6 +35,7 @@ struct Expectation: Decodable, Sendable, CustomTestStringConvertible {
             self.organizerEmail = try container.decodeIfPresent(String.self, forKey: .organizerEmail)
             self.attendees = try container.decodeIfPresent([String: String].self, forKey: .attendees) ?? [:]
             self.route = try container.decode(String.self, forKey: .route)
+            self.summary = try container.decodeIfPresent(String.self, forKey: .summary)
         }
     }
 
@@ -40,10 +43,12 @@ struct Expectation: Decodable, Sendable, CustomTestStringConvertible {
     var index: Int?
     var outcome: String
     var failureReasonContains: String?
+    /// The requester's address; checked only when the entry gives it.
+    var mailto: String?
     var requests: [Request]?
 
     enum CodingKeys: String, CodingKey {
-        case file, index, outcome, requests
+        case file, index, outcome, requests, mailto
         case failureReasonContains = "failure_reason_contains"
     }
 
@@ -70,9 +75,14 @@ struct Expectation: Decodable, Sendable, CustomTestStringConvertible {
     func mismatches(with result: InviteParseResult) -> [String] {
         switch (self.outcome, result) {
         case ("failure", .failure(let failure)):
-            guard let needle = self.failureReasonContains?.lowercased() else { return [] }
-            return failure.reason.lowercased().contains(needle)
-                ? [] : ["failure reason \"\(failure.reason)\" does not contain \"\(needle)\""]
+            var problems: [String] = []
+            if let needle = self.failureReasonContains?.lowercased(), !failure.reason.lowercased().contains(needle) {
+                problems.append("failure reason \"\(failure.reason)\" does not contain \"\(needle)\"")
+            }
+            if let mailto = self.mailto, mailto.lowercased() != failure.mailto?.lowercased() {
+                problems.append("mailto expected \(mailto), got \(failure.mailto ?? "nil")")
+            }
+            return problems
         case ("ignored", .ignored):
             return []
         case ("requests", .requests(let requests)):
@@ -101,11 +111,13 @@ struct Expectation: Decodable, Sendable, CustomTestStringConvertible {
             check("all_day", want.allDay, got.start?.kind == .date)
             check("organizer_email", want.organizerEmail?.lowercased(), got.organizer?.email?.lowercased())
             let attendees = Dictionary(
-                got.attendees.map { ($0.email.lowercased(), $0.partstat) }, uniquingKeysWith: { first, _ in first })
+                got.attendees.map { ($0.email.lowercased(), $0.partstat) }, uniquingKeysWith: { _, last in last })
             let wantedAttendees = Dictionary(
                 want.attendees.map { ($0.key.lowercased(), $0.value.uppercased()) }, uniquingKeysWith: { first, _ in first })
             check("attendees", wantedAttendees, attendees)
             check("route", want.route, route)
+            if let summary = want.summary { check("summary", summary, got.summary ?? "") }
+            if let mailto = self.mailto { check("mailto", mailto.lowercased(), got.mailto?.lowercased() ?? "") }
         }
         return problems
     }
