@@ -60,6 +60,10 @@ public enum InviteParser {
         var candidates: [Candidate] = []
         for (index, part) in parts.enumerated() {
             let interpretation = CalendarInterpreter.interpret(part, context: context)
+            // One copy contradicting its own Content-Type makes the whole message ambiguous.
+            if interpretation.methodContradicts, case .failure(let failure) = interpretation.result {
+                return .failure(failure)
+            }
             candidates.append(Candidate(
                 result: interpretation.result, methodMatches: interpretation.methodMatches,
                 isInline: part.isInline, index: index))

@@ -4,6 +4,8 @@ enum CalendarInterpreter {
         var result: Result<[EventRequest], InviteFailure>
         /// Whether the body METHOD and the Content-Type `method=` are both present and equal.
         var methodMatches: Bool
+        /// Whether they are both present and differ (RFC 6047 §2.4): the message is ambiguous.
+        var methodContradicts: Bool = false
     }
 
     static let supportedMethods: Set<String> = ["request", "publish", "cancel", "reply", "counter"]
@@ -20,9 +22,10 @@ enum CalendarInterpreter {
                 methodMatches: false)
         }
         let methodMatches = calendar.method != nil && calendar.method == part.contentTypeMethod
+        let methodContradicts = calendar.method != nil && part.contentTypeMethod != nil && !methodMatches
         return Interpretation(
             result: Self.requests(from: calendar, contentTypeMethod: part.contentTypeMethod, context: context),
-            methodMatches: methodMatches)
+            methodMatches: methodMatches, methodContradicts: methodContradicts)
     }
 
     static func requests(
@@ -40,10 +43,10 @@ enum CalendarInterpreter {
             return .failure(context.failure(
                 FailureReason.noEvent(found: calendar.otherComponents, errors: calendar.errors), method: method))
         }
-        guard calendar.events.allSatisfy({ !($0.uid ?? "").isEmpty }) else {
+        guard let events = Self.eventsWithUIDs(calendar.events) else {
             return .failure(context.failure(FailureReason.missingUID(errors: calendar.errors), method: method))
         }
-        let groups = Self.groupedByUID(calendar.events)
+        let groups = Self.groupedByUID(events)
         if Self.singleUIDMethods.contains(method), groups.count > 1 {
             return .failure(context.failure(FailureReason.severalUIDs(method: method, count: groups.count), method: method))
         }
@@ -66,6 +69,21 @@ enum CalendarInterpreter {
         default:
             return nil
         }
+    }
+
+    /// The events, where an overridden instance (RECURRENCE-ID) that lost its UID takes the one
+    /// UID of the others; nil when an event has no UID to go by.
+    private static func eventsWithUIDs(_ events: [ParsedEvent]) -> [ParsedEvent]? {
+        let uids = Set(events.compactMap { $0.uid.flatMap { $0.isEmpty ? nil : $0 } })
+        var result: [ParsedEvent] = []
+        for var event in events {
+            if (event.uid ?? "").isEmpty {
+                guard event.recurrenceId != nil, uids.count == 1 else { return nil }
+                event.uid = uids.first
+            }
+            result.append(event)
+        }
+        return result
     }
 
     /// Events grouped by UID, in the order each UID first appears.
