@@ -1,1 +1,0 @@
-// AWS: SigV4 signing, credentials, libcurl transport, S3/SQS/SNS/DynamoDB clients.
