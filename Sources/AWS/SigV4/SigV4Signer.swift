@@ -32,7 +32,7 @@ public struct SigV4Signer: Sendable {
     }
 
     /// Headers never signed: proxies and clients add or change them.
-    static let unsignedHeaders: Set<String> = ["authorization", "user-agent", "expect", "x-amzn-trace-id", "content-length"]
+    static let unsignedHeaders: Set<String> = ["authorization", "user-agent", "expect", "x-amzn-trace-id", "transfer-encoding", "connection"]
 
     public static let algorithm = "AWS4-HMAC-SHA256"
 
