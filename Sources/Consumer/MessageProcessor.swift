@@ -98,8 +98,8 @@ public struct MessageProcessor: Sendable {
     private func publish(_ failure: InviteFailure, logger: Logger) async throws(MessageProcessingError) {
         let message = TopicMessage(
             defaultMessage: failure.json(),
-            attributes: ["method": "failure", "uid": failure.requestId],
-            deduplicationId: failure.requestId + "/failure")
+            attributes: ["method": failure.method ?? "none", "uid": failure.requestId],
+            deduplicationId: failure.deduplicationId)
         let messageId = try await self.publish(message, to: .failure)
         logger.info(
             "Published failure notice",

@@ -1,0 +1,128 @@
+import Backends
+import Consumer
+import Foundation
+import Testing
+
+/// The consumer end to end over the real embedded backends: object store, SQLite queue,
+/// JSONL topics and the SQLite event index, each in a temporary data dir.
+@Suite("Consumer pipeline (embedded backends)", .timeLimit(.minutes(1)))
+struct ConsumerPipelineTests {
+    @Test func storedInviteIsPublishedToCreateAndTheMessageDeleted() async throws {
+        let fixture = try PipelineFixture()
+        try await fixture.deliver(InviteMessages.request(uid: "planning-2026@example.com", sequence: 0), key: "incoming/msg-0001")
+
+        try await fixture.withRunningConsumer {
+            try await fixture.eventually("the invite is published and its queue message deleted") {
+                try fixture.published(.create).count == 1 && fixture.queueIsEmpty()
+            }
+        }
+
+        let line = try #require(try fixture.published(.create).first)
+        let event = try line.event
+        #expect(line.Route == "create")
+        #expect(line.DeduplicationId == "msg-0001/planning-2026@example.com/0")
+        #expect(line.MessageAttributes["method"]?.Value == "request")
+        #expect(line.MessageAttributes["uid"]?.Value == "msg-0001")
+        #expect(event.method == "request")
+        #expect(event.uid == "msg-0001")
+        #expect(event.original_uid == "planning-2026@example.com")
+        #expect(event.organizer == "olivia@example.com")
+        #expect(event.dtstart == "20261202T140000Z")
+        #expect(event.dtend == "20261202T150000Z")
+        #expect(event.bucket == PipelineFixture.bucket)
+        #expect(event.key == "incoming/msg-0001")
+        #expect(try fixture.publishedCount() == 1)
+    }
+
+    @Test func knownUIDGoesToUpdateAndCancelToCancel() async throws {
+        let fixture = try PipelineFixture()
+        try await fixture.deliver(InviteMessages.request(uid: "weekly@example.com", sequence: 0), key: "msg-a")
+        try await fixture.withRunningConsumer {
+            try await fixture.eventually("the first request is published") { try fixture.published(.create).count == 1 }
+            try await fixture.deliver(InviteMessages.request(uid: "weekly@example.com", sequence: 1), key: "msg-b")
+            try await fixture.eventually("the second request is published") { try fixture.published(.update).count == 1 }
+            try await fixture.deliver(InviteMessages.cancel(uid: "weekly@example.com", sequence: 2), key: "msg-c")
+            try await fixture.eventually("the cancel is published and the queue empty") {
+                try fixture.published(.cancel).count == 1 && fixture.queueIsEmpty()
+            }
+        }
+        #expect(try fixture.published(.create).map { try $0.event.uid } == ["msg-a"])
+        #expect(try fixture.published(.update).map { try $0.event.uid } == ["msg-b"])
+        #expect(try fixture.published(.update).first?.event.sequence == 1)
+        #expect(try fixture.published(.cancel).map { try $0.event.uid } == ["msg-c"])
+    }
+
+    @Test func withoutAnIndexSequenceDecides() async throws {
+        let fixture = try PipelineFixture(index: .none)
+        try await fixture.deliver(InviteMessages.request(uid: "noindex@example.com", sequence: 0), key: "msg-new")
+        try await fixture.deliver(InviteMessages.request(uid: "noindex@example.com", sequence: 0), key: "msg-again")
+        try await fixture.deliver(InviteMessages.request(uid: "noindex@example.com", sequence: 3), key: "msg-seq3")
+        try await fixture.withRunningConsumer {
+            try await fixture.eventually("all three are published") { try fixture.publishedCount() == 3 && fixture.queueIsEmpty() }
+        }
+        #expect(try Set(fixture.published(.create).map { try $0.event.uid }) == ["msg-new", "msg-again"])
+        #expect(try fixture.published(.update).map { try $0.event.uid } == ["msg-seq3"])
+    }
+
+    @Test func messageWithoutCalendarGoesToFailure() async throws {
+        let fixture = try PipelineFixture()
+        try await fixture.deliver(InviteMessages.withoutCalendar(), key: "msg-plain", mailFrom: "bounces@example.com")
+        try await fixture.withRunningConsumer {
+            try await fixture.eventually("the failure notice is published") {
+                try fixture.published(.failure).count == 1 && fixture.queueIsEmpty()
+            }
+        }
+        let line = try #require(try fixture.published(.failure).first)
+        #expect(line.DeduplicationId == "msg-plain/failure")
+        #expect(line.MessageAttributes["uid"]?.Value == "msg-plain")
+        let event = try line.event
+        #expect(event.uid == "msg-plain")
+        #expect(event.mailto == "olivia@example.com")
+        #expect(event.reason?.isEmpty == false)
+        #expect(try fixture.publishedCount() == 1)
+    }
+
+    @Test func testEventIsDeletedAndPublishesNothing() async throws {
+        let fixture = try PipelineFixture()
+        _ = try await fixture.queue.send(body: S3EventBodies.testEvent)
+        try await fixture.withRunningConsumer {
+            try await fixture.eventually("the test event is deleted") { try await fixture.queueIsEmpty() }
+        }
+        #expect(try fixture.publishedCount() == 0)
+        #expect(fixture.logged("S3 test event deleted"))
+    }
+
+    @Test func keyWithSpacesAndPlusIsFetched() async throws {
+        let fixture = try PipelineFixture()
+        try await fixture.deliver(InviteMessages.request(uid: "odd-key@example.com", sequence: 0), key: "in box/a+b é")
+        try await fixture.withRunningConsumer {
+            try await fixture.eventually("the invite is published") { try fixture.published(.create).count == 1 && fixture.queueIsEmpty() }
+        }
+        #expect(try fixture.published(.create).first?.event.key == "in box/a+b é")
+        #expect(try fixture.published(.create).first?.event.uid == "a+b é")
+    }
+
+    @Test func severalMessagesAreAllProcessedConcurrently() async throws {
+        let fixture = try PipelineFixture()
+        for number in 0..<12 {
+            try await fixture.deliver(InviteMessages.request(uid: "batch-\(number)@example.com", sequence: 0), key: "msg-\(number)")
+        }
+        try await fixture.withRunningConsumer {
+            try await fixture.eventually("all twelve are published") { try fixture.published(.create).count == 12 && fixture.queueIsEmpty() }
+        }
+        #expect(try Set(fixture.published(.create).map { try $0.event.original_uid ?? "" }) == Set((0..<12).map { "batch-\($0)@example.com" }))
+    }
+
+    @Test func gracefulShutdownEndsALongPoll() async throws {
+        let fixture = try PipelineFixture()
+        var configuration = PipelineFixture.fastConfiguration
+        configuration.pollWaitTime = 20
+        let started = ContinuousClock.now
+        try await fixture.withRunningConsumer(configuration) {
+            try await fixture.eventually("the consumer is polling") { fixture.logged("Consumer started") }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(ContinuousClock.now - started < .seconds(10))
+        #expect(fixture.logged("Consumer stopped"))
+    }
+}

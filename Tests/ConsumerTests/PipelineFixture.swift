@@ -1,0 +1,156 @@
+import Backends
+import Consumer
+import Foundation
+import InMemoryLogging
+import Logging
+import ServiceLifecycle
+import Testing
+
+/// The consumer's world on disk, as `cis` lays it out in its data dir: the real embedded
+/// object store, queue, topics and event index in a fresh temporary directory.
+final class PipelineFixture: Sendable {
+    static let bucket = "cis-local"
+
+    let directory: String
+    let objectStore: FileSystemObjectStore
+    let queue: SQLiteNotificationQueue
+    let topics: JSONLTopicPublisher
+    let eventIndex: any EventIndex
+    let logs = InMemoryLogHandler()
+
+    enum Index { case local, none }
+
+    init(maxReceiveCount: Int = 5, index: Index = .local) throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cis-consumer-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        self.directory = directory
+        self.objectStore = try FileSystemObjectStore(directory: directory + "/objects", bucketName: Self.bucket)
+        self.queue = try SQLiteNotificationQueue(path: directory + "/queue.sqlite", maxReceiveCount: maxReceiveCount)
+        self.topics = try JSONLTopicPublisher(directory: directory + "/topics")
+        switch index {
+        case .local: self.eventIndex = try SQLiteEventIndex(path: directory + "/events.sqlite")
+        case .none: self.eventIndex = NoEventIndex()
+        }
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: self.directory)
+    }
+
+    var topicsDirectory: String { self.directory + "/topics" }
+
+    var logger: Logger {
+        let handler = self.logs
+        var logger = Logger(label: "cis.consumer.test", factory: { _ in handler })
+        logger.logLevel = .debug
+        return logger
+    }
+
+    var processor: MessageProcessor {
+        MessageProcessor(objectStore: self.objectStore, publisher: self.topics, eventIndex: self.eventIndex)
+    }
+
+    /// What the drop box does for an accepted message: store the object, then queue its S3 event.
+    func deliver(_ message: [UInt8], key: String, mailFrom: String = "olivia@example.com") async throws {
+        _ = try await self.objectStore.put(key: key, body: ObjectBody(bytes: message), metadata: [ObjectMetadataKey.envelopeSender: mailFrom])
+        _ = try await self.queue.send(body: S3EventBodies.objectCreated(bucket: Self.bucket, key: key))
+    }
+
+    /// The lines published to a route so far.
+    func published(_ route: Route) throws -> [PublishedLine] {
+        let path = self.topics.path(for: route)
+        guard FileManager.default.fileExists(atPath: path) else { return [] }
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        return try text.split(separator: "\n").map { try JSONDecoder().decode(PublishedLine.self, from: Data($0.utf8)) }
+    }
+
+    func publishedCount() throws -> Int {
+        try Route.allCases.reduce(0) { $0 + (try self.published($1).count) }
+    }
+
+    /// Runs the consumer in a service group while `body` runs, then shuts it down gracefully.
+    func withRunningConsumer<T: Sendable>(
+        _ configuration: ConsumerConfiguration = PipelineFixture.fastConfiguration,
+        _ body: @Sendable () async throws -> T
+    ) async throws -> T {
+        let service = ConsumerService(queue: self.queue, processor: self.processor, configuration: configuration, logger: self.logger)
+        let group = ServiceGroup(services: [service], logger: self.logger)
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let result: T
+            do {
+                result = try await body()
+            } catch {
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+                throw error
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            return result
+        }
+    }
+
+    /// Short waits and backoffs so that a redelivery takes about a second.
+    static let fastConfiguration = ConsumerConfiguration(
+        concurrency: 4, pollWaitTime: 1, visibilityTimeout: 1,
+        retryBackoff: RetryBackoff(base: .seconds(1), maximum: .seconds(2)),
+        receiveFailureBackoff: RetryBackoff(base: .milliseconds(50), maximum: .milliseconds(200)))
+
+    /// Polls `condition` every 50 ms; fails the test when it is still false after `timeout`.
+    func eventually(
+        _ what: String, timeout: Duration = .seconds(15), sourceLocation: SourceLocation = #_sourceLocation,
+        _ condition: () async throws -> Bool
+    ) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("timed out after \(timeout) waiting until \(what)", sourceLocation: sourceLocation)
+        throw TimedOut()
+    }
+
+    struct TimedOut: Error {}
+
+    func logged(_ message: String) -> Bool {
+        self.logs.entries.contains { $0.message.description == message }
+    }
+
+    /// Whether the queue holds nothing: no visible, in-flight or dead-lettered message.
+    func queueIsEmpty() async throws -> Bool {
+        try await self.queue.statistics() == SQLiteNotificationQueue.Statistics(visible: 0, inFlight: 0, deadLetters: 0)
+    }
+}
+
+/// One line of `<data-dir>/topics/<route>.jsonl`.
+struct PublishedLine: Decodable, Sendable {
+    struct Attribute: Decodable, Sendable {
+        var Value: String
+    }
+
+    var Message: String
+    var MessageAttributes: [String: Attribute]
+    var Route: String
+    var DeduplicationId: String
+
+    var event: PublishedEvent {
+        get throws { try JSONDecoder().decode(PublishedEvent.self, from: Data(self.Message.utf8)) }
+    }
+}
+
+/// The event JSON fields the tests check.
+struct PublishedEvent: Decodable, Sendable {
+    var method: String?
+    var uid: String
+    var original_uid: String?
+    var sequence: Int?
+    var organizer: String?
+    var dtstart: String?
+    var dtend: String?
+    var mailto: String?
+    var return_path: String?
+    var reason: String?
+    var bucket: String?
+    var key: String?
+}
