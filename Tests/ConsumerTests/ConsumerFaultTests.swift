@@ -1,6 +1,8 @@
 import Backends
 import Consumer
 import Foundation
+import InMemoryLogging
+import Logging
 import Testing
 
 /// Faults: a topic that is unavailable and comes back, a consumer that dies between publish
@@ -24,7 +26,7 @@ struct ConsumerFaultTests {
             try FileManager.default.removeItem(atPath: fixture.topicsDirectory)
             try FileManager.default.createDirectory(atPath: fixture.topicsDirectory, withIntermediateDirectories: false)
             try await fixture.eventually("the retry publishes and deletes the message") {
-                try fixture.published(.create).count == 1 && fixture.queueIsEmpty()
+                try await fixture.hasPublished(1, to: .create)
             }
         }
         #expect(try fixture.publishedCount() == 1)
@@ -44,7 +46,7 @@ struct ConsumerFaultTests {
         // After the visibility timeout the message is delivered again, to a fresh consumer.
         try await fixture.withRunningConsumer {
             try await fixture.eventually("the redelivered message is published and deleted") {
-                try fixture.published(.create).count == 2 && fixture.queueIsEmpty()
+                try await fixture.hasPublished(2, to: .create)
             }
         }
         let lines = try fixture.published(.create)

@@ -1,6 +1,8 @@
 import Backends
 import Consumer
 import Foundation
+import InMemoryLogging
+import Logging
 import Testing
 
 /// The consumer end to end over the real embedded backends: object store, SQLite queue,
@@ -13,7 +15,7 @@ struct ConsumerPipelineTests {
 
         try await fixture.withRunningConsumer {
             try await fixture.eventually("the invite is published and its queue message deleted") {
-                try fixture.published(.create).count == 1 && fixture.queueIsEmpty()
+                try await fixture.hasPublished(1, to: .create)
             }
         }
 
@@ -43,7 +45,7 @@ struct ConsumerPipelineTests {
             try await fixture.eventually("the second request is published") { try fixture.published(.update).count == 1 }
             try await fixture.deliver(InviteMessages.cancel(uid: "weekly@example.com", sequence: 2), key: "msg-c")
             try await fixture.eventually("the cancel is published and the queue empty") {
-                try fixture.published(.cancel).count == 1 && fixture.queueIsEmpty()
+                try await fixture.hasPublished(1, to: .cancel)
             }
         }
         #expect(try fixture.published(.create).map { try $0.event.uid } == ["msg-a"])
@@ -58,7 +60,7 @@ struct ConsumerPipelineTests {
         try await fixture.deliver(InviteMessages.request(uid: "noindex@example.com", sequence: 0), key: "msg-again")
         try await fixture.deliver(InviteMessages.request(uid: "noindex@example.com", sequence: 3), key: "msg-seq3")
         try await fixture.withRunningConsumer {
-            try await fixture.eventually("all three are published") { try fixture.publishedCount() == 3 && fixture.queueIsEmpty() }
+            try await fixture.eventually("all three are published") { try await fixture.hasPublishedInAll(3) }
         }
         #expect(try Set(fixture.published(.create).map { try $0.event.uid }) == ["msg-new", "msg-again"])
         #expect(try fixture.published(.update).map { try $0.event.uid } == ["msg-seq3"])
@@ -69,7 +71,7 @@ struct ConsumerPipelineTests {
         try await fixture.deliver(InviteMessages.withoutCalendar(), key: "msg-plain", mailFrom: "bounces@example.com")
         try await fixture.withRunningConsumer {
             try await fixture.eventually("the failure notice is published") {
-                try fixture.published(.failure).count == 1 && fixture.queueIsEmpty()
+                try await fixture.hasPublished(1, to: .failure)
             }
         }
         let line = try #require(try fixture.published(.failure).first)
@@ -96,7 +98,7 @@ struct ConsumerPipelineTests {
         let fixture = try PipelineFixture()
         try await fixture.deliver(InviteMessages.request(uid: "odd-key@example.com", sequence: 0), key: "in box/a+b é")
         try await fixture.withRunningConsumer {
-            try await fixture.eventually("the invite is published") { try fixture.published(.create).count == 1 && fixture.queueIsEmpty() }
+            try await fixture.eventually("the invite is published") { try await fixture.hasPublished(1, to: .create) }
         }
         #expect(try fixture.published(.create).first?.event.key == "in box/a+b é")
         #expect(try fixture.published(.create).first?.event.uid == "a+b é")
@@ -108,7 +110,7 @@ struct ConsumerPipelineTests {
             try await fixture.deliver(InviteMessages.request(uid: "batch-\(number)@example.com", sequence: 0), key: "msg-\(number)")
         }
         try await fixture.withRunningConsumer {
-            try await fixture.eventually("all twelve are published") { try fixture.published(.create).count == 12 && fixture.queueIsEmpty() }
+            try await fixture.eventually("all twelve are published") { try await fixture.hasPublished(12, to: .create) }
         }
         #expect(try Set(fixture.published(.create).map { try $0.event.original_uid ?? "" }) == Set((0..<12).map { "batch-\($0)@example.com" }))
     }

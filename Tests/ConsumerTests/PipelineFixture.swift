@@ -117,6 +117,20 @@ final class PipelineFixture: Sendable {
         self.logs.entries.contains { $0.message.description == message }
     }
 
+    /// Whether `route` has exactly `count` lines and the queue is empty.
+    func hasPublished(_ count: Int, to route: Route) async throws -> Bool {
+        let published = try self.published(route).count
+        let queueIsEmpty = try await self.queueIsEmpty()
+        return published == count && queueIsEmpty
+    }
+
+    /// Whether `count` lines were published over all routes and the queue is empty.
+    func hasPublishedInAll(_ count: Int) async throws -> Bool {
+        let published = try self.publishedCount()
+        let queueIsEmpty = try await self.queueIsEmpty()
+        return published == count && queueIsEmpty
+    }
+
     /// Whether the queue holds nothing: no visible, in-flight or dead-lettered message.
     func queueIsEmpty() async throws -> Bool {
         try await self.queue.statistics() == SQLiteNotificationQueue.Statistics(visible: 0, inFlight: 0, deadLetters: 0)
