@@ -28,6 +28,7 @@ struct ParseCommand: ParsableCommand {
     var bucket: String = "local"
 
     mutating func run() throws {
+        InviteParser.initialize()
         let bytes = try self.readInput()
         let input = InviteInput(
             message: bytes, bucket: self.bucket, key: self.key ?? self.defaultKey, envelopeSender: self.envelopeSender)
