@@ -16,7 +16,7 @@ public struct ConsumerConfiguration: Sendable {
         concurrency: Int = 4,
         pollWaitTime: Int = 20,
         visibilityTimeout: Int = 60,
-        retryBackoff: RetryBackoff = RetryBackoff(base: .seconds(10), maximum: .seconds(900)),
+        retryBackoff: RetryBackoff = RetryBackoff(base: .seconds(30), maximum: .seconds(900)),
         receiveFailureBackoff: RetryBackoff = RetryBackoff(base: .seconds(1), maximum: .seconds(30))
     ) {
         precondition(concurrency >= 1, "concurrency must be at least 1")

@@ -60,7 +60,7 @@ public struct ConsumerService: Service {
                     self.logger.warning(
                         "Queue receive failed; retrying",
                         metadata: [
-                            "error": "\(error)",
+                            "consumer.error": "\(error)",
                             "consumer.receive.failures": "\(consecutiveReceiveFailures)",
                             "consumer.retry.delay": "\(delay)",
                         ])
@@ -114,7 +114,7 @@ public struct ConsumerService: Service {
         } catch {
             // Everything was published; the redelivery publishes the same messages again with the
             // same deduplication ids.
-            logger.warning("Deleting a processed message failed; it will be redelivered", metadata: ["error": "\(error)"])
+            logger.warning("Deleting a processed message failed; it will be redelivered", metadata: ["consumer.error": "\(error)"])
             return
         }
         switch outcome {
@@ -132,19 +132,19 @@ public struct ConsumerService: Service {
             logger.warning(
                 "Message processing failed; retrying later",
                 metadata: [
-                    "error": "\(error)", "consumer.stage": "\(error.stage.rawValue)", "consumer.retry.delay_seconds": "\(delay)",
+                    "consumer.error": "\(error)", "consumer.stage": "\(error.stage.rawValue)", "consumer.retry.delay_seconds": "\(delay)",
                 ])
             do {
                 try await self.queue.changeVisibility(receiptHandle: message.receiptHandle, visibilityTimeout: delay)
             } catch {
                 logger.warning(
                     "Changing the visibility of a failed message failed; it reappears after its visibility timeout",
-                    metadata: ["error": "\(error)"])
+                    metadata: ["consumer.error": "\(error)"])
             }
         case .permanent:
             logger.error(
                 "Message cannot be processed; left for the dead-letter queue",
-                metadata: ["error": "\(error)", "consumer.stage": "\(error.stage.rawValue)"])
+                metadata: ["consumer.error": "\(error)", "consumer.stage": "\(error.stage.rawValue)"])
         }
     }
 }

@@ -1,0 +1,57 @@
+import Backends
+import Consumer
+import Foundation
+import InMemoryLogging
+import Logging
+import ServiceLifecycle
+import Testing
+
+@Suite("Consumer service")
+struct ConsumerServiceTests {
+    /// Records the waits the service asks for, and waits a little for real so the loop yields.
+    actor SleepRecorder {
+        private(set) var delays: [Duration] = []
+
+        func record(_ delay: Duration) {
+            self.delays.append(delay)
+        }
+    }
+
+    @Test func queueFailuresBackOffThroughTheInjectedSleep() async throws {
+        let fixture = try PipelineFixture()
+        let recorder = SleepRecorder()
+        // The embedded queue refuses a visibility timeout over SQS's 12 hours: every receive fails.
+        var configuration = PipelineFixture.fastConfiguration
+        configuration.visibilityTimeout = 50_000
+        configuration.receiveFailureBackoff = RetryBackoff(base: .seconds(1), maximum: .seconds(4))
+        let service = ConsumerService(
+            queue: fixture.queue, processor: fixture.processor, configuration: configuration, logger: fixture.logger,
+            sleep: { delay in
+                await recorder.record(delay)
+                try await Task.sleep(for: .milliseconds(5))
+            })
+        let group = ServiceGroup(services: [service], logger: fixture.logger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            try await fixture.eventually("five receives failed") { await recorder.delays.count >= 5 }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        #expect(await Array(recorder.delays.prefix(5)) == [.seconds(1), .seconds(2), .seconds(4), .seconds(4), .seconds(4)])
+        #expect(fixture.logs.entries.contains { $0.message.description == "Queue receive failed; retrying" })
+    }
+
+    @Test func aMessageArrivingDuringTheLongPollIsProcessed() async throws {
+        let fixture = try PipelineFixture()
+        var configuration = PipelineFixture.fastConfiguration
+        configuration.pollWaitTime = 20
+        try await fixture.withRunningConsumer(configuration) {
+            try await fixture.eventually("the consumer is polling") { fixture.logged("Consumer started") }
+            try await Task.sleep(for: .milliseconds(300))
+            try await fixture.deliver(InviteMessages.request(uid: "late@example.com", sequence: 0), key: "msg-late")
+            try await fixture.eventually("the invite is published", timeout: .seconds(5)) {
+                try await fixture.hasPublished(1, to: .create)
+            }
+        }
+    }
+}
