@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -14,6 +15,11 @@ public final class SMTPServer: Service, Sendable {
     private let logger: Logger
     private let eventLoopGroup: any EventLoopGroup
     private let onServerRunning: @Sendable (SocketAddress) async -> Void
+    private let limiter: ConnectionLimiter
+    /// Set by `bind()` before `run()`.
+    private let boundListener = NIOLockedValueBox<Listener?>(nil)
+
+    private typealias Listener = NIOAsyncChannel<SMTPConnection.Channel, Never>
 
     /// - Parameter onServerRunning: called with the bound address once the server accepts
     ///   connections (tests bind port 0 and learn the port here).
@@ -29,14 +35,29 @@ public final class SMTPServer: Service, Sendable {
         self.logger = logger
         self.eventLoopGroup = eventLoopGroup
         self.onServerRunning = onServerRunning
+        self.limiter = ConnectionLimiter(
+            maximumConnections: configuration.maximumConnections,
+            maximumConnectionsPerAddress: configuration.maximumConnectionsPerAddress)
+    }
+
+    /// Binds the listen address now, so that a start-up failure (address in use) shows
+    /// before anything else runs. `run()` binds by itself when this was not called.
+    @discardableResult
+    public func bind() async throws -> SocketAddress? {
+        try self.prepareSpoolDirectory()
+        let listener = try await self.bindListener()
+        self.boundListener.withLockedValue { $0 = listener }
+        return listener.channel.localAddress
     }
 
     public func run() async throws {
-        try self.prepareSpoolDirectory()
-        let limiter = ConnectionLimiter(
-            maximumConnections: self.configuration.maximumConnections,
-            maximumConnectionsPerAddress: self.configuration.maximumConnectionsPerAddress)
-        let serverChannel = try await self.bind(limiter: limiter)
+        let serverChannel: Listener
+        if let listener = self.boundListener.withLockedValue({ $0.take() }) {
+            serverChannel = listener
+        } else {
+            try self.prepareSpoolDirectory()
+            serverChannel = try await self.bindListener()
+        }
         let address = serverChannel.channel.localAddress
         self.logger.info(
             "listening",
@@ -81,8 +102,9 @@ public final class SMTPServer: Service, Sendable {
         }
     }
 
-    private func bind(limiter: ConnectionLimiter) async throws -> NIOAsyncChannel<SMTPConnection.Channel, Never> {
+    private func bindListener() async throws -> Listener {
         let configuration = self.configuration
+        let limiter = self.limiter
         let logger = self.logger
         do {
             return try await ServerBootstrap(group: self.eventLoopGroup)
@@ -94,9 +116,10 @@ public final class SMTPServer: Service, Sendable {
                         try Self.configure(channel, configuration: configuration, limiter: limiter, logger: logger)
                     }
                 }
+        } catch let error as IOError {
+            throw SMTPServerError(.bindFailed, "cannot listen: \(String(cString: strerror(error.errnoCode)))")
         } catch {
-            throw SMTPServerError(
-                .bindFailed, "cannot listen on \(configuration.host):\(configuration.port): \(error)")
+            throw SMTPServerError(.bindFailed, "cannot listen: \(error)")
         }
     }
 

@@ -32,3 +32,10 @@ public enum ReversePath: Sendable, Hashable {
         }
     }
 }
+
+extension Mailbox {
+    /// Parses `local-part@domain` without angle brackets (for configured addresses).
+    public static func parse(_ text: String) throws(SMTPParserError) -> Mailbox {
+        try PathParser.mailbox(text[...])
+    }
+}
