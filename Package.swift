@@ -112,12 +112,14 @@ let package = Package(
         .executableTarget(
             name: "cis",
             dependencies: [
-                "SMTPServer", "DropBox", "Backends", "AWS", "Invites", "Consumer",
+                "SMTPServer", "SMTPCore", "DropBox", "Backends", "AWS", "Invites", "Consumer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings),
 

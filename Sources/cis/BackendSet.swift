@@ -1,0 +1,32 @@
+import Backends
+import Foundation
+import Logging
+
+/// The storage the pipeline runs on, built from `--backend`.
+struct BackendSet: Sendable {
+    var objectStore: any ObjectStore
+    var queue: any Backends.NotificationQueue
+
+    static func make(
+        _ options: BackendOptions, settings: Settings, logger: Logger
+    ) throws(ConfigurationError) -> BackendSet {
+        switch try options.kind(settings) {
+        case .local:
+            return try self.local(dataDirectory: options.dataDirectory(settings))
+        case .aws:
+            throw ConfigurationError(source: "--backend", problem: "'aws' is not available in this build")
+        }
+    }
+
+    /// The embedded backends under `<data-dir>`: `objects/` and `queue.sqlite`.
+    static func local(dataDirectory: String) throws(ConfigurationError) -> BackendSet {
+        do {
+            try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+            return BackendSet(
+                objectStore: try FileSystemObjectStore(directory: "\(dataDirectory)/objects"),
+                queue: try SQLiteNotificationQueue(path: "\(dataDirectory)/queue.sqlite"))
+        } catch {
+            throw ConfigurationError(source: "--data-dir", problem: "'\(dataDirectory)' is not usable: \(error)")
+        }
+    }
+}

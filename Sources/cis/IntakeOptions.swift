@@ -1,0 +1,173 @@
+import ArgumentParser
+import Foundation
+import NIOCore
+import NIOSSL
+import SMTPCore
+import SMTPServer
+
+/// The SMTP listener's options, shared by `cis serve` and `cis smtp`. Every option also
+/// reads an environment variable when the flag is absent.
+struct IntakeOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Address to listen on. Env: CIS_LISTEN. Default: 127.0.0.1:2525.", valueName: "host:port"))
+    var listen: String?
+
+    @Option(help: ArgumentHelp(
+        "Name in the greeting and the Received header. Env: CIS_HOSTNAME. Default: the machine's host name.",
+        valueName: "name"))
+    var hostname: String?
+
+    @Option(
+        name: .customLong("recipient"),
+        help: ArgumentHelp(
+            "An accepted recipient address; repeat for more. Env: CIS_RECIPIENTS (comma-separated). Default: create@localhost.",
+            valueName: "address"))
+    var recipients: [String] = []
+
+    @Option(name: .customLong("tls-cert"), help: ArgumentHelp(
+        "PEM certificate chain; with --tls-key enables STARTTLS. Env: CIS_TLS_CERT.", valueName: "path"))
+    var tlsCertificate: String?
+
+    @Option(name: .customLong("tls-key"), help: ArgumentHelp("PEM private key for --tls-cert. Env: CIS_TLS_KEY.", valueName: "path"))
+    var tlsKey: String?
+
+    @Flag(name: .customLong("require-tls"), inversion: .prefixedNo, help: ArgumentHelp(
+        "Refuse MAIL before STARTTLS (530 5.7.0). Env: CIS_REQUIRE_TLS (true/false). Default: off."))
+    var requireTLS: Bool?
+
+    @Option(help: ArgumentHelp(
+        "Largest accepted message in bytes (advertised as SIZE). Env: CIS_MAX_MESSAGE_SIZE. Default: 41943040.",
+        valueName: "bytes"))
+    var maxMessageSize: String?
+
+    @Option(help: ArgumentHelp("Recipients per message. Env: CIS_MAX_RECIPIENTS. Default: 50.", valueName: "n"))
+    var maxRecipients: String?
+
+    @Option(help: ArgumentHelp("Open connections in total. Env: CIS_MAX_CONNECTIONS. Default: 1000.", valueName: "n"))
+    var maxConnections: String?
+
+    @Option(
+        name: .customLong("max-connections-per-ip"),
+        help: ArgumentHelp("Open connections per client address. Env: CIS_MAX_CONNECTIONS_PER_IP. Default: 20.", valueName: "n"))
+    var maxConnectionsPerIP: String?
+
+    @Option(help: ArgumentHelp(
+        "Longest wait for a command, in seconds. Env: CIS_COMMAND_TIMEOUT. Default: 300.", valueName: "seconds"))
+    var commandTimeout: String?
+
+    @Option(help: ArgumentHelp(
+        "Longest wait for more message text during DATA, in seconds. Env: CIS_DATA_TIMEOUT. Default: 600.",
+        valueName: "seconds"))
+    var dataTimeout: String?
+
+    @Option(help: ArgumentHelp(
+        "On SIGTERM/SIGINT, how long a message in flight may take to finish, in seconds. Env: CIS_SHUTDOWN_TIMEOUT. Default: 30.",
+        valueName: "seconds"))
+    var shutdownTimeout: String?
+
+    /// The listener configuration these options describe; certificate files are loaded here.
+    func serverConfiguration(
+        _ settings: Settings, spoolDirectory: String
+    ) throws(ConfigurationError) -> SMTPServerConfiguration {
+        let listen = try settings.value(
+            self.listen, flag: "--listen", variable: "CIS_LISTEN",
+            default: ListenAddress(host: "127.0.0.1", port: 2525), parse: ListenAddress.parse)
+        let hostname = try settings.value(
+            self.hostname, flag: "--hostname", variable: "CIS_HOSTNAME", default: HostName.local(), parse: HostName.parse)
+        let recipients = try self.recipientAddresses(settings)
+        let tlsContext = try self.tlsContext(settings)
+        let requireTLS = try settings.flag(self.requireTLS, flag: "--require-tls", variable: "CIS_REQUIRE_TLS")
+        if requireTLS && tlsContext == nil {
+            throw ConfigurationError(source: "--require-tls", problem: "needs a certificate (--tls-cert and --tls-key)")
+        }
+        return SMTPServerConfiguration(
+            host: listen.host,
+            port: listen.port,
+            hostname: hostname,
+            recipients: recipients,
+            tlsContext: tlsContext,
+            requireTLS: requireTLS,
+            maximumMessageSize: try settings.value(
+                self.maxMessageSize, flag: "--max-message-size", variable: "CIS_MAX_MESSAGE_SIZE",
+                default: SessionConfiguration.defaultMaximumMessageSize, parse: Parse.positiveInteger),
+            maximumRecipients: try settings.value(
+                self.maxRecipients, flag: "--max-recipients", variable: "CIS_MAX_RECIPIENTS",
+                default: SessionConfiguration.defaultMaximumRecipients, parse: Parse.positiveInteger),
+            maximumConnections: try settings.value(
+                self.maxConnections, flag: "--max-connections", variable: "CIS_MAX_CONNECTIONS", default: 1000,
+                parse: Parse.positiveInteger),
+            maximumConnectionsPerAddress: try settings.value(
+                self.maxConnectionsPerIP, flag: "--max-connections-per-ip", variable: "CIS_MAX_CONNECTIONS_PER_IP",
+                default: 20, parse: Parse.positiveInteger),
+            commandTimeout: .seconds(fractional:
+                try settings.value(
+                    self.commandTimeout, flag: "--command-timeout", variable: "CIS_COMMAND_TIMEOUT", default: 300,
+                    parse: Parse.seconds)),
+            dataTimeout: .seconds(fractional:
+                try settings.value(
+                    self.dataTimeout, flag: "--data-timeout", variable: "CIS_DATA_TIMEOUT", default: 600,
+                    parse: Parse.seconds)),
+            spoolDirectory: spoolDirectory)
+    }
+
+    /// The graceful-shutdown deadline.
+    func shutdownTimeout(_ settings: Settings) throws(ConfigurationError) -> Duration {
+        .seconds(
+            try settings.value(
+                self.shutdownTimeout, flag: "--shutdown-timeout", variable: "CIS_SHUTDOWN_TIMEOUT", default: 30,
+                parse: Parse.seconds))
+    }
+
+    private func recipientAddresses(_ settings: Settings) throws(ConfigurationError) -> [String] {
+        let source: String
+        let addresses: [String]
+        if !self.recipients.isEmpty {
+            (source, addresses) = ("--recipient", self.recipients)
+        } else if let list = settings.environment["CIS_RECIPIENTS"], !list.isEmpty {
+            (source, addresses) = (
+                "CIS_RECIPIENTS",
+                list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            )
+        } else {
+            return ["create@localhost"]
+        }
+        guard !addresses.isEmpty else {
+            throw ConfigurationError(source: source, problem: "no address given")
+        }
+        for address in addresses {
+            do {
+                _ = try Mailbox.parse(address)
+            } catch {
+                throw ConfigurationError(source: source, problem: "'\(address)' is not an address (\(error.reason))")
+            }
+        }
+        return addresses
+    }
+
+    private func tlsContext(_ settings: Settings) throws(ConfigurationError) -> NIOSSLContext? {
+        let certificate = settings.raw(self.tlsCertificate, flag: "--tls-cert", variable: "CIS_TLS_CERT")
+        let key = settings.raw(self.tlsKey, flag: "--tls-key", variable: "CIS_TLS_KEY")
+        switch (certificate, key) {
+        case (nil, nil):
+            return nil
+        case (let certificate?, nil):
+            throw ConfigurationError(source: certificate.source, problem: "needs --tls-key (or CIS_TLS_KEY) as well")
+        case (nil, let key?):
+            throw ConfigurationError(source: key.source, problem: "needs --tls-cert (or CIS_TLS_CERT) as well")
+        case (let certificate?, let key?):
+            do {
+                return try SMTPTLS.makeServerContext(certificatePath: certificate.value, privateKeyPath: key.value)
+            } catch let error as SMTPTLSError {
+                throw ConfigurationError(
+                    source: error.file == .certificate ? certificate.source : key.source, problem: error.description)
+            } catch {
+                throw ConfigurationError(source: certificate.source, problem: "\(error)")
+            }
+        }
+    }
+}
+
+extension TimeAmount {
+    static func seconds(fractional seconds: Double) -> TimeAmount {
+        .nanoseconds(Int64((seconds * 1_000_000_000).rounded()))
+    }
+}

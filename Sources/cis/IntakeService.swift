@@ -1,0 +1,23 @@
+import Backends
+import DropBox
+import Logging
+import SMTPServer
+
+/// The SMTP intake: the listener delivering into the drop box.
+struct IntakeService {
+    var server: SMTPServerConfiguration
+    var dropBox: DropBoxConfiguration
+
+    /// Resolves and checks every intake option (before anything is created on disk).
+    init(_ intake: IntakeOptions, backendOptions: BackendOptions, settings: Settings) throws(ConfigurationError) {
+        let spoolDirectory = "\(backendOptions.dataDirectory(settings))/spool"
+        self.server = try intake.serverConfiguration(settings, spoolDirectory: spoolDirectory)
+        self.dropBox = DropBoxConfiguration(hostname: self.server.hostname, keyPrefix: try backendOptions.keyPrefix(settings))
+    }
+
+    func makeServer(backends: BackendSet, logger: Logger) -> SMTPServer {
+        let dropBox = DropBox(
+            objectStore: backends.objectStore, queue: backends.queue, configuration: self.dropBox, logger: logger)
+        return SMTPServer(configuration: self.server, sink: dropBox, logger: logger)
+    }
+}

@@ -1,0 +1,23 @@
+import ArgumentParser
+
+/// `cis smtp`: the SMTP intake alone (an intake node in front of a shared queue).
+struct SMTPIntake: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "smtp",
+        abstract: "Run only the SMTP intake: accept invitations, store them, queue their notifications.",
+        discussion: Serve.configuration.discussion)
+
+    @OptionGroup(title: "SMTP intake") var intake: IntakeOptions
+    @OptionGroup(title: "Backend") var backend: BackendOptions
+    @OptionGroup(title: "Logging") var logging: LoggingOptions
+
+    func run() async throws {
+        try await Startup.run(logging: self.logging, shutdownTimeout: self.intake.shutdownTimeout) {
+            (settings, logger) throws(ConfigurationError) in
+            let intake = try IntakeService(self.intake, backendOptions: self.backend, settings: settings)
+            let backends = try BackendSet.make(self.backend, settings: settings, logger: logger)
+            let server = intake.makeServer(backends: backends, logger: logger)
+            return (server, [server])
+        }
+    }
+}

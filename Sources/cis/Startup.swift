@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NIOCore
+import SMTPServer
+import ServiceLifecycle
+import UnixSignals
+
+/// Runs services until SIGTERM/SIGINT, reporting a start-up failure as one line.
+enum Startup {
+    /// Exit status for a bad option value (sysexits EX_CONFIG).
+    static let configurationExitCode = ExitCode(78)
+
+    /// Prints `cis: <problem>` to standard error and exits non-zero.
+    static func fail(_ problem: String, exitCode: ExitCode = .failure) -> ExitCode {
+        FileHandle.standardError.write(Data("cis: \(problem)\n".utf8))
+        return exitCode
+    }
+
+    /// Builds the services (`make` may throw a `ConfigurationError`), binds the listener, and runs.
+    static func run(
+        logging: LoggingOptions, shutdownTimeout: (Settings) throws(ConfigurationError) -> Duration,
+        make: (Settings, Logger) throws(ConfigurationError) -> (server: SMTPServer, services: [any Service])
+    ) async throws {
+        let settings = Settings()
+        let server: SMTPServer
+        let services: [any Service]
+        let deadline: Duration
+        let logger: Logger
+        do {
+            try logging.bootstrap(settings)
+            logger = Logger(label: "cis")
+            (server, services) = try make(settings, logger)
+            deadline = try shutdownTimeout(settings)
+        } catch {
+            throw self.fail("\(error)", exitCode: self.configurationExitCode)
+        }
+        do {
+            try await server.bind()
+        } catch {
+            let listen = "\(server.configuration.host):\(server.configuration.port)"
+            throw self.fail("--listen \(listen): \(error)")
+        }
+        var configuration = ServiceGroupConfiguration(
+            services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = deadline
+        configuration.maximumCancellationDuration = .seconds(5)
+        try await ServiceGroup(configuration: configuration).run()
+    }
+}
