@@ -93,4 +93,19 @@ struct CalendarTimeTests {
         #expect(request.start?.compact == "20240330T223000Z")
         #expect(request.end?.compact == "20240331T003000Z")
     }
+
+    @Test("DURATION hours are exact and days nominal across a DST change")
+    func durationAcrossDST() throws {
+        let exact = TestMessage.event(start: "DTSTART;TZID=Europe/Berlin:20240331T013000", end: "DURATION:PT1H")
+        let exactRequest = try self.onlyRequest(TestMessage.parse(TestMessage.singlePart(TestMessage.calendar(method: "REQUEST", exact))))
+        #expect(exactRequest.start?.compact == "20240331T003000Z")
+        #expect(exactRequest.end?.compact == "20240331T013000Z")
+        let nominal = TestMessage.event(start: "DTSTART;TZID=Europe/Berlin:20240330T120000", end: "DURATION:P1D")
+        let nominalRequest = try self.onlyRequest(TestMessage.parse(TestMessage.singlePart(TestMessage.calendar(method: "REQUEST", nominal))))
+        #expect(nominalRequest.start?.compact == "20240330T110000Z")
+        #expect(nominalRequest.end?.compact == "20240331T100000Z")
+        let allDay = TestMessage.event(start: "DTSTART;VALUE=DATE:20240330", end: "DURATION:P2D")
+        let allDayRequest = try self.onlyRequest(TestMessage.parse(TestMessage.singlePart(TestMessage.calendar(method: "REQUEST", allDay))))
+        #expect(allDayRequest.end?.compact == "20240401")
+    }
 }

@@ -143,7 +143,22 @@ enum Libical {
             time = icaltime_set_timezone(&time, zone)
         }
         if let duration {
-            time = icaltime_add(time, duration)
+            // RFC 5545 §3.3.6: days and weeks are nominal (added to the local date), hours,
+            // minutes and seconds exact (added to the instant, across any DST change).
+            var nominal = icaldurationtype_null_duration()
+            nominal.is_neg = duration.is_neg
+            nominal.weeks = duration.weeks
+            nominal.days = duration.days
+            var exact = icaldurationtype_null_duration()
+            exact.is_neg = duration.is_neg
+            exact.hours = duration.hours
+            exact.minutes = duration.minutes
+            exact.seconds = duration.seconds
+            time = icaltime_add(time, nominal)
+            if time.is_date == 0, icaltime_is_utc(time) == 0, time.zone != nil {
+                time = icaltime_convert_to_zone(time, icaltimezone_get_utc_timezone())
+            }
+            time = icaltime_add(time, exact)
         }
         if time.is_date != 0 {
             return EventTime(year: Int(time.year), month: Int(time.month), day: Int(time.day), kind: .date, tzid: tzid)
