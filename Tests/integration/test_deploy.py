@@ -7,8 +7,10 @@ import fnmatch
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -613,3 +615,106 @@ def test_unit_passes_systemd_analyze_verify_and_security(tmp_path):
     result = subprocess.run([analyze, "security", "--offline=yes", "--threshold=20", str(UNIT)],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, f"systemd-analyze security:\n{result.stdout[-600:]}{result.stderr}"
+
+
+# --- the binary under the unit's memory protection ------------------------------------------
+
+PR_SET_MDWE = 65
+PR_MDWE_REFUSE_EXEC_GAIN = 1
+
+
+def refuse_writable_executable_memory():
+    """Runs in the child before exec: the kernel's own MemoryDenyWriteExecute (Linux 6.3+),
+    inherited across exec, refusing what systemd's MemoryDenyWriteExecute=yes refuses."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_MDWE)")
+
+
+def mdwe_supported():
+    probe = subprocess.run(
+        [sys.executable, "-c", "import ctypes,sys; l=ctypes.CDLL(None); sys.exit(l.prctl(65, 1, 0, 0, 0) != 0)"],
+        timeout=30)
+    return probe.returncode == 0
+
+
+def free_loopback_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class SMTPLines:
+    def __init__(self, sock):
+        self.file = sock.makefile("rb")
+        self.sock = sock
+
+    def reply(self):
+        lines = []
+        while True:
+            line = self.file.readline().decode()
+            assert line, f"connection closed; got {lines}"
+            lines.append(line.rstrip("\r\n"))
+            if len(line) < 4 or line[3] != "-":
+                return lines
+
+    def command(self, text):
+        self.sock.sendall(text.encode() + b"\r\n")
+        return self.reply()
+
+
+def test_cis_serve_with_the_example_environment_runs_without_writable_executable_memory(tmp_path):
+    binary = os.environ.get("CIS_BINARY")
+    if not binary or not os.access(binary, os.X_OK):
+        pytest.fail("CIS_BINARY must name the built cis binary (make test sets it)")
+    if not mdwe_supported():
+        pytest.skip("this kernel has no PR_SET_MDWE (Linux 6.3+): MemoryDenyWriteExecute not checked")
+    port = free_loopback_port()
+    data = tmp_path / "data"
+    environment = {k: v for k, v in example_variables().items()
+                   if not k.startswith(("AWS_", "CIS_TLS_")) and k != "DYNAMODB_TABLE"}
+    environment.update({
+        "CIS_LISTEN": f"127.0.0.1:{port}",
+        "CIS_HOSTNAME": "mx.test",
+        "CIS_RECIPIENTS": "create@localhost",
+        "CIS_BACKEND": "local",
+        "CIS_DATA_DIR": str(data),
+        "CIS_EVENT_INDEX": "local",
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "AWS_EC2_METADATA_DISABLED": "true",
+    })
+    log = (tmp_path / "cis.log").open("w+")
+    process = subprocess.Popen([binary, "serve"], env=environment, stdout=log, stderr=subprocess.STDOUT,
+                               preexec_fn=refuse_writable_executable_memory)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, f"cis exited {process.returncode}:\n{(tmp_path / 'cis.log').read_text()}"
+            try:
+                sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+                break
+            except ConnectionRefusedError:
+                assert time.monotonic() < deadline, "cis did not listen within 30 s"
+                time.sleep(0.2)
+        with sock:
+            smtp = SMTPLines(sock)
+            assert smtp.reply()[0].startswith("220 mx.test")
+            assert smtp.command("EHLO client.test")[-1].startswith("250")
+            assert smtp.command("MAIL FROM:<organizer@example.org>")[0].startswith("250")
+            assert smtp.command("RCPT TO:<create@localhost>")[0].startswith("250")
+            assert smtp.command("DATA")[0].startswith("354")
+            message = ("From: organizer@example.org\r\nTo: create@localhost\r\nSubject: mdwe\r\n\r\n"
+                       "no invite here\r\n.")
+            queued = smtp.command(message)[0]
+            assert queued.startswith("250 2.0.0"), queued
+            assert smtp.command("QUIT")[0].startswith("221")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0, (tmp_path / "cis.log").read_text()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        log.close()
+    stored = [p for p in (data / "objects").rglob("*") if p.is_file()]
+    assert len(stored) == 1, stored
