@@ -718,5 +718,6 @@ def test_cis_serve_with_the_example_environment_runs_without_writable_executable
             process.kill()
             process.wait()
         log.close()
-    stored = [p for p in (data / "objects").rglob("*") if p.is_file()]
-    assert len(stored) == 1, stored
+    message_id = queued.rsplit(" ", 1)[-1]
+    stored = data / "objects" / f"{environment['CIS_S3_PREFIX']}{message_id}"
+    assert stored.read_bytes().endswith(b"Subject: mdwe\r\n\r\nno invite here\r\n")
