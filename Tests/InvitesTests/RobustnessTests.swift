@@ -62,6 +62,22 @@ struct RobustnessTests {
         #expect(failure.reason.contains("calendar"))
     }
 
+    @Test("a message nested 100,000 levels deep (about 6 MB) is answered, not a stack overflow")
+    func extremeNesting() async {
+        var multipart = "From: a@example.com\r\nMIME-Version: 1.0\r\n"
+        var forwarded = multipart
+        for level in 0..<100_000 {
+            multipart += "Content-Type: multipart/mixed; boundary=\"b\(level)\"\r\n\r\n--b\(level)\r\n"
+            forwarded += "Content-Type: message/rfc822\r\n\r\nFrom: x@example.com\r\n"
+        }
+        for message in [multipart, forwarded] {
+            let input = InviteInput(message: Array(message.utf8), bucket: "b", key: "k", envelopeSender: nil)
+            // On a task of the cooperative pool, where the consumer's work may also run.
+            let result = await Task { InviteParser.parse(input) }.value
+            #expect(result.failure?.reason.contains("calendar") == true)
+        }
+    }
+
     @Test("parsing from eight tasks at once gives the same results as one at a time")
     func concurrentParsing() async throws {
         let messages = try Self.corpusMessages().filter { $0.bytes.count < 200_000 }
