@@ -1,27 +1,46 @@
 import ArgumentParser
 
-/// `cis serve`: the whole pipeline in one process. For now that is the SMTP intake.
+/// `cis serve`: the whole pipeline in one process: the SMTP intake and the queue consumer.
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the whole pipeline in one process: SMTP intake into the backend.",
+        abstract: "Run the whole pipeline in one process: SMTP intake into the backend, and the consumer publishing each invite to its route's topic.",
         discussion: """
             Every option can also be set through the environment variable named in its help; \
             a flag wins over its variable. A bad value stops the program at start with one line \
             naming the option. SIGTERM or SIGINT stop it gracefully: no new connections, a message \
-            in flight is finished (within --shutdown-timeout), idle sessions are told 421.
+            in flight is finished (within --shutdown-timeout), idle sessions are told 421; then the \
+            consumer stops polling and finishes the messages it is processing.
             """)
 
     @OptionGroup(title: "SMTP intake") var intake: IntakeOptions
     @OptionGroup(title: "Backend") var backend: BackendOptions
+    @OptionGroup(title: "Consumer") var consumer: ConsumerOptions
+
+    @Flag(
+        name: .customLong("consumer"), inversion: .prefixedNo,
+        help: ArgumentHelp("Run the consumer too; --no-consumer runs the intake only. Env: CIS_CONSUMER (true/false). Default: on."))
+    var runConsumer: Bool?
+
     @OptionGroup(title: "Logging") var logging: LoggingOptions
 
     func run() async throws {
         try await Startup.run(logging: self.logging, shutdownTimeout: self.intake.shutdownTimeout) {
             (settings, logger) throws(ConfigurationError) in
             let intake = try IntakeService(self.intake, backendOptions: self.backend, settings: settings)
-            let backends = try BackendSet.make(self.backend, settings: settings, logger: logger)
+            let runConsumer = try settings.value(
+                self.runConsumer.map { String($0) }, flag: "--consumer", variable: "CIS_CONSUMER", default: true,
+                parse: Parse.boolean)
+            let consumer = runConsumer ? try ConsumerSetup(self.consumer, settings: settings) : nil
+            let backends = try BackendSet.make(
+                self.backend, settings: settings, logger: logger, maxReceiveCount: try self.consumer.receiveLimit(settings))
             let server = intake.makeServer(backends: backends, logger: logger)
-            return (server, [server])
+            guard let consumer else {
+                return (server, [server])
+            }
+            let consumerService = try consumer.makeService(
+                backends: backends, backendOptions: self.backend, settings: settings, logger: logger)
+            // Services stop in reverse order: the intake stops taking mail first, then the consumer.
+            return (server, [consumerService, server])
         }
     }
 }

@@ -17,13 +17,14 @@ enum Startup {
         return exitCode
     }
 
-    /// Builds the services (`make` may throw a `ConfigurationError`), binds the listener, and runs.
+    /// Builds the services (`make` may throw a `ConfigurationError`), binds the listener when
+    /// there is one, and runs.
     static func run(
         logging: LoggingOptions, shutdownTimeout: (Settings) throws(ConfigurationError) -> Duration,
-        make: (Settings, Logger) throws(ConfigurationError) -> (server: SMTPServer, services: [any Service])
+        make: (Settings, Logger) throws(ConfigurationError) -> (server: SMTPServer?, services: [any Service])
     ) async throws {
         let settings = Settings()
-        let server: SMTPServer
+        let server: SMTPServer?
         let services: [any Service]
         let deadline: Duration
         let logger: Logger
@@ -35,11 +36,13 @@ enum Startup {
         } catch {
             throw self.fail("\(error)", exitCode: self.configurationExitCode)
         }
-        do {
-            try await server.bind()
-        } catch {
-            let listen = "\(server.configuration.host):\(server.configuration.port)"
-            throw self.fail("--listen \(listen): \(error)")
+        if let server {
+            do {
+                try await server.bind()
+            } catch {
+                let listen = "\(server.configuration.host):\(server.configuration.port)"
+                throw self.fail("--listen \(listen): \(error)")
+            }
         }
         var configuration = ServiceGroupConfiguration(
             services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

@@ -1,0 +1,32 @@
+import ArgumentParser
+
+/// `cis consume`: the queue consumer alone (more consumers on a shared queue, or an intake
+/// node run with `cis smtp`).
+struct ConsumeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "consume",
+        abstract: "Run only the consumer: receive queued notifications, parse each invite, publish it to its route's topic.",
+        discussion: """
+            Every option can also be set through the environment variable named in its help; \
+            a flag wins over its variable. A bad value stops the program at start with one line \
+            naming the option. SIGTERM or SIGINT stop it gracefully: it stops polling and finishes \
+            the messages it is processing (within 30 seconds). A message is deleted from the queue \
+            only after every publish it needed succeeded.
+            """)
+
+    @OptionGroup(title: "Consumer") var consumer: ConsumerOptions
+    @OptionGroup(title: "Backend") var backend: BackendOptions
+    @OptionGroup(title: "Logging") var logging: LoggingOptions
+
+    func run() async throws {
+        try await Startup.run(logging: self.logging, shutdownTimeout: { _ in .seconds(30) }) {
+            (settings, logger) throws(ConfigurationError) in
+            let consumer = try ConsumerSetup(self.consumer, settings: settings)
+            let backends = try BackendSet.make(
+                self.backend, settings: settings, logger: logger, maxReceiveCount: try self.consumer.receiveLimit(settings))
+            let service = try consumer.makeService(
+                backends: backends, backendOptions: self.backend, settings: settings, logger: logger)
+            return (nil, [service])
+        }
+    }
+}
