@@ -100,6 +100,7 @@ public struct ConsumerService: Service {
         var logger = self.logger
         logger[metadataKey: "consumer.queue.message_id"] = "\(message.messageId)"
         logger[metadataKey: "consumer.receive_count"] = "\(message.receiveCount)"
+        logger.debug("Message received")
         do {
             let outcome = try await self.processor.process(message, logger: logger)
             await self.delete(message, outcome: outcome, logger: logger)

@@ -41,6 +41,21 @@ struct ConsumerServiceTests {
         #expect(fixture.logs.entries.contains { $0.message.description == "Queue receive failed; retrying" })
     }
 
+    @Test func gracefulShutdownFinishesTheMessagesInFlight() async throws {
+        let fixture = try PipelineFixture()
+        for number in 0..<4 {
+            try await fixture.deliver(InviteMessages.large(uid: "big-\(number)@example.com", descriptionSize: 2_000_000), key: "msg-big-\(number)")
+        }
+        // Shut down as soon as the first message is received: it and its batch are in flight.
+        try await fixture.withRunningConsumer {
+            try await fixture.eventually("a message is received") { fixture.logged("Message received") }
+        }
+        let received = fixture.logs.entries.filter { $0.message.description == "Message received" }.count
+        #expect(received >= 1)
+        #expect(try fixture.published(.create).count == received)
+        #expect(try await fixture.queue.statistics() == SQLiteNotificationQueue.Statistics(visible: 4 - received, inFlight: 0, deadLetters: 0))
+    }
+
     @Test func aMessageArrivingDuringTheLongPollIsProcessed() async throws {
         let fixture = try PipelineFixture()
         var configuration = PipelineFixture.fastConfiguration

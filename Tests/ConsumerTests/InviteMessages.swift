@@ -5,6 +5,13 @@ enum InviteMessages {
         Self.message(method: "REQUEST", uid: uid, sequence: sequence, summary: summary)
     }
 
+    /// A request whose DESCRIPTION is `descriptionSize` bytes, folded at 75 octets: slow to parse.
+    static func large(uid: String, descriptionSize: Int) -> [UInt8] {
+        let folded = stride(from: 0, to: descriptionSize, by: 74).map { _ in String(repeating: "x", count: 74) }
+            .joined(separator: "\n ")
+        return Self.message(method: "REQUEST", uid: uid, sequence: 0, summary: "Quarterly planning", description: folded)
+    }
+
     static func cancel(uid: String, sequence: Int) -> [UInt8] {
         Self.message(method: "CANCEL", uid: uid, sequence: sequence, summary: "Quarterly planning")
     }
@@ -25,7 +32,9 @@ enum InviteMessages {
             """)
     }
 
-    private static func message(method: String, uid: String, sequence: Int, summary: String) -> [UInt8] {
+    private static func message(
+        method: String, uid: String, sequence: Int, summary: String, description: String = "Agenda to follow."
+    ) -> [UInt8] {
         Self.crlf("""
             From: Olivia Organizer <olivia@example.com>
             To: create@invites.example.com
@@ -54,6 +63,7 @@ enum InviteMessages {
             DTSTART:20261202T140000Z
             DTEND:20261202T150000Z
             SUMMARY:\(summary)
+            DESCRIPTION:\(description)
             ORGANIZER;CN=Olivia Organizer:mailto:olivia@example.com
             ATTENDEE;CN=Alex Attendee;PARTSTAT=NEEDS-ACTION;ROLE=REQ-PARTICIPANT;RSVP=TRUE:mailto:alex@example.com
             END:VEVENT
