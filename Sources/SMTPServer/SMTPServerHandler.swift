@@ -40,6 +40,8 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     private var readsPaused = false
     private var readPending = false
     private var needsFlush = false
+    /// Events were passed on since the last `channelReadComplete`.
+    private var eventsPending = false
     private var lastWrite: EventLoopFuture<Void>?
 
     init(
@@ -83,10 +85,14 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         self.timer?.cancel()
         self.timer = nil
         if self.session.phase == .receivingData {
-            context.fireChannelRead(self.wrapInboundOut(.messageDiscarded))
+            self.fire(context: context, .messageDiscarded)
             self.logger.notice("connection lost during DATA", metadata: ["smtp.stage": "DATA"])
         }
         self.session.connectionClosed()
+        if self.eventsPending {
+            self.eventsPending = false
+            context.fireChannelReadComplete()
+        }
         context.fireChannelInactive()
     }
 
@@ -176,13 +182,13 @@ final class SMTPServerHandler: ChannelDuplexHandler {
                 let progress = decoder.decode(&self.inbound, into: &text)
                 self.dataDecoder = decoder
                 if text.readableBytes > 0 {
-                    context.fireChannelRead(self.wrapInboundOut(.messageText(text)))
+                    self.fire(context: context, .messageText(text))
                 }
                 guard progress == .complete else { break }
                 self.dataDecoder = nil
                 let actions = self.session.dataCompleted(size: decoder.size)
                 if !actions.contains(where: { if case .deliver = $0 { true } else { false } }) {
-                    context.fireChannelRead(self.wrapInboundOut(.messageDiscarded))
+                    self.fire(context: context, .messageDiscarded)
                 }
                 self.run(actions, context: context)
                 continue
@@ -234,7 +240,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
                     clientAddress: self.client.address, clientPort: self.client.port, tls: transaction.tls,
                     eightBitMIME: transaction.parameters.body == .eightBitMIME,
                     smtpUTF8: transaction.parameters.smtpUTF8)
-                context.fireChannelRead(self.wrapInboundOut(.messageCompleted(envelope, receivedAt: Date())))
+                self.fire(context: context, .messageCompleted(envelope, receivedAt: Date()))
             case .logTransaction(let record):
                 self.logTransaction(record)
             case .closeConnection:
@@ -243,8 +249,20 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         }
     }
 
-    /// Flushes replies and re-arms the timer for whatever the session waits for now.
+    /// Passes an event to the async side.
+    private func fire(context: ChannelHandlerContext, _ event: SMTPConnectionEvent) {
+        context.fireChannelRead(self.wrapInboundOut(event))
+        self.eventsPending = true
+    }
+
+    /// Flushes replies and events, and re-arms the timer for whatever the session waits for now.
     private func finishProcessing(context: ChannelHandlerContext) {
+        // The async channel hands reads on at `channelReadComplete`; events that did not come
+        // from a socket read (commands pipelined after a delivery, timers) need one too.
+        if self.eventsPending {
+            self.eventsPending = false
+            context.fireChannelReadComplete()
+        }
         if self.needsFlush {
             self.needsFlush = false
             context.flush()
@@ -304,7 +322,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         self.timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
             self.logger.notice("timeout", metadata: ["smtp.stage": "\(self.session.phase)"])
             if self.session.phase == .receivingData {
-                context.fireChannelRead(self.wrapInboundOut(.messageDiscarded))
+                self.fire(context: context, .messageDiscarded)
             }
             self.run(self.session.timeoutFired(), context: context)
             self.finishProcessing(context: context)

@@ -72,6 +72,25 @@ func withRunningServer(
         #expect(delivery.spoolPath == nil)
     }
 
+    @Test func twoMessagesPipelinedInOnePacket() async throws {
+        let sink = RecordingSink()
+        try await withRunningServer(sink: sink) { port, _ in
+            let client = try await SMTPTestClient(port: port)
+            _ = try await client.readReply()
+            try await client.send("EHLO c\r\nMAIL FROM:<>\r\nRCPT TO:<create@localhost>\r\nDATA\r\n")
+            for _ in 0..<4 { _ = try await client.readReply() }
+            try await client.send(
+                "one\r\n.\r\nMAIL FROM:<>\r\nRCPT TO:<create@localhost>\r\nDATA\r\ntwo\r\n.\r\nQUIT\r\n")
+            #expect(try await client.readCode() == "250 2.0.0")
+            #expect(try await client.readCode() == "250 2.1.0")
+            #expect(try await client.readCode() == "250 2.1.5")
+            #expect(try await client.readCode() == "354")
+            #expect(try await client.readCode() == "250 2.0.0")
+            #expect(try await client.readCode() == "221 2.0.0")
+        }
+        #expect(sink.deliveries.map { String(decoding: $0.text, as: UTF8.self) } == ["one\r\n", "two\r\n"])
+    }
+
     @Test func largeMessagesAreSpooledAndTheSpoolFileRemoved() async throws {
         let sink = RecordingSink()
         let line = String(repeating: "x", count: 998) + "\r\n"

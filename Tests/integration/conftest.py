@@ -1,0 +1,254 @@
+"""Fixtures for the SMTP integration tests: the real `cis` binary ($CIS_BINARY) on an
+ephemeral loopback port with a temporary --data-dir, and small SMTP helpers."""
+import json
+import os
+import pathlib
+import select
+import signal
+import socket
+import sqlite3
+import subprocess
+import threading
+import time
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+HOSTNAME = "mx.test"
+
+
+def cis_binary():
+    binary = os.environ.get("CIS_BINARY")
+    if not binary:
+        pytest.fail("CIS_BINARY is not set: build with `swift build --product cis` and export its path")
+    if not os.access(binary, os.X_OK):
+        pytest.fail(f"CIS_BINARY={binary} is not an executable")
+    return binary
+
+
+class CisServer:
+    """One `cis serve` process listening on 127.0.0.1:<ephemeral>, logging JSON to a pipe."""
+
+    def __init__(self, data_dir, args=(), env=None, command="serve"):
+        self.data_dir = pathlib.Path(data_dir)
+        argv = [cis_binary(), command, "--listen", "127.0.0.1:0", "--hostname", HOSTNAME,
+                "--data-dir", str(self.data_dir), "--log-format", "json", *args]
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("CIS_") or k in ("CIS_BINARY",)}
+        full_env.update(env or {})
+        self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.PIPE, env=full_env)
+        self.lines = []
+        self._lock = threading.Condition()
+        self._reader = threading.Thread(target=self._read_logs, daemon=True)
+        self._reader.start()
+        listening = self.wait_for_log(lambda e: e.get("message") == "listening", timeout=30)
+        self.host = "127.0.0.1"
+        self.port = int(listening["smtp.listen.port"])
+
+    def _read_logs(self):
+        for raw in self.process.stderr:
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            with self._lock:
+                self.lines.append(line)
+                self._lock.notify_all()
+        with self._lock:
+            self._lock.notify_all()
+
+    def logs(self):
+        """Every JSON log event so far (non-JSON lines are kept as {"raw": line})."""
+        with self._lock:
+            lines = list(self.lines)
+        events = []
+        for line in lines:
+            try:
+                events.append(json.loads(line))
+            except ValueError:
+                events.append({"raw": line})
+        return events
+
+    def wait_for_log(self, predicate, timeout=10):
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                for line in self.lines:
+                    try:
+                        event = json.loads(line)
+                    except ValueError:
+                        continue
+                    if predicate(event):
+                        return event
+                if self.process.poll() is not None and not self._reader.is_alive():
+                    raise AssertionError(f"cis exited ({self.process.returncode}); log:\n" + "\n".join(self.lines))
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError("log event not seen in time; log:\n" + "\n".join(self.lines))
+                self._lock.wait(min(remaining, 0.2))
+
+    def transactions(self):
+        return [e for e in self.logs() if e.get("message") == "transaction"]
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        """Signals the process and returns its exit status (killing it if it overstays)."""
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+                raise AssertionError(f"cis did not stop within {timeout}s after {sig!r}")
+        self._reader.join(timeout=5)
+        return self.process.returncode
+
+    # Embedded backend contents.
+
+    def object_path(self, key):
+        return self.data_dir / "objects" / key
+
+    def queue_rows(self):
+        path = self.data_dir / "queue.sqlite"
+        if not path.exists():
+            return []
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=15)
+        try:
+            rows = connection.execute(
+                "SELECT message_id, body, receive_count FROM messages ORDER BY seq").fetchall()
+        finally:
+            connection.close()
+        return [{"message_id": r[0], "body": json.loads(r[1]), "receive_count": r[2]} for r in rows]
+
+
+@pytest.fixture
+def start_cis(tmp_path):
+    """Starts `cis serve` with extra arguments; every server is stopped at teardown."""
+    servers = []
+
+    def start(*args, env=None, data_dir=None, command="serve"):
+        server = CisServer(data_dir or tmp_path / f"cis-data-{len(servers)}", args, env=env, command=command)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        if server.process.poll() is None:
+            server.process.kill()
+            server.process.wait(timeout=10)
+
+
+@pytest.fixture
+def cis(start_cis):
+    """A `cis serve` with the defaults (recipient create@localhost)."""
+    return start_cis()
+
+
+@pytest.fixture(scope="session")
+def tls_files(tmp_path_factory):
+    """A self-signed certificate and key for localhost made with openssl (never committed)."""
+    directory = tmp_path_factory.mktemp("tls")
+    subprocess.run(
+        ["bash", str(ROOT / "certs" / "make-dev-cert.sh"), str(directory)],
+        check=True, capture_output=True, timeout=60)
+    return directory / "cert.pem", directory / "key.pem"
+
+
+class RawSMTP:
+    """A socket client that sends exact bytes and reads whole replies, for what smtplib
+    will not do (pipelining in one packet, bare LF, injection after STARTTLS)."""
+
+    def __init__(self, port, timeout=10):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.buffer = b""
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.sock.sendall(data)
+
+    def read_reply(self):
+        """(code, text) of the next complete reply; text keeps every line."""
+        lines = []
+        while True:
+            while b"\n" not in self.buffer:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    raise ConnectionError("connection closed; got " + repr(b"".join(lines) + self.buffer))
+                self.buffer += chunk
+            line, self.buffer = self.buffer.split(b"\n", 1)
+            lines.append(line + b"\n")
+            if len(line) < 4 or line[3:4] != b"-":
+                text = b"".join(lines).decode()
+                return int(line[:3]), text
+
+    def read_code(self):
+        """The reply code plus the enhanced code, like "250 2.1.5" (or "354")."""
+        code, text = self.read_reply()
+        words = text.splitlines()[-1].split(" ")
+        if len(words) > 1 and words[1].count(".") == 2 and words[1].replace(".", "").isdigit():
+            return f"{words[0]} {words[1]}"
+        return words[0]
+
+    def nothing_more(self, wait=0.5):
+        """True when no bytes arrive within `wait` seconds (and the connection stays open)."""
+        if self.buffer:
+            return False
+        ready, _, _ = select.select([self.sock], [], [], wait)
+        if not ready:
+            return True
+        return False
+
+    def closed_by_server(self, wait=5):
+        self.sock.settimeout(wait)
+        try:
+            return self.buffer == b"" and self.sock.recv(1) == b""
+        except ConnectionResetError:
+            return True
+        except socket.timeout:
+            return False
+
+    def close(self):
+        self.sock.close()
+
+
+@pytest.fixture
+def raw_smtp():
+    clients = []
+
+    def connect(port, timeout=10):
+        client = RawSMTP(port, timeout)
+        clients.append(client)
+        return client
+
+    yield connect
+    for client in clients:
+        client.close()
+
+
+INVITE = (
+    "From: Organizer <organizer@example.com>\r\n"
+    "To: create@localhost\r\n"
+    "Subject: Design review\r\n"
+    "Message-ID: <design-review@example.com>\r\n"
+    "MIME-Version: 1.0\r\n"
+    "Content-Type: text/calendar; method=REQUEST; charset=UTF-8\r\n"
+    "\r\n"
+    "BEGIN:VCALENDAR\r\n"
+    "VERSION:2.0\r\n"
+    "PRODID:-//cis tests//EN\r\n"
+    "METHOD:REQUEST\r\n"
+    "BEGIN:VEVENT\r\n"
+    "UID:design-review-1@example.com\r\n"
+    "DTSTAMP:20260101T090000Z\r\n"
+    "DTSTART:20260102T100000Z\r\n"
+    "DTEND:20260102T110000Z\r\n"
+    "SUMMARY:Design review\r\n"
+    "ORGANIZER:mailto:organizer@example.com\r\n"
+    "END:VEVENT\r\n"
+    "END:VCALENDAR\r\n"
+)
+
+
+def queued_id(reply_text):
+    """The message id from `250 2.0.0 Ok: queued as <id>`."""
+    marker = "queued as "
+    assert marker in reply_text, reply_text
+    return reply_text.split(marker, 1)[1].split()[0]
