@@ -9,15 +9,15 @@ struct BackendOptions: ParsableArguments {
         case aws
     }
 
-    @Option(help: ArgumentHelp("Storage backend: local or aws. Env: CIS_BACKEND. Default: local.", valueName: "local|aws"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Storage backend: local or aws. Env: CIS_BACKEND. Default: local.", valueName: "local|aws"))
     var backend: String?
 
-    @Option(help: ArgumentHelp(
+    @Option(parsing: .unconditional, help: ArgumentHelp(
         "Data directory of the local backend (objects/, queue.sqlite, topics/) and the spool. Env: CIS_DATA_DIR. Default: ./cis-data.",
         valueName: "path"))
     var dataDir: String?
 
-    @Option(help: ArgumentHelp("Object key prefix. Env: CIS_S3_PREFIX. Default: inbound/.", valueName: "prefix"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Object key prefix. Env: CIS_S3_PREFIX. Default: inbound/.", valueName: "prefix"))
     var prefix: String?
 
     func kind(_ settings: Settings) throws(ConfigurationError) -> Kind {

@@ -8,58 +8,60 @@ import SMTPServer
 /// The SMTP listener's options, shared by `cis serve` and `cis smtp`. Every option also
 /// reads an environment variable when the flag is absent.
 struct IntakeOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Address to listen on. Env: CIS_LISTEN. Default: 127.0.0.1:2525.", valueName: "host:port"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Address to listen on. Env: CIS_LISTEN. Default: 127.0.0.1:2525.", valueName: "host:port"))
     var listen: String?
 
-    @Option(help: ArgumentHelp(
+    @Option(parsing: .unconditional, help: ArgumentHelp(
         "Name in the greeting and the Received header. Env: CIS_HOSTNAME. Default: the machine's host name.",
         valueName: "name"))
     var hostname: String?
 
     @Option(
         name: .customLong("recipient"),
+        parsing: .unconditionalSingleValue,
         help: ArgumentHelp(
             "An accepted recipient address; repeat for more. Env: CIS_RECIPIENTS (comma-separated). Default: create@localhost.",
             valueName: "address"))
     var recipients: [String] = []
 
-    @Option(name: .customLong("tls-cert"), help: ArgumentHelp(
+    @Option(name: .customLong("tls-cert"), parsing: .unconditional, help: ArgumentHelp(
         "PEM certificate chain; with --tls-key enables STARTTLS. Env: CIS_TLS_CERT.", valueName: "path"))
     var tlsCertificate: String?
 
-    @Option(name: .customLong("tls-key"), help: ArgumentHelp("PEM private key for --tls-cert. Env: CIS_TLS_KEY.", valueName: "path"))
+    @Option(name: .customLong("tls-key"), parsing: .unconditional, help: ArgumentHelp("PEM private key for --tls-cert. Env: CIS_TLS_KEY.", valueName: "path"))
     var tlsKey: String?
 
     @Flag(name: .customLong("require-tls"), inversion: .prefixedNo, help: ArgumentHelp(
         "Refuse MAIL before STARTTLS (530 5.7.0). Env: CIS_REQUIRE_TLS (true/false). Default: off."))
     var requireTLS: Bool?
 
-    @Option(help: ArgumentHelp(
+    @Option(parsing: .unconditional, help: ArgumentHelp(
         "Largest accepted message in bytes (advertised as SIZE). Env: CIS_MAX_MESSAGE_SIZE. Default: 41943040.",
         valueName: "bytes"))
     var maxMessageSize: String?
 
-    @Option(help: ArgumentHelp("Recipients per message. Env: CIS_MAX_RECIPIENTS. Default: 50.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Recipients per message. Env: CIS_MAX_RECIPIENTS. Default: 50.", valueName: "n"))
     var maxRecipients: String?
 
-    @Option(help: ArgumentHelp("Open connections in total. Env: CIS_MAX_CONNECTIONS. Default: 1000.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Open connections in total. Env: CIS_MAX_CONNECTIONS. Default: 1000.", valueName: "n"))
     var maxConnections: String?
 
     @Option(
         name: .customLong("max-connections-per-ip"),
+        parsing: .unconditional,
         help: ArgumentHelp("Open connections per client address. Env: CIS_MAX_CONNECTIONS_PER_IP. Default: 20.", valueName: "n"))
     var maxConnectionsPerIP: String?
 
-    @Option(help: ArgumentHelp(
+    @Option(parsing: .unconditional, help: ArgumentHelp(
         "Longest wait for a command, in seconds. Env: CIS_COMMAND_TIMEOUT. Default: 300.", valueName: "seconds"))
     var commandTimeout: String?
 
-    @Option(help: ArgumentHelp(
+    @Option(parsing: .unconditional, help: ArgumentHelp(
         "Longest wait for more message text during DATA, in seconds. Env: CIS_DATA_TIMEOUT. Default: 600.",
         valueName: "seconds"))
     var dataTimeout: String?
 
-    @Option(help: ArgumentHelp(
+    @Option(parsing: .unconditional, help: ArgumentHelp(
         "On SIGTERM/SIGINT, how long a message in flight may take to finish, in seconds. Env: CIS_SHUTDOWN_TIMEOUT. Default: 30.",
         valueName: "seconds"))
     var shutdownTimeout: String?

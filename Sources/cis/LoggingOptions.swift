@@ -13,10 +13,10 @@ struct LoggingOptions: ParsableArguments {
         case trace, debug, info, notice, warning, error, critical
     }
 
-    @Option(help: ArgumentHelp("Log format: text or json. Env: CIS_LOG_FORMAT. Default: text.", valueName: "text|json"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Log format: text or json. Env: CIS_LOG_FORMAT. Default: text.", valueName: "text|json"))
     var logFormat: String?
 
-    @Option(help: ArgumentHelp(
+    @Option(parsing: .unconditional, help: ArgumentHelp(
         "Lowest level logged: trace, debug, info, notice, warning, error, critical. Env: CIS_LOG_LEVEL. Default: info.",
         valueName: "level"))
     var logLevel: String?

@@ -1,0 +1,126 @@
+"""`cis serve` / `cis smtp` options: every option has a flag and an environment variable,
+is documented in --help, and a bad value stops the program with one line naming it."""
+import os
+import smtplib
+import socket
+import subprocess
+
+import pytest
+
+from conftest import INVITE, cis_binary
+
+OPTIONS = [
+    ("--listen", "CIS_LISTEN"), ("--hostname", "CIS_HOSTNAME"), ("--recipient", "CIS_RECIPIENTS"),
+    ("--tls-cert", "CIS_TLS_CERT"), ("--tls-key", "CIS_TLS_KEY"), ("--require-tls", "CIS_REQUIRE_TLS"),
+    ("--max-message-size", "CIS_MAX_MESSAGE_SIZE"), ("--max-recipients", "CIS_MAX_RECIPIENTS"),
+    ("--max-connections", "CIS_MAX_CONNECTIONS"), ("--max-connections-per-ip", "CIS_MAX_CONNECTIONS_PER_IP"),
+    ("--command-timeout", "CIS_COMMAND_TIMEOUT"), ("--data-timeout", "CIS_DATA_TIMEOUT"),
+    ("--backend", "CIS_BACKEND"), ("--data-dir", "CIS_DATA_DIR"), ("--prefix", "CIS_S3_PREFIX"),
+    ("--log-format", "CIS_LOG_FORMAT"),
+]
+
+
+def run_cis(args, tmp_path, env=None, timeout=30):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("CIS_")}
+    clean.update(env or {})
+    return subprocess.run([cis_binary(), *args], cwd=tmp_path, env=clean, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+@pytest.mark.parametrize("command", ["serve", "smtp"])
+def test_help_documents_every_option_and_its_variable(tmp_path, command):
+    result = run_cis([command, "--help"], tmp_path)
+    assert result.returncode == 0
+    help_text = " ".join(result.stdout.split())
+    for flag, variable in OPTIONS:
+        assert flag in help_text, flag
+        assert variable in help_text, variable
+
+
+@pytest.mark.parametrize("args, env, names", [
+    (["--max-recipients", "many"], {}, "--max-recipients"),
+    ([], {"CIS_MAX_RECIPIENTS": "0"}, "CIS_MAX_RECIPIENTS"),
+    (["--max-message-size", "-5"], {}, "--max-message-size"),
+    (["--max-message-size=0"], {}, "--max-message-size"),
+    (["--max-connections", "1.5"], {}, "--max-connections"),
+    ([], {"CIS_MAX_CONNECTIONS_PER_IP": "x"}, "CIS_MAX_CONNECTIONS_PER_IP"),
+    (["--command-timeout", "soon"], {}, "--command-timeout"),
+    ([], {"CIS_DATA_TIMEOUT": "-1"}, "CIS_DATA_TIMEOUT"),
+    (["--listen", "127.0.0.1"], {}, "--listen"),
+    (["--listen", "127.0.0.1:70000"], {}, "--listen"),
+    ([], {"CIS_LISTEN": "mail.example.com:25"}, "CIS_LISTEN"),
+    (["--recipient", "not-an-address"], {}, "--recipient"),
+    ([], {"CIS_RECIPIENTS": "create@localhost,broken@"}, "CIS_RECIPIENTS"),
+    (["--tls-cert", "/nonexistent/cert.pem", "--tls-key", "/nonexistent/key.pem"], {}, "--tls-cert"),
+    (["--tls-cert", "/etc/hostname"], {}, "--tls-cert"),
+    (["--require-tls"], {}, "--require-tls"),
+    ([], {"CIS_REQUIRE_TLS": "perhaps"}, "CIS_REQUIRE_TLS"),
+    (["--backend", "ftp"], {}, "--backend"),
+    (["--log-format", "xml"], {}, "--log-format"),
+    (["--prefix", "../escape/"], {}, "--prefix"),
+])
+def test_bad_values_stop_at_start_with_one_line(tmp_path, args, env, names):
+    listen = [] if "--listen" in args or "CIS_LISTEN" in env else ["--listen", "127.0.0.1:0"]
+    result = run_cis(["serve", *listen, *args], tmp_path, env=env)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"cis: {names}"), lines[0]
+    assert not (tmp_path / "cis-data").exists(), "nothing is created for a bad configuration"
+
+
+def test_unreadable_key_names_the_key_option(tmp_path, tls_files):
+    certificate, _ = tls_files
+    result = run_cis(["serve", "--tls-cert", str(certificate), "--tls-key", str(tmp_path / "missing.pem")], tmp_path)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        f"cis: --tls-key: private key {tmp_path / 'missing.pem'}: no such file"]
+
+
+def test_mismatched_key_is_refused(tmp_path, tls_files):
+    certificate, _ = tls_files
+    other = tmp_path / "other"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-keyout", str(other) + ".key", "-out", str(other) + ".crt", "-days", "1",
+                    "-subj", "/CN=other"], check=True, capture_output=True, timeout=60)
+    result = run_cis(["serve", "--tls-cert", str(certificate), "--tls-key", str(other) + ".key"], tmp_path)
+    assert result.returncode != 0
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("cis: --tls-key:"), line
+
+
+def test_port_in_use_is_one_line(tmp_path):
+    with socket.socket() as occupied:
+        occupied.bind(("127.0.0.1", 0))
+        occupied.listen()
+        port = occupied.getsockname()[1]
+        result = run_cis(["serve", "--listen", f"127.0.0.1:{port}"], tmp_path)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [f"cis: --listen 127.0.0.1:{port}: cannot listen: Address already in use"]
+
+
+def test_environment_variables_configure_the_server(start_cis, tmp_path):
+    cis = start_cis(env={"CIS_RECIPIENTS": "invites@example.org, team@example.org", "CIS_MAX_MESSAGE_SIZE": "5000",
+                         "CIS_S3_PREFIX": "mail/", "CIS_HOSTNAME": "ignored.example"})
+    with smtplib.SMTP(cis.host, cis.port, timeout=30) as client:
+        code, banner = client.ehlo("client.example")
+        # The flag (--hostname mx.test, from the fixture) wins over CIS_HOSTNAME.
+        assert banner.decode().startswith("mx.test")
+        assert client.esmtp_features["size"] == "5000"
+        client.mail("organizer@example.com")
+        assert client.rcpt("create@localhost")[0] == 550
+        assert client.rcpt("team+x@example.org")[0] == 250
+        code, text = client.data(INVITE.encode())
+        assert code == 250
+    [row] = cis.queue_rows()
+    assert row["body"]["Records"][0]["s3"]["object"]["key"].startswith("mail/")
+
+
+def test_cis_smtp_runs_the_intake(start_cis):
+    cis = start_cis(command="smtp")
+    with smtplib.SMTP(cis.host, cis.port, timeout=30) as client:
+        client.ehlo("client.example")
+        client.mail("organizer@example.com")
+        client.rcpt("create@localhost")
+        assert client.data(INVITE.encode())[0] == 250
+    assert len(cis.queue_rows()) == 1
