@@ -120,10 +120,15 @@ class CisServer:
 
 @pytest.fixture
 def start_cis(tmp_path):
-    """Starts `cis serve` with extra arguments; every server is stopped at teardown."""
+    """Starts `cis serve --no-consumer` (or `consumer=True`, or another command) with extra
+    arguments; every server is stopped at teardown."""
     servers = []
 
-    def start(*args, env=None, data_dir=None, command="serve"):
+    def start(*args, env=None, data_dir=None, command="serve", consumer=False):
+        if command == "serve" and not consumer:
+            # The intake alone, so that the tests see the notifications it queued before
+            # any consumer takes them.
+            args = ("--no-consumer", *args)
         server = CisServer(data_dir or tmp_path / f"cis-data-{len(servers)}", args, env=env, command=command)
         servers.append(server)
         return server
