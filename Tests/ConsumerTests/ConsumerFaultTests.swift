@@ -7,7 +7,7 @@ import Testing
 
 /// Faults: a topic that is unavailable and comes back, a consumer that dies between publish
 /// and delete, and poison messages that must end in the dead-letter queue.
-@Suite("Consumer faults (embedded backends)", .timeLimit(.minutes(1)))
+@Suite("Consumer faults (embedded backends)", .timeLimit(.minutes(3)))
 struct ConsumerFaultTests {
     @Test func topicUnavailableThenBackPublishesExactlyOnce() async throws {
         let fixture = try PipelineFixture()

@@ -7,7 +7,7 @@ import Testing
 
 /// The contract between intake and consumer: what the real drop box stores and queues for an
 /// accepted message, in both envelope shapes, is what the consumer reads and publishes.
-@Suite("Drop box to consumer (embedded backends)", .timeLimit(.minutes(1)))
+@Suite("Drop box to consumer (embedded backends)", .timeLimit(.minutes(3)))
 struct DropBoxToConsumerTests {
     @Test(arguments: [
         DropBoxConfiguration.Envelope.s3,

@@ -99,7 +99,7 @@ final class PipelineFixture: Sendable {
 
     /// Polls `condition` every 50 ms; fails the test when it is still false after `timeout`.
     func eventually(
-        _ what: String, timeout: Duration = .seconds(15), sourceLocation: SourceLocation = #_sourceLocation,
+        _ what: String, timeout: Duration = .seconds(60), sourceLocation: SourceLocation = #_sourceLocation,
         _ condition: () async throws -> Bool
     ) async throws {
         let deadline = ContinuousClock.now + timeout
