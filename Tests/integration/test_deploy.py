@@ -488,6 +488,7 @@ def test_outputs_name_every_resource_and_an_environment_block_for_cis(stack):
         "EVENT_CANCELLATION": stack.physical_id("CancelTopic"),
         "NEW_EVENT_REPLY": stack.physical_id("ReplyTopic"),
         "FAILED_EVENT_CREATE": stack.physical_id("FailureTopic"),
+        "CIS_VISIBILITY_TIMEOUT": stack.parameters["QueueVisibilityTimeout"],
     }
     if names.table:
         expected |= {"CIS_EVENT_INDEX": "dynamodb", "DYNAMODB_TABLE": names.table}
@@ -665,6 +666,32 @@ class SMTPLines:
         return self.reply()
 
 
+INVITE_MESSAGE = "\r\n".join([
+    "From: Organizer <organizer@example.org>",
+    "To: create@localhost",
+    "Subject: Invitation: deploy check",
+    "MIME-Version: 1.0",
+    "Content-Type: text/calendar; method=REQUEST; charset=UTF-8",
+    "",
+    "BEGIN:VCALENDAR",
+    "VERSION:2.0",
+    "PRODID:-//cis tests//deploy//EN",
+    "METHOD:REQUEST",
+    "BEGIN:VEVENT",
+    "UID:mdwe-check-1@example.org",
+    "SEQUENCE:0",
+    "DTSTAMP:20260101T090000Z",
+    "DTSTART:20260115T100000Z",
+    "DTEND:20260115T110000Z",
+    "SUMMARY:deploy check",
+    "ORGANIZER;CN=Organizer:mailto:organizer@example.org",
+    "ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:create@localhost",
+    "END:VEVENT",
+    "END:VCALENDAR",
+    "",
+])
+
+
 def test_cis_serve_with_the_example_environment_runs_without_writable_executable_memory(tmp_path):
     binary = os.environ.get("CIS_BINARY")
     if not binary or not os.access(binary, os.X_OK):
@@ -706,11 +733,17 @@ def test_cis_serve_with_the_example_environment_runs_without_writable_executable
             assert smtp.command("MAIL FROM:<organizer@example.org>")[0].startswith("250")
             assert smtp.command("RCPT TO:<create@localhost>")[0].startswith("250")
             assert smtp.command("DATA")[0].startswith("354")
-            message = ("From: organizer@example.org\r\nTo: create@localhost\r\nSubject: mdwe\r\n\r\n"
-                       "no invite here\r\n.")
-            queued = smtp.command(message)[0]
+            queued = smtp.command(INVITE_MESSAGE + ".")[0]
             assert queued.startswith("250 2.0.0"), queued
             assert smtp.command("QUIT")[0].startswith("221")
+        # The consumer half (GMime, libical, the embedded topic) under the same protection.
+        routed = data / "topics" / "create.jsonl"
+        deadline = time.monotonic() + 30
+        while not (routed.exists() and routed.read_text().endswith("\n")):
+            assert process.poll() is None, f"cis exited {process.returncode}:\n{(tmp_path / 'cis.log').read_text()}"
+            assert time.monotonic() < deadline, "the invite was not routed to create within 30 s"
+            time.sleep(0.2)
+        assert "mdwe-check-1@example.org" in routed.read_text()
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 0, (tmp_path / "cis.log").read_text()
     finally:
@@ -720,4 +753,4 @@ def test_cis_serve_with_the_example_environment_runs_without_writable_executable
         log.close()
     message_id = queued.rsplit(" ", 1)[-1]
     stored = data / "objects" / f"{environment['CIS_S3_PREFIX']}{message_id}"
-    assert stored.read_bytes().endswith(b"Subject: mdwe\r\n\r\nno invite here\r\n")
+    assert stored.read_bytes().endswith(INVITE_MESSAGE.encode())
