@@ -1,13 +1,12 @@
 """The whole pipeline on the embedded backends, through the real `cis` binary: an invite
 sent over SMTP to `cis serve` comes out, seconds later, as one line in
 <data-dir>/topics/create.jsonl; `cis serve --no-consumer` only queues it, and `cis consume`
-publishes what is queued."""
+publishes what is queued, also after a consumer was killed during a topic outage."""
 
 import json
 import os
 import signal
 import smtplib
-import socket
 import subprocess
 import time
 from email.message import EmailMessage
@@ -15,40 +14,23 @@ from pathlib import Path
 
 import pytest
 
-CIS_BINARY = os.environ.get("CIS_BINARY")
+from conftest import cis_binary, queued_id
+
 RECIPIENT = "create@invites.test"
-WAIT_SECONDS = 15
-
-pytestmark = pytest.mark.skipif(not CIS_BINARY, reason="CIS_BINARY is not set (scripts/test.sh sets it)")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+WAIT_SECONDS = 30
+FAST_RETRY = ("--poll-wait", "1", "--visibility-timeout", "2", "--retry-delay", "1")
 
 
-def wait_for_port(port: int, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"cis exited with {process.returncode} before listening:\n{log.read_text()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    pytest.fail(f"cis did not listen on 127.0.0.1:{port} within 30 s:\n{log.read_text()}")
+class Consumer:
+    """A `cis consume` process logging JSON to a file; stopped with SIGTERM (bounded)."""
 
-
-class Cis:
-    """One `cis` subprocess with its log file; stopped with SIGTERM (bounded), then SIGKILL."""
-
-    def __init__(self, args: list[str], log: Path):
+    def __init__(self, data_dir: Path, log: Path, *args: str):
         self.log = log
         self.log_file = open(log, "wb")
         env = {k: v for k, v in os.environ.items() if not k.startswith("CIS_") or k == "CIS_BINARY"}
-        self.process = subprocess.Popen([CIS_BINARY, *args], stdout=self.log_file, stderr=subprocess.STDOUT, env=env)
+        self.process = subprocess.Popen(
+            [cis_binary(), "consume", "--data-dir", str(data_dir), "--log-format", "json", *args],
+            stdin=subprocess.DEVNULL, stdout=self.log_file, stderr=subprocess.STDOUT, env=env)
 
     def stop(self) -> int:
         if self.process.poll() is None:
@@ -57,25 +39,10 @@ class Cis:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-                self.process.wait(timeout=5)
-                pytest.fail(f"cis did not stop within 20 s of SIGTERM:\n{self.log.read_text()}")
+                self.process.wait(timeout=10)
+                pytest.fail(f"cis consume did not stop within 20 s of SIGTERM:\n{self.log.read_text()}")
         self.log_file.close()
         return self.process.returncode
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "cis-data"
-
-
-def serve(data_dir: Path, tmp_path: Path, *extra: str) -> tuple[Cis, int]:
-    port = free_port()
-    cis = Cis(
-        ["serve", "--listen", f"127.0.0.1:{port}", "--hostname", "mx.invites.test", "--recipient", RECIPIENT,
-         "--data-dir", str(data_dir), "--poll-wait", "1", *extra],
-        tmp_path / f"serve-{port}.log")
-    wait_for_port(port, cis.process, cis.log)
-    return cis, port
 
 
 def invite(uid: str, sequence: int = 0) -> EmailMessage:
@@ -100,15 +67,11 @@ def send(port: int, message: EmailMessage) -> str:
     """Sends over SMTP; returns the message id from `250 2.0.0 Ok: queued as <id>`."""
     with smtplib.SMTP("127.0.0.1", port, local_hostname="client.invites.test", timeout=10) as smtp:
         smtp.ehlo()
-        code, _ = smtp.mail("olivia@example.com")
-        assert code == 250
-        code, _ = smtp.rcpt(RECIPIENT)
-        assert code == 250
+        assert smtp.mail("olivia@example.com")[0] == 250
+        assert smtp.rcpt(RECIPIENT)[0] == 250
         code, reply = smtp.data(message.as_bytes())
         assert code == 250, reply
-    text = reply.decode()
-    assert "queued as " in text, text
-    return text.rsplit("queued as ", 1)[1].strip()
+    return queued_id(reply.decode())
 
 
 def topic_lines(data_dir: Path, route: str) -> list[dict]:
@@ -118,7 +81,7 @@ def topic_lines(data_dir: Path, route: str) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def wait_for_lines(data_dir: Path, route: str, count: int, log: Path) -> list[dict]:
+def wait_for_lines(data_dir: Path, route: str, count: int, describe_log) -> list[dict]:
     deadline = time.monotonic() + WAIT_SECONDS
     while time.monotonic() < deadline:
         lines = topic_lines(data_dir, route)
@@ -126,7 +89,16 @@ def wait_for_lines(data_dir: Path, route: str, count: int, log: Path) -> list[di
             return lines
         time.sleep(0.1)
     pytest.fail(f"{route}.jsonl has {len(topic_lines(data_dir, route))} lines after {WAIT_SECONDS} s, "
-                f"expected {count}:\n{log.read_text()}")
+                f"expected {count}; log:\n{describe_log()}")
+
+
+def wait_until_drained(cis) -> None:
+    """Waits until the embedded queue holds no message (the consumer deleted it)."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while cis.queue_rows():
+        if time.monotonic() > deadline:
+            pytest.fail(f"the queue still holds {cis.queue_rows()} after {WAIT_SECONDS} s")
+        time.sleep(0.1)
 
 
 def check_create_line(line: dict, message_id: str, uid: str) -> None:
@@ -136,6 +108,7 @@ def check_create_line(line: dict, message_id: str, uid: str) -> None:
     assert line["DeduplicationId"] == f"{message_id}/{uid}/0"
     event = json.loads(line["Message"])
     assert event["method"] == "request"
+    assert event["route"] == "create"
     assert event["uid"] == message_id
     assert event["original_uid"] == uid
     # 15:00 in Berlin in December (CET, UTC+1).
@@ -148,76 +121,61 @@ def check_create_line(line: dict, message_id: str, uid: str) -> None:
     assert event["key"].endswith(message_id)
 
 
-def test_invite_sent_over_smtp_is_published_to_create(data_dir: Path, tmp_path: Path):
-    cis, port = serve(data_dir, tmp_path)
-    try:
-        uid = "pipeline-1@example.com"
-        message_id = send(port, invite(uid))
-        lines = wait_for_lines(data_dir, "create", 1, cis.log)
-    finally:
-        assert cis.stop() == 0, cis.log.read_text()
+def test_invite_sent_over_smtp_is_published_to_create(start_cis):
+    cis = start_cis("--recipient", RECIPIENT, "--poll-wait", "1", consumer=True)
+    uid = "pipeline-1@example.com"
+    message_id = send(cis.port, invite(uid))
+    lines = wait_for_lines(cis.data_dir, "create", 1, lambda: "\n".join(cis.lines))
+    wait_until_drained(cis)
+    assert cis.stop() == 0
     assert len(lines) == 1
     check_create_line(lines[0], message_id, uid)
-    assert topic_lines(data_dir, "failure") == []
-    assert (data_dir / "objects").is_dir()
+    assert topic_lines(cis.data_dir, "failure") == []
     # Logs carry ids and routes, never message content.
-    assert "Quarterly planning" not in cis.log.read_text()
+    assert not any("Quarterly planning" in line for line in cis.lines)
 
 
-def test_serve_without_consumer_queues_and_consume_publishes(data_dir: Path, tmp_path: Path):
-    cis, port = serve(data_dir, tmp_path, "--no-consumer")
+def test_serve_without_consumer_queues_and_consume_publishes(start_cis, tmp_path: Path):
+    cis = start_cis("--recipient", RECIPIENT, "--poll-wait", "1")
+    uid = "pipeline-2@example.com"
+    message_id = send(cis.port, invite(uid))
+    time.sleep(2)
+    assert topic_lines(cis.data_dir, "create") == [], "--no-consumer must not publish"
+    assert len(cis.queue_rows()) == 1
+    assert cis.stop() == 0
+
+    consumer = Consumer(cis.data_dir, tmp_path / "consume.log", "--poll-wait", "1")
     try:
-        uid = "pipeline-2@example.com"
-        message_id = send(port, invite(uid))
-        time.sleep(2)
-        assert topic_lines(data_dir, "create") == [], "--no-consumer must not publish"
-    finally:
-        assert cis.stop() == 0, cis.log.read_text()
-
-    consumer = Cis(["consume", "--data-dir", str(data_dir), "--poll-wait", "1"], tmp_path / "consume.log")
-    try:
-        lines = wait_for_lines(data_dir, "create", 1, consumer.log)
+        lines = wait_for_lines(cis.data_dir, "create", 1, consumer.log.read_text)
     finally:
         assert consumer.stop() == 0, consumer.log.read_text()
     assert len(lines) == 1
     check_create_line(lines[0], message_id, uid)
+    assert cis.queue_rows() == []
 
 
-def wait_for_log(cis: Cis, text: str) -> None:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while time.monotonic() < deadline:
-        if text in cis.log.read_text(errors="replace"):
-            return
-        if cis.process.poll() is not None:
-            pytest.fail(f"cis exited with {cis.process.returncode}:\n{cis.log.read_text()}")
-        time.sleep(0.1)
-    pytest.fail(f"no '{text}' in the log after {WAIT_SECONDS} s:\n{cis.log.read_text()}")
-
-
-def test_consumer_killed_while_a_topic_is_down_loses_nothing(data_dir: Path, tmp_path: Path):
-    args = ["--visibility-timeout", "2", "--retry-delay", "1"]
-    doomed, port = serve(data_dir, tmp_path, *args)
-    try:
-        # A regular file where the topics directory should be: every publish fails, even as root.
-        topics = data_dir / "topics"
-        topics.rmdir()
-        topics.write_bytes(b"")
-        uid = "pipeline-3@example.com"
-        message_id = send(port, invite(uid))
-        wait_for_log(doomed, "retrying later")
-    finally:
-        doomed.process.kill()
-        doomed.process.wait(timeout=10)
-        doomed.log_file.close()
+def test_consumer_killed_while_a_topic_is_down_loses_nothing(start_cis, tmp_path: Path):
+    doomed = start_cis("--recipient", RECIPIENT, *FAST_RETRY, consumer=True)
+    topics = doomed.data_dir / "topics"
+    # A regular file where the topics directory should be: every publish fails, even as root.
+    topics.rmdir()
+    topics.write_bytes(b"")
+    uid = "pipeline-3@example.com"
+    message_id = send(doomed.port, invite(uid))
+    doomed.wait_for_log(lambda e: e.get("message") == "Message processing failed; retrying later"
+                        and e.get("consumer.stage") == "publish", timeout=WAIT_SECONDS)
+    doomed.stop(signal.SIGKILL)
     assert topics.read_bytes() == b""
+    assert len(doomed.queue_rows()) == 1
 
     topics.unlink()
     topics.mkdir()
-    consumer = Cis(["consume", "--data-dir", str(data_dir), "--poll-wait", "1", *args], tmp_path / "consume.log")
+    consumer = Consumer(doomed.data_dir, tmp_path / "consume.log", *FAST_RETRY)
     try:
-        lines = wait_for_lines(data_dir, "create", 1, consumer.log)
+        lines = wait_for_lines(doomed.data_dir, "create", 1, consumer.log.read_text)
         time.sleep(1)
     finally:
         assert consumer.stop() == 0, consumer.log.read_text()
-    assert len(topic_lines(data_dir, "create")) == 1
+    assert len(topic_lines(doomed.data_dir, "create")) == 1
     check_create_line(lines[0], message_id, uid)
+    assert doomed.queue_rows() == []
