@@ -6,6 +6,7 @@ publishes what is queued, also after a consumer was killed during a topic outage
 import json
 import os
 import signal
+import sqlite3
 import smtplib
 import subprocess
 import time
@@ -179,3 +180,37 @@ def test_consumer_killed_while_a_topic_is_down_loses_nothing(start_cis, tmp_path
     assert len(topic_lines(doomed.data_dir, "create")) == 1
     check_create_line(lines[0], message_id, uid)
     assert doomed.queue_rows() == []
+
+
+def dead_letters(data_dir: Path) -> list[tuple[str, int]]:
+    connection = sqlite3.connect(f"file:{data_dir / 'queue.sqlite'}?mode=ro", uri=True, timeout=15)
+    try:
+        return connection.execute("SELECT message_id, receive_count FROM dead_letters").fetchall()
+    finally:
+        connection.close()
+
+
+def test_notification_for_a_missing_object_reaches_the_dead_letters(start_cis, tmp_path: Path):
+    cis = start_cis("--recipient", RECIPIENT)
+    message_id = send(cis.port, invite("pipeline-4@example.com"))
+    [queued] = cis.queue_rows()
+    assert cis.stop() == 0
+    # The object disappears (say, a bucket lifecycle rule) before any consumer runs.
+    objects = list((cis.data_dir / "objects").rglob(message_id))
+    assert len(objects) == 1, objects
+    objects[0].unlink()
+
+    consumer = Consumer(cis.data_dir, tmp_path / "consume.log", "--max-receive-count", "2", *FAST_RETRY)
+    try:
+        deadline = time.monotonic() + WAIT_SECONDS
+        while not dead_letters(cis.data_dir):
+            if time.monotonic() > deadline:
+                pytest.fail(f"no dead letter after {WAIT_SECONDS} s:\n{consumer.log.read_text()}")
+            time.sleep(0.2)
+    finally:
+        assert consumer.stop() == 0, consumer.log.read_text()
+    assert dead_letters(cis.data_dir) == [(queued["message_id"], 2)]
+    assert cis.queue_rows() == []
+    assert all(topic_lines(cis.data_dir, route) == [] for route in ("create", "update", "cancel", "reply", "failure"))
+    log = consumer.log.read_text()
+    assert log.count("left for the dead-letter queue") == 2, log
