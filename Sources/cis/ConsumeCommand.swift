@@ -21,11 +21,10 @@ struct ConsumeCommand: AsyncParsableCommand {
     func run() async throws {
         try await Startup.run(logging: self.logging, shutdownTimeout: { _ in .seconds(30) }) {
             (settings, logger) throws(ConfigurationError) in
-            let consumer = try ConsumerSetup(self.consumer, settings: settings)
+            let consumer = try ConsumerSetup(self.consumer, backendOptions: self.backend, settings: settings)
             let backends = try BackendSet.make(
                 self.backend, settings: settings, logger: logger, maxReceiveCount: try self.consumer.receiveLimit(settings))
-            let service = try consumer.makeService(
-                backends: backends, backendOptions: self.backend, settings: settings, logger: logger)
+            let service = try consumer.makeService(backends: backends, logger: logger)
             return (nil, [service])
         }
     }

@@ -14,30 +14,30 @@ struct ConsumerOptions: ParsableArguments {
     }
 
     @Option(
-        name: .customLong("consumer-concurrency"),
+        name: .customLong("consumer-concurrency"), parsing: .unconditional,
         help: ArgumentHelp("Messages processed at once. Env: CIS_CONSUMER_CONCURRENCY. Default: 4.", valueName: "n"))
     var concurrency: String?
 
-    @Option(help: ArgumentHelp(
+    @Option(parsing: .unconditional, help: ArgumentHelp(
         "What tells a new event (create) from a known one (update): local, dynamodb or none. Env: CIS_EVENT_INDEX. Default: local.",
         valueName: "local|dynamodb|none"))
     var eventIndex: String?
 
-    @Option(help: ArgumentHelp(
+    @Option(parsing: .unconditional, help: ArgumentHelp(
         "Seconds a received message stays hidden from other consumers while it is processed. Env: CIS_VISIBILITY_TIMEOUT. Default: 60.",
         valueName: "seconds"))
     var visibilityTimeout: String?
 
-    @Option(help: ArgumentHelp(
+    @Option(parsing: .unconditional, help: ArgumentHelp(
         "Receives before the local queue moves a message to its dead letters (SQS: the redrive policy's own setting). Env: CIS_MAX_RECEIVE_COUNT. Default: 5.",
         valueName: "n"))
     var maxReceiveCount: String?
 
-    @Option(help: ArgumentHelp(
+    @Option(parsing: .unconditional, help: ArgumentHelp(
         "Long-poll wait per receive, 0 to 20 seconds. Env: CIS_POLL_WAIT. Default: 20.", valueName: "seconds"))
     var pollWait: String?
 
-    @Option(help: ArgumentHelp(
+    @Option(parsing: .unconditional, help: ArgumentHelp(
         "Hides a message that failed for a transient reason for this many seconds, doubling with each receive up to 900. Env: CIS_RETRY_DELAY. Default: 30.",
         valueName: "seconds"))
     var retryDelay: String?

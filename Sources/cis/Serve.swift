@@ -30,15 +30,14 @@ struct Serve: AsyncParsableCommand {
             let runConsumer = try settings.value(
                 self.runConsumer.map { String($0) }, flag: "--consumer", variable: "CIS_CONSUMER", default: true,
                 parse: Parse.boolean)
-            let consumer = runConsumer ? try ConsumerSetup(self.consumer, settings: settings) : nil
+            let consumer = runConsumer ? try ConsumerSetup(self.consumer, backendOptions: self.backend, settings: settings) : nil
             let backends = try BackendSet.make(
                 self.backend, settings: settings, logger: logger, maxReceiveCount: try self.consumer.receiveLimit(settings))
             let server = intake.makeServer(backends: backends, logger: logger)
             guard let consumer else {
                 return (server, [server])
             }
-            let consumerService = try consumer.makeService(
-                backends: backends, backendOptions: self.backend, settings: settings, logger: logger)
+            let consumerService = try consumer.makeService(backends: backends, logger: logger)
             // Services stop in reverse order: the intake stops taking mail first, then the consumer.
             return (server, [consumerService, server])
         }

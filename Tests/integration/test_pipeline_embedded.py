@@ -214,3 +214,55 @@ def test_notification_for_a_missing_object_reaches_the_dead_letters(start_cis, t
     assert all(topic_lines(cis.data_dir, route) == [] for route in ("create", "update", "cancel", "reply", "failure"))
     log = consumer.log.read_text()
     assert log.count("left for the dead-letter queue") == 2, log
+
+
+CONSUMER_OPTIONS = [
+    ("--consumer-concurrency", "CIS_CONSUMER_CONCURRENCY"), ("--event-index", "CIS_EVENT_INDEX"),
+    ("--visibility-timeout", "CIS_VISIBILITY_TIMEOUT"), ("--max-receive-count", "CIS_MAX_RECEIVE_COUNT"),
+    ("--poll-wait", "CIS_POLL_WAIT"), ("--retry-delay", "CIS_RETRY_DELAY"),
+]
+
+
+def run_cis(args: list[str], cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("CIS_")}
+    clean.update(env or {})
+    return subprocess.run([cis_binary(), *args], cwd=cwd, env=clean, capture_output=True, text=True, timeout=30)
+
+
+@pytest.mark.parametrize("command", ["serve", "consume"])
+def test_help_documents_every_consumer_option_and_its_variable(tmp_path: Path, command: str):
+    result = run_cis([command, "--help"], tmp_path)
+    assert result.returncode == 0
+    help_text = " ".join(result.stdout.split())
+    for flag, variable in CONSUMER_OPTIONS:
+        assert flag in help_text and variable in help_text, (flag, variable)
+    assert ("--no-consumer" in help_text and "CIS_CONSUMER " in help_text) == (command == "serve")
+
+
+@pytest.mark.parametrize("command", ["serve", "consume"])
+@pytest.mark.parametrize("args, env, name", [
+    (["--consumer-concurrency", "0"], {}, "--consumer-concurrency"),
+    ([], {"CIS_CONSUMER_CONCURRENCY": "four"}, "CIS_CONSUMER_CONCURRENCY"),
+    (["--event-index", "redis"], {}, "--event-index"),
+    ([], {"CIS_EVENT_INDEX": "sql"}, "CIS_EVENT_INDEX"),
+    (["--visibility-timeout", "-1"], {}, "--visibility-timeout"),
+    ([], {"CIS_VISIBILITY_TIMEOUT": "43201"}, "CIS_VISIBILITY_TIMEOUT"),
+    (["--max-receive-count", "0"], {}, "--max-receive-count"),
+    (["--poll-wait", "21"], {}, "--poll-wait"),
+    ([], {"CIS_POLL_WAIT": "1.5"}, "CIS_POLL_WAIT"),
+    (["--retry-delay", "0"], {}, "--retry-delay"),
+])
+def test_bad_consumer_values_stop_at_start_with_one_line(tmp_path: Path, command: str, args, env, name):
+    listen = ["--listen", "127.0.0.1:0"] if command == "serve" else []
+    result = run_cis([command, *listen, *args], tmp_path, env)
+    assert result.returncode == 78, result
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"cis: {name}"), lines[0]
+    assert not (tmp_path / "cis-data").exists(), "nothing is created for a bad configuration"
+
+
+def test_consumer_switch_from_the_environment(tmp_path: Path):
+    result = run_cis(["serve", "--listen", "127.0.0.1:0"], tmp_path, {"CIS_CONSUMER": "maybe"})
+    assert result.returncode == 78
+    assert result.stderr.strip() == "cis: CIS_CONSUMER: 'maybe' is not a boolean (true/false, 1/0, yes/no)"
