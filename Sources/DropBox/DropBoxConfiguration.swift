@@ -1,3 +1,4 @@
+import Backends
 import Foundation
 
 #if canImport(Glibc)
@@ -42,6 +43,15 @@ public struct DropBoxConfiguration: Sendable, Equatable {
         self.configurationId = configurationId
         self.envelope = envelope
         self.principalId = principalId
+    }
+
+    /// Checks what would otherwise fail every delivery: an empty host name, or a key prefix
+    /// that cannot start an object key (`/…`, `..`, control characters; see `ObjectKeyPath`).
+    public func validate() throws {
+        guard !self.hostname.isEmpty, !self.hostname.contains(where: { $0.isWhitespace || $0.isNewline }) else {
+            throw BackendError(.invalidArgument, backend: "dropbox", operation: "configure", message: "invalid hostname \(self.hostname.debugDescription)")
+        }
+        try ObjectKeyPath.validate(self.keyPrefix + "message-id")
     }
 
     /// The machine's host name from `gethostname(2)`, without any name lookup.

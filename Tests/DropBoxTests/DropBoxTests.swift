@@ -264,4 +264,14 @@ struct DropBoxTests {
         #expect(Set(ids).count == ids.count)
         #expect(ids == ids.sorted())
     }
+
+    @Test("configuration validation rejects prefixes that cannot start a key", arguments: ["/abs/", "../up/", "in/../x/", "a\nb/", ".hidden/"])
+    func invalidPrefix(prefix: String) {
+        #expect(throws: BackendError.self) { try DropBoxConfiguration(hostname: "mx", keyPrefix: prefix).validate() }
+    }
+
+    @Test("configuration validation accepts the defaults and plain prefixes", arguments: ["inbound/", "", "mail/in-", "a b/"])
+    func validPrefix(prefix: String) throws {
+        try DropBoxConfiguration(hostname: "mx.example", keyPrefix: prefix).validate()
+    }
 }

@@ -6,13 +6,16 @@ import SMTPServer
 
 // Measures DropBox throughput over the embedded backends with group commit on and off,
 // in the same run, on the same disk: N concurrent senders deliver M messages of S bytes.
-// Usage: cis-bench [--messages 2000] [--concurrency 16] [--size 4096] [--rounds 2] [--directory PATH]
+// Usage: cis-bench [--messages 2000] [--concurrency 16] [--size 4096] [--rounds 3] [--directory PATH]
+//                  [--component dropbox|store|queue]
 
 struct Options {
     var messages = 2000
     var concurrency = 16
     var size = 4096
-    var rounds = 2
+    var rounds = 3
+    /// What to measure: `dropbox` (store + queue, the real path), `store` or `queue` alone.
+    var component = "dropbox"
     var directory = NSTemporaryDirectory() + "cis-bench-\(ProcessInfo.processInfo.processIdentifier)"
 
     init(arguments: [String]) throws {
@@ -25,6 +28,9 @@ struct Options {
             case "--size": self.size = try Self.positive(flag, value)
             case "--rounds": self.rounds = try Self.positive(flag, value)
             case "--directory": self.directory = value
+            case "--component":
+                guard ["dropbox", "store", "queue"].contains(value) else { throw BenchError("--component is dropbox, store or queue") }
+                self.component = value
             default: throw BenchError("unknown option \(flag)")
             }
         }
@@ -79,20 +85,32 @@ func measure(groupCommit: Bool, round: Int, options: Options, message: [UInt8]) 
     let envelope = SMTPEnvelope(
         heloName: "client.localhost", esmtp: true, mailFrom: "organizer@example.com", recipients: ["create@localhost"],
         clientAddress: "127.0.0.1", clientPort: 40000, tls: false)
+    let deliverOne: @Sendable (Int) async throws -> Void
+    switch options.component {
+    case "store":
+        deliverOne = { index in
+            _ = try await store.put(key: "inbound/\(index)", body: ObjectBody(bytes: message), metadata: ["mail-from": "organizer@example.com"])
+        }
+    case "queue":
+        let body = String(repeating: "n", count: 1200)
+        deliverOne = { _ in _ = try await queue.send(body: body) }
+    default:
+        deliverOne = { _ in
+            _ = try await dropBox.deliver(ReceivedMessage(envelope: envelope, content: .memory(message), receivedAt: Date()))
+        }
+    }
     let start = ContinuousClock.now
     try await withThrowingTaskGroup(of: Void.self) { group in
         for sender in 0..<options.concurrency {
             let share = options.messages / options.concurrency + (sender < options.messages % options.concurrency ? 1 : 0)
             group.addTask {
-                for _ in 0..<share {
-                    _ = try await dropBox.deliver(ReceivedMessage(envelope: envelope, content: .memory(message), receivedAt: Date()))
-                }
+                for index in 0..<share { try await deliverOne(sender * 1_000_000 + index) }
             }
         }
         try await group.waitForAll()
     }
     let elapsed = ContinuousClock.now - start
-    let queued = try await queue.approximateCount
+    let queued = options.component == "store" ? options.messages : try await queue.approximateCount
     guard queued == options.messages else { throw BenchError("expected \(options.messages) notifications, found \(queued)") }
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     return Double(options.messages) / seconds
@@ -108,7 +126,7 @@ do {
 let message = sampleMessage(size: options.size)
 print(
     "cis-bench: \(options.messages) messages of \(message.count) bytes, \(options.concurrency) concurrent senders, "
-        + "\(options.rounds) rounds, data in \(options.directory)")
+        + "\(options.rounds) rounds, component \(options.component), data in \(options.directory)")
 var results: [Bool: [Double]] = [true: [], false: []]
 for round in 1...options.rounds {
     // Alternate the order so that neither mode always runs on a warmer (or busier) disk.

@@ -18,13 +18,6 @@ final class BlockingExecutor: Sendable {
         }
     }
 
-    /// Runs `body` on the executor's thread, waiting for it (for use in `deinit` and tests).
-    func runAndWait(_ body: @escaping @Sendable () -> Void) {
-        let done = DispatchSemaphore(value: 0)
-        self.thread.submit(ClosureRunner.Job(body: { body(); done.signal() }, refuse: { _ in done.signal() }))
-        done.wait()
-    }
-
     private final class ClosureRunner: BatchHandler {
         struct Job: Sendable {
             var body: @Sendable () -> Void

@@ -7,10 +7,10 @@ import Foundation
 /// - `.meta/<key>.json`: its metadata, a JSON object of strings;
 /// - `.tmp/`: files being written (removed at start-up).
 ///
-/// Keys never reach outside `directory` (see `ObjectKeyPath`). With `groupCommit`, puts
-/// that arrive together are made durable together (one writer thread, one batch: one
-/// `fdatasync` per file with writeback started for all at once, one fsync per directory);
-/// without it, each put is written and synced alone (four writer threads, one put each).
+/// Keys never reach outside `directory` (see `ObjectKeyPath`). Puts run on four writer
+/// threads. With `groupCommit`, each writer takes every put that queued up for it as one
+/// batch (writeback of all its files started at once, their `fdatasync`s issued together,
+/// one fsync per directory); without it, each put is written and synced alone.
 public final class FileSystemObjectStore: ObjectStore {
     public let bucketName: String
     public let directory: String
@@ -35,8 +35,7 @@ public final class FileSystemObjectStore: ObjectStore {
         } catch {
             throw BackendError(.unavailable, backend: "filesystem", operation: "open", message: "\(error)")
         }
-        let writerCount = groupCommit ? 1 : 4
-        self.writers = (0..<writerCount).map { index in
+        self.writers = (0..<4).map { index in
             BatchingThread(
                 name: "cis-objects-\(index)", maximumBatchSize: groupCommit ? 512 : 1,
                 handler: ObjectWriteBatch(temporaryDirectory: temporaryDirectory))

@@ -4,9 +4,14 @@
 /// none starting with `.` (which rules out `.`, `..` and the store's own `.tmp` and
 /// `.meta` directories), no control characters (NUL included), no backslash, and
 /// no leading, trailing or doubled `/`.
-enum ObjectKeyPath {
+public enum ObjectKeyPath {
     static let maximumKeyLength = 1024
     static let maximumComponentLength = 255
+
+    /// Throws `BackendError.invalidArgument` naming the problem when the key is not acceptable.
+    public static func validate(_ key: String) throws {
+        _ = try self.components(of: key, backend: "filesystem", operation: "validate")
+    }
 
     /// The key's components, or a `BackendError.invalidArgument` naming the problem.
     static func components(of key: String, backend: String, operation: String) throws -> [Substring] {

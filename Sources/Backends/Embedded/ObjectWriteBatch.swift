@@ -4,9 +4,9 @@ import Foundation
 /// Writes batches of objects for `FileSystemObjectStore` on its writer thread.
 ///
 /// Per batch: every object and its metadata go to temp files (MD5 computed while
-/// writing), writeback of all of them starts at once, each is `fdatasync`ed, metadata
-/// then object are renamed into place, and each parent directory touched is fsync'd
-/// once. A job is answered only after all of that succeeded for it.
+/// writing), all of them are `fdatasync`ed at once (concurrent syncs share journal
+/// commits), metadata then object are renamed into place, and each parent directory
+/// touched is fsync'd once. A job is answered only after all of that succeeded for it.
 final class ObjectWriteBatch: BatchHandler {
     struct Job: Sendable {
         var key: String
@@ -42,6 +42,9 @@ final class ObjectWriteBatch: BatchHandler {
     }
 
     private let temporaryDirectory: String
+    /// Directories known to exist, so that a put does not re-create its parents each time.
+    /// Forgotten after any failure, in case the tree changed underneath.
+    private var existingDirectories: Set<String> = []
     private static let copyChunkSize = 256 * 1024
 
     init(temporaryDirectory: String) {
@@ -54,34 +57,32 @@ final class ObjectWriteBatch: BatchHandler {
             do {
                 staged.append(try self.stage(job))
             } catch {
+                self.existingDirectories = []
                 job.continuation.resume(throwing: Self.backendError(error))
             }
         }
-        staged = staged.filter { item in
+        let files = staged.flatMap { [$0.objectTemp, $0.metadataTemp] }
+        let syncErrors = FileSystem.dataSyncAll(files)
+        staged = staged.enumerated().compactMap { index, item in
             do {
-                try item.objectTemp.dataSync()
-                try item.metadataTemp.dataSync()
+                if let error = syncErrors[2 * index] ?? syncErrors[2 * index + 1] { throw error }
                 try item.objectTemp.close()
                 try item.metadataTemp.close()
                 try FileSystem.rename(item.metadataTemp.path, to: item.job.metadataPath)
                 try FileSystem.rename(item.objectTemp.path, to: item.job.objectPath)
-                return true
+                return item
             } catch {
+                self.existingDirectories = []
                 item.removeTemps()
                 item.job.continuation.resume(throwing: Self.backendError(error))
-                return false
+                return nil
             }
         }
-        var directoryErrors: [String: any Error] = [:]
-        for directory in Set(staged.flatMap(\.directoriesToSync)) {
-            do {
-                try FileSystem.syncDirectory(directory)
-            } catch {
-                directoryErrors[directory] = error
-            }
-        }
+        let directories = Array(Set(staged.flatMap(\.directoriesToSync)))
+        let directoryErrors = FileSystem.syncDirectories(directories)
         for item in staged {
             if let error = item.directoriesToSync.lazy.compactMap({ directoryErrors[$0] }).first {
+                self.existingDirectories = []
                 item.job.continuation.resume(throwing: Self.backendError(error))
             } else {
                 item.job.continuation.resume(returning: StoredObject(key: item.job.key, size: item.size, eTag: item.eTag))
@@ -106,7 +107,10 @@ final class ObjectWriteBatch: BatchHandler {
         for path in [job.objectPath, job.metadataPath] {
             let parent = FileSystem.parent(of: path)
             directoriesToSync.insert(parent)
-            directoriesToSync.formUnion(try FileSystem.makeDirectories(parent))
+            if !self.existingDirectories.contains(parent) {
+                directoriesToSync.formUnion(try FileSystem.makeDirectories(parent))
+                self.existingDirectories.insert(parent)
+            }
         }
         let objectTemp = try self.createTemp()
         let metadataTemp: FileDescriptor
