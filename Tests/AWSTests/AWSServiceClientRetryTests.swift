@@ -1,0 +1,104 @@
+import AWS
+import Foundation
+import Logging
+import Testing
+
+@Suite("AWSServiceClient retries")
+struct AWSServiceClientRetryTests {
+    static func client(_ server: ScriptedHTTPServer, format: AWSErrorFormat = .json, maxAttempts: Int = 3) throws -> AWSServiceClient {
+        AWSServiceClient(
+            service: "sqs", region: "us-east-1", endpoint: try AWSEndpoint(url: server.url),
+            credentials: AWSCredentialChain(sources: [StaticCredentialSource(AWSCredentials(accessKeyId: "AKID", secretAccessKey: "secret"))]),
+            transport: CurlTransport(configuration: .init(workerCount: 2)),
+            retryPolicy: RetryPolicy(maxAttempts: maxAttempts, baseDelay: .milliseconds(20), maxBackoff: .milliseconds(100)),
+            errorFormat: format, logger: Logger(label: "test"))
+    }
+
+    static let call = AWSServiceClient.Call(operation: "Test", method: "POST", body: HTTPBody("{}"))
+
+    @Test("500 and 503 are retried until success, each attempt signed anew")
+    func transientErrorsRetried() async throws {
+        let server = try await ScriptedHTTPServer(plan: [
+            .init(times: 1, status: 500, body: "{\"__type\":\"InternalError\",\"message\":\"boom\"}"),
+            .init(times: 1, status: 503, body: ""),
+            .init(status: 200, body: "{\"ok\":true}"),
+        ])
+        defer { server.stop() }
+        let response = try await Self.client(server).send(Self.call)
+        #expect(response.bodyText == "{\"ok\":true}")
+        let requests = server.requests
+        #expect(requests.count == 3)
+        #expect(requests.allSatisfy { $0.headers["authorization"]?.hasPrefix("AWS4-HMAC-SHA256 Credential=AKID/") == true })
+    }
+
+    @Test("throttling codes are retried even on HTTP 400")
+    func throttlingRetried() async throws {
+        let server = try await ScriptedHTTPServer(plan: [
+            .init(times: 2, status: 400, body: "{\"__type\":\"com.amazonaws.sqs#ThrottlingException\",\"message\":\"slow down\"}"),
+            .init(status: 200, body: "{}"),
+        ])
+        defer { server.stop() }
+        _ = try await Self.client(server).send(Self.call)
+        #expect(server.requests.count == 3)
+    }
+
+    @Test("client errors are not retried and name service, code and message")
+    func clientErrorNotRetried() async throws {
+        let server = try await ScriptedHTTPServer(plan: [
+            .init(
+                status: 400, headers: ["x-amzn-query-error": "AWS.SimpleQueueService.NonExistentQueue;Sender"],
+                body: "{\"__type\":\"com.amazonaws.sqs#QueueDoesNotExist\",\"message\":\"The specified queue does not exist.\"}")
+        ])
+        defer { server.stop() }
+        await #expect {
+            try await Self.client(server).send(Self.call)
+        } throws: { error in
+            guard let error = error as? AWSError else { return false }
+            return error.service == "sqs" && error.operation == "Test" && error.code == "AWS.SimpleQueueService.NonExistentQueue"
+                && error.message == "The specified queue does not exist." && !error.isRetryable
+        }
+        #expect(server.requests.count == 1)
+    }
+
+    @Test("retries stop at maxAttempts and the last error is thrown as retryable")
+    func attemptsBounded() async throws {
+        let server = try await ScriptedHTTPServer(plan: [
+            .init(status: 503, body: "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>")
+        ])
+        defer { server.stop() }
+        await #expect {
+            try await Self.client(server, format: .xml, maxAttempts: 4).send(Self.call)
+        } throws: { error in
+            (error as? AWSError)?.code == "SlowDown" && (error as? AWSError)?.isRetryable == true
+        }
+        #expect(server.requests.count == 4)
+    }
+
+    @Test("connection errors are retried, then surface as a transport error")
+    func connectionErrorsRetried() async throws {
+        let port = try CurlTransportTests.unusedPort()
+        let client = AWSServiceClient(
+            service: "s3", region: "us-east-1", endpoint: AWSEndpoint(scheme: "http", host: "127.0.0.1", port: port),
+            credentials: AWSCredentialChain(sources: [StaticCredentialSource(AWSCredentials(accessKeyId: "AKID", secretAccessKey: "secret"))]),
+            transport: CurlTransport(), retryPolicy: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(10)), signerOptions: .s3,
+            errorFormat: .xml, logger: Logger(label: "test"))
+        await #expect {
+            try await client.send(.init(operation: "GetObject", method: "GET", path: "/bucket/key"))
+        } throws: { error in
+            (error as? HTTPTransportError)?.kind == .couldNotConnect
+        }
+    }
+
+    @Test("full jitter stays within the exponential ceiling and the cap")
+    func backoffBounds() {
+        let policy = RetryPolicy(maxAttempts: 5, baseDelay: .milliseconds(100), maxBackoff: .milliseconds(300))
+        for _ in 0..<200 {
+            #expect(policy.backoff(afterAttempt: 1) <= .milliseconds(100))
+            #expect(policy.backoff(afterAttempt: 2) <= .milliseconds(200))
+            #expect(policy.backoff(afterAttempt: 6) <= .milliseconds(300))
+            #expect(policy.backoff(afterAttempt: 1) >= .zero)
+        }
+        let samples = (0..<200).map { _ in policy.backoff(afterAttempt: 2) }
+        #expect(Set(samples).count > 100, "delays are jittered")
+    }
+}
