@@ -113,7 +113,8 @@ struct BotocoreSignerTests {
 
     /// Runs botocore_sign.py; headers travel as a JSON string inside each case.
     static func runBotocore(_ inputs: [[String: String?]], filePath: String = #filePath) throws -> [[String: String?]] {
-        let script = URL(fileURLWithPath: filePath).deletingLastPathComponent().appendingPathComponent("Support/botocore_sign.py")
+        let script = URL(fileURLWithPath: filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Support/botocore_sign.py")
         let wrapped: [[String: Any]] = try inputs.map { input in
             var object: [String: Any] = [:]
             for (key, value) in input {

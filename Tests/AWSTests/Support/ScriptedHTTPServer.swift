@@ -55,7 +55,9 @@ final class ScriptedHTTPServer: @unchecked Sendable {
         let planPath = self.directory.appendingPathComponent("plan.json")
         let portPath = self.directory.appendingPathComponent("port")
         try JSONEncoder().encode(plan).write(to: planPath)
-        let script = URL(fileURLWithPath: Self.sourceFile).deletingLastPathComponent().appendingPathComponent("scripted_http_server.py")
+        // Tests/AWSTests/Support/ScriptedHTTPServer.swift -> Tests/Support/scripted_http_server.py
+        let script = URL(fileURLWithPath: Self.sourceFile).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Support/scripted_http_server.py")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [

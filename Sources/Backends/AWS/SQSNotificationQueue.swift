@@ -1,0 +1,44 @@
+import AWS
+
+/// `NotificationQueue` on an SQS queue (its redrive policy provides the dead-letter queue).
+public struct SQSNotificationQueue: NotificationQueue {
+    public let sqs: SQSClient
+    public let queueURL: String
+
+    public init(sqs: SQSClient, queueURL: String) {
+        self.sqs = sqs
+        self.queueURL = queueURL
+    }
+
+    public func send(body: String) async throws -> String {
+        try await mappingAWSErrors(backend: "sqs", operation: "SendMessage") {
+            try await self.sqs.sendMessage(queueURL: self.queueURL, body: body)
+        }
+    }
+
+    public func receive(maxMessages: Int, visibilityTimeout: Int, waitTime: Int) async throws -> [QueueMessage] {
+        let messages = try await mappingAWSErrors(backend: "sqs", operation: "ReceiveMessage") {
+            try await self.sqs.receiveMessage(
+                queueURL: self.queueURL, maxMessages: min(max(maxMessages, 1), 10), visibilityTimeout: visibilityTimeout,
+                waitTime: min(max(waitTime, 0), 20))
+        }
+        return messages.map {
+            QueueMessage(
+                messageId: $0.messageId, body: $0.body, receiptHandle: $0.receiptHandle,
+                receiveCount: Int($0.attributes["ApproximateReceiveCount"] ?? "") ?? 1)
+        }
+    }
+
+    public func delete(receiptHandle: String) async throws {
+        try await mappingAWSErrors(backend: "sqs", operation: "DeleteMessage") {
+            try await self.sqs.deleteMessage(queueURL: self.queueURL, receiptHandle: receiptHandle)
+        }
+    }
+
+    public func changeVisibility(receiptHandle: String, visibilityTimeout: Int) async throws {
+        try await mappingAWSErrors(backend: "sqs", operation: "ChangeMessageVisibility") {
+            try await self.sqs.changeMessageVisibility(
+                queueURL: self.queueURL, receiptHandle: receiptHandle, visibilityTimeout: visibilityTimeout)
+        }
+    }
+}
