@@ -10,12 +10,12 @@ struct EventRouter: Sendable {
     let eventIndex: any EventIndex
 
     func route(for request: EventRequest) async throws(MessageProcessingError) -> EventRoute {
-        let isKnown: Bool?
+        var isKnown: Bool?
         do {
-            if try await self.eventIndex.isKnown(uid: Self.createMarker(request)) == true {
+            isKnown = try await self.eventIndex.isKnown(uid: request.originalUID)
+            // Known because this very request created it before a crash: it is still a create.
+            if isKnown == true, try await self.eventIndex.isKnown(uid: Self.createMarker(request)) == true {
                 isKnown = false
-            } else {
-                isKnown = try await self.eventIndex.isKnown(uid: request.originalUID)
             }
         } catch {
             throw MessageProcessingError(backendError: error, stage: .index)
