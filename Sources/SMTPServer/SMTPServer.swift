@@ -16,6 +16,7 @@ public final class SMTPServer: Service, Sendable {
     private let eventLoopGroup: any EventLoopGroup
     private let onServerRunning: @Sendable (SocketAddress) async -> Void
     private let limiter: ConnectionLimiter
+    private let registry = ChannelRegistry()
     /// Set by `bind()` before `run()`.
     private let boundListener = NIOLockedValueBox<Listener?>(nil)
 
@@ -91,6 +92,11 @@ public final class SMTPServer: Service, Sendable {
             self.logger.info("shutting down: no longer accepting connections")
             serverChannel.channel.close(promise: nil)
         }
+        // Connections accepted while the listener closed never reached the loop above.
+        for channel in self.registry.openChannels {
+            channel.pipeline.fireUserInboundEventTriggered(SMTPServerHandler.ShutdownRequested())
+            channel.close(promise: nil)
+        }
         self.logger.info("stopped")
     }
 
@@ -105,6 +111,7 @@ public final class SMTPServer: Service, Sendable {
     private func bindListener() async throws -> Listener {
         let configuration = self.configuration
         let limiter = self.limiter
+        let registry = self.registry
         let logger = self.logger
         do {
             return try await ServerBootstrap(group: self.eventLoopGroup)
@@ -113,7 +120,8 @@ public final class SMTPServer: Service, Sendable {
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .bind(host: configuration.host, port: configuration.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try Self.configure(channel, configuration: configuration, limiter: limiter, logger: logger)
+                        try Self.configure(
+                            channel, configuration: configuration, limiter: limiter, registry: registry, logger: logger)
                     }
                 }
         } catch let error as IOError {
@@ -125,8 +133,10 @@ public final class SMTPServer: Service, Sendable {
 
     /// Sets up one accepted connection; runs on its event loop.
     private static func configure(
-        _ channel: any Channel, configuration: SMTPServerConfiguration, limiter: ConnectionLimiter, logger: Logger
+        _ channel: any Channel, configuration: SMTPServerConfiguration, limiter: ConnectionLimiter,
+        registry: ChannelRegistry, logger: Logger
     ) throws -> SMTPConnection.Channel {
+        registry.add(channel)
         let clientAddress = channel.remoteAddress?.ipAddress ?? "unknown"
         let admission = limiter.admit(clientAddress)
         if admission == .admitted {
@@ -138,7 +148,10 @@ public final class SMTPServer: Service, Sendable {
             timeouts: .init(command: configuration.commandTimeout, data: configuration.dataTimeout),
             tlsContext: configuration.tlsContext, logger: logger)
         try channel.pipeline.syncOperations.addHandler(handler)
-        return try SMTPConnection.Channel(wrappingChannelSynchronously: channel)
+        // A connection accepted while the listener closes (graceful shutdown) never reaches
+        // the accept loop. Close-on-deinit makes that a closed socket; the explicit-teardown
+        // initialiser (`wrappingChannelSynchronously`) traps on it instead.
+        return try SMTPConnection.Channel(synchronouslyWrapping: channel)
     }
 
     private func prepareSpoolDirectory() throws {

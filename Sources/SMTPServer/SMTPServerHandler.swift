@@ -111,8 +111,10 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        self.logger.warning(
-            "connection error",
+        // A client that drops TLS without close_notify has nothing more to say; not worth a warning.
+        let level: Logger.Level = (error as? NIOSSLError) == .uncleanShutdown ? .debug : .warning
+        self.logger.log(
+            level: level, "connection error",
             metadata: ["smtp.stage": "\(self.session.phase)", "error": "\(error)"])
         self.session.connectionClosed()
         context.close(promise: nil)

@@ -240,6 +240,28 @@ func withRunningServer(
         #expect(sink.deliveries.count == 1)
     }
 
+    /// Connections keep arriving while the listener closes; those caught in between are closed,
+    /// and the server still stops cleanly.
+    @Test func connectionsArrivingDuringShutdown() async throws {
+        try await withRunningServer(sink: RecordingSink()) { port, group in
+            try await withThrowingTaskGroup(of: Void.self) { clients in
+                for _ in 0..<4 {
+                    clients.addTask {
+                        for _ in 0..<30 {
+                            guard let client = try? await SMTPTestClient(port: port) else { return }
+                            client.closeAfter(.seconds(5))
+                            _ = try? await client.readReply()
+                            await client.close()
+                        }
+                    }
+                }
+                try await Task.sleep(for: .milliseconds(50))
+                await group.triggerGracefulShutdown()
+                try await clients.waitForAll()
+            }
+        }
+    }
+
     @Test func portInUseIsABindError() async throws {
         try await withRunningServer(sink: RecordingSink()) { port, _ in
             let spool = FileManager.default.temporaryDirectory.appendingPathComponent("cis-\(UUID().uuidString)").path

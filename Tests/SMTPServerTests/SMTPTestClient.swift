@@ -114,6 +114,13 @@ final class SMTPTestClient {
         return code
     }
 
+    /// Closes the connection after `timeout` unless it closed before: a bound on any read.
+    func closeAfter(_ timeout: TimeAmount) {
+        let channel = self.channel
+        let scheduled = channel.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+        channel.closeFuture.whenComplete { _ in scheduled.cancel() }
+    }
+
     func close() async {
         try? await self.channel.close()
     }

@@ -84,8 +84,15 @@ class CisServer:
                     raise AssertionError("log event not seen in time; log:\n" + "\n".join(self.lines))
                 self._lock.wait(min(remaining, 0.2))
 
-    def transactions(self):
-        return [e for e in self.logs() if e.get("message") == "transaction"]
+    def transactions(self, count=1, timeout=10):
+        """The transaction log lines, once at least `count` were written (a line is logged
+        right after its reply, so it may reach the pipe a moment later)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            lines = [e for e in self.logs() if e.get("message") == "transaction"]
+            if len(lines) >= count or time.monotonic() > deadline:
+                return lines
+            time.sleep(0.05)
 
     def stop(self, sig=signal.SIGTERM, timeout=20):
         """Signals the process and returns its exit status (killing it if it overstays)."""

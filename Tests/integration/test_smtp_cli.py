@@ -1,6 +1,7 @@
 """`cis serve` / `cis smtp` options: every option has a flag and an environment variable,
 is documented in --help, and a bad value stops the program with one line naming it."""
 import os
+import signal
 import smtplib
 import socket
 import subprocess
@@ -124,3 +125,20 @@ def test_cis_smtp_runs_the_intake(start_cis):
         client.rcpt("create@localhost")
         assert client.data(INVITE.encode())[0] == 250
     assert len(cis.queue_rows()) == 1
+
+
+def test_text_logs_are_human_readable_lines(tmp_path):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("CIS_")}
+    process = subprocess.Popen(
+        [cis_binary(), "serve", "--no-consumer", "--listen", "127.0.0.1:0", "--data-dir", str(tmp_path / "data")],
+        env=clean, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        first = process.stderr.readline()
+        assert " info " in first and "smtp.listen.port=" in first and "listening" in first, first
+        assert not first.startswith("{")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)

@@ -91,6 +91,8 @@ def test_invite_is_stored_and_its_notification_queued(cis):
     assert line["smtp.reply.code"] == "250 2.0.0"
     assert int(line["smtp.message.size"]) == len(INVITE)
     assert all("Design review" not in json.dumps(event) for event in cis.logs())
+    assert all("raw" not in event for event in cis.logs()), "--log-format json: every line is one JSON object"
+
 
 
 def test_sequencers_increase_and_ids_are_unique(cis):
