@@ -7,22 +7,21 @@ pipeline's schema turns the next request for that UID into an update."""
 import json
 import os
 import signal
-import smtplib
 import socket
 import subprocess
 import time
 import uuid
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+
+from pipeline_support import RECIPIENT, invite, send
 
 boto3 = pytest.importorskip("boto3")
 
 CIS_BINARY = os.environ.get("CIS_BINARY")
 MOTO_ENDPOINT = os.environ.get("CIS_TEST_MOTO_ENDPOINT")
 REGION = "us-east-1"
-RECIPIENT = "create@invites.test"
 ROUTES = ["create", "update", "cancel", "reply", "failure"]
 TOPIC_OPTIONS = {"create": "--topic-create", "update": "--topic-update", "cancel": "--topic-cancel",
                  "reply": "--topic-reply", "failure": "--topic-failure"}
@@ -123,34 +122,6 @@ def stop(process: subprocess.Popen, log: Path) -> None:
     assert process.returncode == 0, log.read_text()
 
 
-def invite(uid: str, sequence: int) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = "Olivia Organizer <olivia@example.com>"
-    message["To"] = RECIPIENT
-    message["Subject"] = "Invitation: Design review"
-    message["Message-ID"] = f"<{uid}-{sequence}@example.com>"
-    message.set_content("You are invited to Design review.")
-    calendar = "\r\n".join([
-        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//cis integration tests//EN", "METHOD:REQUEST",
-        "BEGIN:VEVENT", f"UID:{uid}", f"SEQUENCE:{sequence}", "DTSTAMP:20261125T150000Z",
-        "DTSTART:20261203T090000Z", "DTEND:20261203T100000Z", "SUMMARY:Design review",
-        "ORGANIZER;CN=Olivia Organizer:mailto:olivia@example.com",
-        "ATTENDEE;CN=Alex;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:alex@example.com",
-        "END:VEVENT", "END:VCALENDAR", ""])
-    message.add_alternative(calendar, subtype="calendar", params={"method": "REQUEST"})
-    return message
-
-
-def send(port: int, message: EmailMessage) -> str:
-    with smtplib.SMTP("127.0.0.1", port, local_hostname="client.invites.test", timeout=10) as smtp:
-        smtp.ehlo()
-        assert smtp.mail("olivia@example.com")[0] == 250
-        assert smtp.rcpt(RECIPIENT)[0] == 250
-        code, reply = smtp.data(message.as_bytes())
-        assert code == 250, reply
-    return reply.decode().rsplit("queued as ", 1)[1].strip()
-
-
 def receive_published(world: dict, route: str, log: Path) -> dict:
     """The SNS notification the route's subscriber queue received (exactly one), deleted."""
     sqs = world["sqs"]
@@ -191,8 +162,9 @@ def check_event(notification: dict, route: str, method: str, message_id: str, ui
     assert event["uid"] == message_id
     assert event["original_uid"] == uid
     assert event["sequence"] == sequence
-    assert event["dtstart"] == "20261203T090000Z"
-    assert event["dtend"] == "20261203T100000Z"
+    # 15:00 in Berlin in December (CET, UTC+1).
+    assert event["dtstart"] == "20261202T140000Z"
+    assert event["dtend"] == "20261202T150000Z"
     assert event["organizer"] == "olivia@example.com"
     assert event["mailto"] == "olivia@example.com"
     assert event["bucket"] == bucket
@@ -203,7 +175,7 @@ def test_invite_over_smtp_is_published_to_the_create_topic(aws_world: dict, tmp_
     process, port, log = start_serve(aws_world, tmp_path, "--event-index", "none")
     try:
         uid = f"aws-create-{uuid.uuid4().hex}@example.com"
-        message_id = send(port, invite(uid, 0))
+        message_id = send(port, invite(uid))
         notification = receive_published(aws_world, "create", log)
         wait_until_drained(aws_world, log)
     finally:
@@ -220,7 +192,7 @@ def test_uid_in_the_event_table_goes_to_the_update_topic(aws_world: dict, tmp_pa
     aws_world["dynamodb"].put_item(TableName=aws_world["table"], Item={"pk": {"S": key}, "sk": {"S": key}})
     process, port, log = start_serve(aws_world, tmp_path, "--event-index", "dynamodb", "--event-table", aws_world["table"])
     try:
-        message_id = send(port, invite(uid, 0))
+        message_id = send(port, invite(uid))
         notification = receive_published(aws_world, "update", log)
         wait_until_drained(aws_world, log)
     finally:
@@ -234,7 +206,7 @@ def test_publish_to_a_missing_topic_leaves_the_message_to_the_dead_letter_queue(
     process, port, log = start_serve(aws_world, tmp_path, "--event-index", "none", "--visibility-timeout", "1",
                                      topics=topics)
     try:
-        message_id = send(port, invite(f"aws-poison-{uuid.uuid4().hex}@example.com", 0))
+        message_id = send(port, invite(f"aws-poison-{uuid.uuid4().hex}@example.com"))
         sqs = aws_world["sqs"]
         deadline = time.monotonic() + WAIT_SECONDS
         dead = []

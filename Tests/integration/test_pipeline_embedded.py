@@ -7,17 +7,15 @@ import json
 import os
 import signal
 import sqlite3
-import smtplib
 import subprocess
 import time
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
-from conftest import cis_binary, queued_id
+from conftest import cis_binary
+from pipeline_support import RECIPIENT, invite, send
 
-RECIPIENT = "create@invites.test"
 WAIT_SECONDS = 30
 FAST_RETRY = ("--poll-wait", "1", "--visibility-timeout", "2", "--retry-delay", "1")
 
@@ -44,35 +42,6 @@ class Consumer:
                 pytest.fail(f"cis consume did not stop within 20 s of SIGTERM:\n{self.log.read_text()}")
         self.log_file.close()
         return self.process.returncode
-
-
-def invite(uid: str, sequence: int = 0) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = "Olivia Organizer <olivia@example.com>"
-    message["To"] = RECIPIENT
-    message["Subject"] = "Invitation: Quarterly planning"
-    message["Message-ID"] = f"<{uid}-{sequence}@example.com>"
-    message.set_content("You are invited to Quarterly planning.")
-    calendar = "\r\n".join([
-        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//cis integration tests//EN", "METHOD:REQUEST",
-        "BEGIN:VEVENT", f"UID:{uid}", f"SEQUENCE:{sequence}", "DTSTAMP:20261125T150000Z",
-        "DTSTART;TZID=Europe/Berlin:20261202T150000", "DTEND;TZID=Europe/Berlin:20261202T160000",
-        "SUMMARY:Quarterly planning", "ORGANIZER;CN=Olivia Organizer:mailto:olivia@example.com",
-        "ATTENDEE;CN=Alex;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:alex@example.com",
-        "END:VEVENT", "END:VCALENDAR", ""])
-    message.add_alternative(calendar, subtype="calendar", params={"method": "REQUEST"})
-    return message
-
-
-def send(port: int, message: EmailMessage) -> str:
-    """Sends over SMTP; returns the message id from `250 2.0.0 Ok: queued as <id>`."""
-    with smtplib.SMTP("127.0.0.1", port, local_hostname="client.invites.test", timeout=10) as smtp:
-        smtp.ehlo()
-        assert smtp.mail("olivia@example.com")[0] == 250
-        assert smtp.rcpt(RECIPIENT)[0] == 250
-        code, reply = smtp.data(message.as_bytes())
-        assert code == 250, reply
-    return queued_id(reply.decode())
 
 
 def topic_lines(data_dir: Path, route: str) -> list[dict]:
