@@ -68,7 +68,7 @@ struct CurlTransportTests {
 
     @Test("the total timeout stops a slow answer")
     func totalTimeout() async throws {
-        let server = try await ScriptedHTTPServer(plan: [.init(method: "GET", status: 200, delay: 3)])
+        let server = try await ScriptedHTTPServer(plan: [.init(method: "GET", status: 200, delay: 30)])
         defer { server.stop() }
         let started = ContinuousClock.now
         await #expect {
@@ -76,12 +76,12 @@ struct CurlTransportTests {
         } throws: { error in
             (error as? HTTPTransportError)?.kind == .timedOut
         }
-        #expect(ContinuousClock.now - started < .seconds(2.9), "the 3 s answer must not be awaited")
+        #expect(ContinuousClock.now - started < .seconds(15), "the 30 s answer must not be awaited")
     }
 
     @Test("cancelling the task aborts the transfer")
     func cancellation() async throws {
-        let server = try await ScriptedHTTPServer(plan: [.init(method: "GET", status: 200, delay: 5)])
+        let server = try await ScriptedHTTPServer(plan: [.init(method: "GET", status: 200, delay: 30)])
         defer { server.stop() }
         let started = ContinuousClock.now
         let task = Task { try await self.transport.send(HTTPRequest(method: "GET", url: server.url + "/slow")) }
@@ -92,7 +92,7 @@ struct CurlTransportTests {
         } throws: { error in
             (error as? HTTPTransportError)?.kind == .cancelled
         }
-        #expect(ContinuousClock.now - started < .seconds(4))
+        #expect(ContinuousClock.now - started < .seconds(15), "the 30 s answer must not be awaited")
     }
 
     @Test("only http and https URLs are allowed")

@@ -67,7 +67,12 @@ public struct AWSServiceClient: Sendable {
     /// Sends the call until it succeeds (2xx), fails for good, or runs out of attempts.
     /// Throws `AWSError` for error responses and `HTTPTransportError` when no response came.
     public func send(_ call: Call) async throws -> HTTPResponse {
-        let payload = try call.payload ?? SigV4Payload.sha256Hex(call.body.digests().sha256.hexString)
+        let payload: SigV4Payload
+        if let given = call.payload {
+            payload = given
+        } else {
+            payload = .sha256Hex(try await call.body.computeDigests().sha256.hexString)
+        }
         var attempt = 1
         while true {
             let failure: any Error

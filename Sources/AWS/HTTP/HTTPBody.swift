@@ -34,6 +34,18 @@ public struct HTTPBody: Sendable {
 
     public var count: Int { self.segments.reduce(0) { $0 + $1.count } }
 
+    /// `digests()` on a thread of its own when the body has file segments, so reading and
+    /// hashing a large spool file never holds a cooperative-pool thread.
+    public func computeDigests() async throws -> (sha256: [UInt8], md5: [UInt8]) {
+        let hasFile = self.segments.contains { if case .file = $0 { true } else { false } }
+        guard hasFile else { return try self.digests() }
+        return try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread { continuation.resume(with: Result { try self.digests() }) }
+            thread.name = "cis-body-digest"
+            thread.start()
+        }
+    }
+
     /// SHA-256 (for the signature) and MD5 (for Content-MD5 and the ETag) in one pass,
     /// reading files in chunks rather than loading them.
     public func digests() throws -> (sha256: [UInt8], md5: [UInt8]) {

@@ -46,7 +46,7 @@ public struct S3Client: Sendable {
         bucket: String, key: String, body: HTTPBody, metadata: [String: String] = [:],
         contentType: String? = nil, serverSideEncryption: ServerSideEncryption? = nil
     ) async throws -> PutObjectOutput {
-        let (sha256, md5) = try body.digests()
+        let (sha256, md5) = try await body.computeDigests()
         var headers = HTTPHeaders()
         headers.add(name: "Content-MD5", value: Data(md5).base64EncodedString())
         if let contentType { headers.add(name: "Content-Type", value: contentType) }
