@@ -20,6 +20,8 @@ struct BackendOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: ArgumentHelp("Object key prefix. Env: CIS_S3_PREFIX. Default: inbound/.", valueName: "prefix"))
     var prefix: String?
 
+    @OptionGroup(title: "AWS backend") var aws: AWSOptions
+
     func kind(_ settings: Settings) throws(ConfigurationError) -> Kind {
         try settings.value(self.backend, flag: "--backend", variable: "CIS_BACKEND", default: .local, parse: Parse.oneOf)
     }

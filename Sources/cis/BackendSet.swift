@@ -1,3 +1,4 @@
+import AWS
 import Backends
 import Foundation
 import Logging
@@ -6,17 +7,37 @@ import Logging
 struct BackendSet: Sendable {
     var objectStore: any ObjectStore
     var queue: any Backends.NotificationQueue
+    /// The resolved AWS settings with `--backend aws` (the consumer's topics and event index use them too).
+    var aws: AWSServices? = nil
 
     /// - Parameter maxReceiveCount: receives before the embedded queue moves a message to its
     ///   dead letters (an SQS queue has its own redrive policy).
     static func make(
         _ options: BackendOptions, settings: Settings, logger: Logger, maxReceiveCount: Int = 5
-    ) throws(ConfigurationError) -> BackendSet {
+    ) async throws(ConfigurationError) -> BackendSet {
         switch try options.kind(settings) {
         case .local:
             return try self.local(dataDirectory: options.dataDirectory(settings), maxReceiveCount: maxReceiveCount)
         case .aws:
-            throw ConfigurationError(source: "--backend", problem: "'aws' is not available in this build")
+            return try await self.aws(options.aws, settings: settings, logger: logger)
+        }
+    }
+
+    /// S3 and SQS; every option is checked before credentials are resolved.
+    static func aws(_ options: AWSOptions, settings: Settings, logger: Logger) async throws(ConfigurationError) -> BackendSet {
+        let bucket = try options.bucketName(settings)
+        let queueURL = try options.queueURL(settings)
+        let encryption = try options.serverSideEncryption(settings)
+        let pathStyle = try options.pathStyle(settings)
+        let services = try await AWSOptions.services(logger: logger)
+        do {
+            return BackendSet(
+                objectStore: S3ObjectStore(
+                    s3: try services.s3(forcePathStyle: pathStyle), bucket: bucket, serverSideEncryption: encryption),
+                queue: SQSNotificationQueue(sqs: try services.sqs(), queueURL: queueURL),
+                aws: services)
+        } catch {
+            throw ConfigurationError(source: "AWS", problem: "\(error)")
         }
     }
 

@@ -20,9 +20,9 @@ struct ConsumeCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await Startup.run(logging: self.logging, shutdownTimeout: { _ in .seconds(30) }) {
-            (settings, logger) throws(ConfigurationError) in
+            (settings, logger) async throws(ConfigurationError) in
             let consumer = try ConsumerSetup(self.consumer, backendOptions: self.backend, settings: settings)
-            let backends = try BackendSet.make(
+            let backends = try await BackendSet.make(
                 self.backend, settings: settings, logger: logger, maxReceiveCount: try self.consumer.receiveLimit(settings))
             let service = try consumer.makeService(backends: backends, logger: logger)
             return (nil, [service])

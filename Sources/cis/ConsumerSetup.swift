@@ -1,3 +1,4 @@
+import AWS
 import Backends
 import Consumer
 import Logging
@@ -9,6 +10,10 @@ struct ConsumerSetup {
     var eventIndex: ConsumerOptions.EventIndexKind
     var backend: BackendOptions.Kind
     var dataDirectory: String
+    /// With `--backend aws`: the route topics.
+    var awsTopics: [Route: String]?
+    /// With `--event-index dynamodb`: the pipeline's table.
+    var eventTable: String?
 
     /// Resolves and checks every consumer option (before anything is created on disk).
     init(_ options: ConsumerOptions, backendOptions: BackendOptions, settings: Settings) throws(ConfigurationError) {
@@ -17,21 +22,31 @@ struct ConsumerSetup {
         self.backend = try backendOptions.kind(settings)
         self.dataDirectory = backendOptions.dataDirectory(settings)
         if self.eventIndex == .dynamodb {
-            throw Self.dynamoDBUnavailable
+            guard self.backend == .aws else {
+                throw ConfigurationError(source: "--event-index", problem: "'dynamodb' needs --backend aws")
+            }
+            self.eventTable = try backendOptions.aws.eventTableName(settings)
         }
         if self.backend == .aws {
-            throw ConfigurationError(source: "--backend", problem: "the consumer's 'aws' topics are not available in this build")
+            self.awsTopics = try backendOptions.aws.topics(settings)
         }
     }
 
     func makeService(backends: BackendSet, logger: Logger) throws(ConfigurationError) -> ConsumerService {
         let processor = MessageProcessor(
-            objectStore: backends.objectStore, publisher: try self.makeTopics(), eventIndex: try self.makeEventIndex())
+            objectStore: backends.objectStore, publisher: try self.makeTopics(backends), eventIndex: try self.makeEventIndex(backends))
         return ConsumerService(queue: backends.queue, processor: processor, configuration: self.configuration, logger: logger)
     }
 
-    /// The route topics: `<data-dir>/topics/<route>.jsonl` for the local backend.
-    private func makeTopics() throws(ConfigurationError) -> any TopicPublisher {
+    /// The route topics: SNS with `--backend aws`, else `<data-dir>/topics/<route>.jsonl`.
+    private func makeTopics(_ backends: BackendSet) throws(ConfigurationError) -> any TopicPublisher {
+        if let topics = self.awsTopics, let aws = backends.aws {
+            do {
+                return SNSTopicPublisher(sns: try aws.sns(), topics: topics)
+            } catch {
+                throw ConfigurationError(source: "AWS", problem: "\(error)")
+            }
+        }
         do {
             return try JSONLTopicPublisher(directory: "\(self.dataDirectory)/topics")
         } catch {
@@ -39,7 +54,7 @@ struct ConsumerSetup {
         }
     }
 
-    private func makeEventIndex() throws(ConfigurationError) -> any EventIndex {
+    private func makeEventIndex(_ backends: BackendSet) throws(ConfigurationError) -> any EventIndex {
         switch self.eventIndex {
         case .local:
             do {
@@ -51,10 +66,14 @@ struct ConsumerSetup {
         case .none:
             return NoEventIndex()
         case .dynamodb:
-            throw Self.dynamoDBUnavailable
+            guard let aws = backends.aws, let table = self.eventTable else {
+                throw ConfigurationError(source: "--event-index", problem: "'dynamodb' needs --backend aws")
+            }
+            do {
+                return DynamoDBEventIndex(dynamoDB: try aws.dynamoDB(), table: table)
+            } catch {
+                throw ConfigurationError(source: "AWS", problem: "\(error)")
+            }
         }
     }
-
-    private static let dynamoDBUnavailable = ConfigurationError(
-        source: "--event-index", problem: "'dynamodb' is not available in this build")
 }

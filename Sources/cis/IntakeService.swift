@@ -13,6 +13,10 @@ struct IntakeService {
         let spoolDirectory = "\(backendOptions.dataDirectory(settings))/spool"
         self.server = try intake.serverConfiguration(settings, spoolDirectory: spoolDirectory)
         self.dropBox = DropBoxConfiguration(hostname: self.server.hostname, keyPrefix: try backendOptions.keyPrefix(settings))
+        if try backendOptions.kind(settings) == .aws {
+            self.dropBox.envelope = try backendOptions.aws.envelope(settings)
+            self.dropBox.awsRegion = AWSOptions.region() ?? self.dropBox.awsRegion
+        }
     }
 
     func makeServer(backends: BackendSet, logger: Logger) -> SMTPServer {

@@ -13,9 +13,9 @@ struct SMTPIntake: AsyncParsableCommand {
 
     func run() async throws {
         try await Startup.run(logging: self.logging, shutdownTimeout: self.intake.shutdownTimeout) {
-            (settings, logger) throws(ConfigurationError) in
+            (settings, logger) async throws(ConfigurationError) in
             let intake = try IntakeService(self.intake, backendOptions: self.backend, settings: settings)
-            let backends = try BackendSet.make(self.backend, settings: settings, logger: logger)
+            let backends = try await BackendSet.make(self.backend, settings: settings, logger: logger)
             let server = intake.makeServer(backends: backends, logger: logger)
             return (server, [server])
         }

@@ -25,13 +25,13 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         try await Startup.run(logging: self.logging, shutdownTimeout: self.intake.shutdownTimeout) {
-            (settings, logger) throws(ConfigurationError) in
+            (settings, logger) async throws(ConfigurationError) in
             let intake = try IntakeService(self.intake, backendOptions: self.backend, settings: settings)
             let runConsumer = try settings.value(
                 self.runConsumer.map { String($0) }, flag: "--consumer", variable: "CIS_CONSUMER", default: true,
                 parse: Parse.boolean)
             let consumer = runConsumer ? try ConsumerSetup(self.consumer, backendOptions: self.backend, settings: settings) : nil
-            let backends = try BackendSet.make(
+            let backends = try await BackendSet.make(
                 self.backend, settings: settings, logger: logger, maxReceiveCount: try self.consumer.receiveLimit(settings))
             let server = intake.makeServer(backends: backends, logger: logger)
             guard let consumer else {

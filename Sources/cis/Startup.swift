@@ -21,7 +21,7 @@ enum Startup {
     /// there is one, and runs.
     static func run(
         logging: LoggingOptions, shutdownTimeout: (Settings) throws(ConfigurationError) -> Duration,
-        make: (Settings, Logger) throws(ConfigurationError) -> (server: SMTPServer?, services: [any Service])
+        make: (Settings, Logger) async throws(ConfigurationError) -> (server: SMTPServer?, services: [any Service])
     ) async throws {
         let settings = Settings()
         let server: SMTPServer?
@@ -31,7 +31,7 @@ enum Startup {
         do {
             try logging.bootstrap(settings)
             logger = Logger(label: "cis")
-            (server, services) = try make(settings, logger)
+            (server, services) = try await make(settings, logger)
             deadline = try shutdownTimeout(settings)
         } catch {
             throw self.fail("\(error)", exitCode: self.configurationExitCode)
