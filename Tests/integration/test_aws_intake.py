@@ -312,3 +312,34 @@ def test_missing_bucket_names_the_option(moto, tmp_path):
         env=env, capture_output=True, timeout=60)
     assert result.returncode == 78
     assert result.stderr.decode().strip() == "cis: --bucket: required with --backend aws (or set CIS_S3_BUCKET)"
+
+
+def peak_rss_kib(pid):
+    for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmHWM")
+
+
+def test_30_mb_message_is_streamed_from_the_spool_file(moto, start_cis):
+    stack = Stack(moto)
+    server = start_cis(*stack.args(), env=aws_env(moto))
+    line = b"x" * 998 + b"\r\n"
+    body = b"Subject: large\r\n\r\n" + line * (30 * 1024 * 1024 // len(line))
+    before = peak_rss_kib(server.process.pid)
+    started = time.monotonic()
+    with smtplib.SMTP(server.host, server.port, timeout=120) as smtp:
+        smtp.ehlo("client.test")
+        smtp.mail("alice@example.com", ["SIZE=%d" % len(body)])
+        smtp.rcpt("create@localhost")
+        code, reply = smtp.data(body)
+    elapsed = time.monotonic() - started
+    assert code == 250, reply
+    key = f"inbound/{queued_id(reply.decode())}"
+    stored = stack.s3.get_object(Bucket=stack.bucket, Key=key)["Body"].read()
+    assert stored.endswith(body)
+    assert len(stored) > 30 * 1000 * 1000
+    grown_mib = (peak_rss_kib(server.process.pid) - before) / 1024
+    print(f"30 MB message: 250 after {elapsed:.2f} s, peak RSS grew {grown_mib:.1f} MiB")
+    # Neither the listener nor the S3 upload holds the message in memory.
+    assert grown_mib < 24, f"peak RSS grew {grown_mib:.1f} MiB while storing a 30 MiB message"
