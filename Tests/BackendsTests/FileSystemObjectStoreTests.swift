@@ -1,4 +1,4 @@
-import Backends
+@testable import Backends
 import Digest
 import Foundation
 import Testing
@@ -147,5 +147,23 @@ struct FileSystemObjectStoreTests {
         let path = directory.file("objects")
         _ = FileManager.default.createFile(atPath: path, contents: Data([1]))
         #expect(throws: BackendError.self) { _ = try FileSystemObjectStore(directory: path) }
+    }
+
+    @Test("with group commit, concurrent puts share commits; without it, each put commits alone", arguments: [true, false])
+    func groupCommitSharesBatches(groupCommit: Bool) async throws {
+        let directory = try TemporaryDirectory()
+        let store = try FileSystemObjectStore(directory: directory.path, groupCommit: groupCommit)
+        let count = 64
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<count {
+                group.addTask { _ = try await store.put(key: "m\(index)", body: ObjectBody(bytes: [UInt8(index)]), metadata: [:]) }
+            }
+            try await group.waitForAll()
+        }
+        if groupCommit {
+            #expect(store.commitBatches.current < count)
+        } else {
+            #expect(store.commitBatches.current == count)
+        }
     }
 }

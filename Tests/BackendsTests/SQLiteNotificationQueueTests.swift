@@ -1,4 +1,4 @@
-import Backends
+@testable import Backends
 import Foundation
 import Testing
 
@@ -232,6 +232,25 @@ struct SQLiteNotificationQueueTests {
     func openDirectory() throws {
         let directory = try TemporaryDirectory()
         #expect(throws: BackendError.self) { _ = try SQLiteNotificationQueue(path: directory.path) }
+    }
+
+    @Test("with group commit, concurrent sends share transactions; without it, each send commits alone", arguments: [true, false])
+    func groupCommitSharesTransactions(groupCommit: Bool) async throws {
+        let directory = try TemporaryDirectory()
+        let queue = try SQLiteNotificationQueue(path: directory.file("queue.sqlite"), groupCommit: groupCommit)
+        let count = 64
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<count {
+                group.addTask { _ = try await queue.send(body: "m\(index)") }
+            }
+            try await group.waitForAll()
+        }
+        if groupCommit {
+            #expect(queue.transactions.current < count)
+        } else {
+            #expect(queue.transactions.current == count)
+        }
+        #expect(try await queue.approximateCount == count)
     }
 }
 

@@ -7,7 +7,7 @@ import SMTPServer
 // Measures DropBox throughput over the embedded backends with group commit on and off,
 // in the same run, on the same disk: N concurrent senders deliver M messages of S bytes.
 // Usage: cis-bench [--messages 2000] [--concurrency 16] [--size 4096] [--rounds 3] [--directory PATH]
-//                  [--component dropbox|store|queue]
+//                  [--component dropbox|store|queue] [--modes both|group|naive]
 
 struct Options {
     var messages = 2000
@@ -16,6 +16,8 @@ struct Options {
     var rounds = 3
     /// What to measure: `dropbox` (store + queue, the real path), `store` or `queue` alone.
     var component = "dropbox"
+    /// Which peers to run: `both`, or `group` / `naive` alone (e.g. to count syscalls with strace).
+    var modes = "both"
     var directory = NSTemporaryDirectory() + "cis-bench-\(ProcessInfo.processInfo.processIdentifier)"
 
     init(arguments: [String]) throws {
@@ -28,6 +30,9 @@ struct Options {
             case "--size": self.size = try Self.positive(flag, value)
             case "--rounds": self.rounds = try Self.positive(flag, value)
             case "--directory": self.directory = value
+            case "--modes":
+                guard ["both", "group", "naive"].contains(value) else { throw BenchError("--modes is both, group or naive") }
+                self.modes = value
             case "--component":
                 guard ["dropbox", "store", "queue"].contains(value) else { throw BenchError("--component is dropbox, store or queue") }
                 self.component = value
@@ -128,17 +133,32 @@ print(
     "cis-bench: \(options.messages) messages of \(message.count) bytes, \(options.concurrency) concurrent senders, "
         + "\(options.rounds) rounds, component \(options.component), data in \(options.directory)")
 var results: [Bool: [Double]] = [true: [], false: []]
+let peers: [Bool] =
+    switch options.modes {
+    case "group": [true]
+    case "naive": [false]
+    default: [false, true]
+    }
 for round in 1...options.rounds {
     // Alternate the order so that neither mode always runs on a warmer (or busier) disk.
-    for groupCommit in round % 2 == 1 ? [false, true] : [true, false] {
+    for groupCommit in round % 2 == 1 ? peers : peers.reversed() {
         let rate = try await measure(groupCommit: groupCommit, round: round, options: options, message: message)
         results[groupCommit]!.append(rate)
         print("round \(round) \(groupCommit ? "group commit   " : "fsync/message  "): \(String(format: "%8.1f", rate)) messages/s")
     }
 }
 try? FileManager.default.removeItem(atPath: options.directory)
-let naive = results[false]!.sorted()[results[false]!.count / 2]
-let group = results[true]!.sorted()[results[true]!.count / 2]
-print("median fsync per message: \(String(format: "%.1f", naive)) messages/s")
-print("median group commit:      \(String(format: "%.1f", group)) messages/s")
-print("ratio group/naive:        \(String(format: "%.2f", group / naive))x")
+
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+}
+if let naive = results[false].flatMap({ $0.isEmpty ? nil : median($0) }) {
+    print("median fsync per message: \(String(format: "%.1f", naive)) messages/s")
+}
+if let group = results[true].flatMap({ $0.isEmpty ? nil : median($0) }) {
+    print("median group commit:      \(String(format: "%.1f", group)) messages/s")
+}
+if !results[false]!.isEmpty && !results[true]!.isEmpty {
+    print("ratio group/naive:        \(String(format: "%.2f", median(results[true]!) / median(results[false]!)))x")
+}

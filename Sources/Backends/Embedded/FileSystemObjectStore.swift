@@ -3,20 +3,24 @@ import Foundation
 /// The embedded object store: `<directory>/<key>`, durable before `put` returns.
 ///
 /// Layout inside `directory`:
-/// - `<key>`: the object's bytes;
-/// - `.meta/<key>.json`: its metadata, a JSON object of strings;
-/// - `.tmp/`: files being written (removed at start-up).
+/// - `<key>`: the object's bytes, exactly as put;
+/// - `.meta/metadata.sqlite`: every object's metadata (`ObjectMetadataTable`);
+/// - `.tmp/`: files being written (emptied at start-up).
 ///
-/// Keys never reach outside `directory` (see `ObjectKeyPath`). Puts run on four writer
-/// threads. With `groupCommit`, each writer takes every put that queued up for it as one
-/// batch (writeback of all its files started at once, their `fdatasync`s issued together,
-/// one fsync per directory); without it, each put is written and synced alone.
+/// Keys never reach outside `directory` (see `ObjectKeyPath`). Four stager threads copy
+/// bodies into temp files in parallel; one committer thread makes them durable. With
+/// `groupCommit`, the committer takes every staged put that queued up as one batch: their
+/// `fdatasync`s issued together, one metadata transaction, one fsync per directory.
+/// Without it, each put is synced, committed and its directory fsync'd alone.
 public final class FileSystemObjectStore: ObjectStore {
     public let bucketName: String
     public let directory: String
-    private let writers: [BatchingThread<ObjectWriteBatch>]
-    private let nextWriter = LockedCounter()
+    private let stagers: [BatchingThread<ObjectStager>]
+    private let nextStager = LockedCounter()
+    /// Batches committed so far (tests check that concurrent puts share them).
+    let commitBatches: LockedCounter
     private let reader: BlockingExecutor
+    private let readerMetadata: MetadataReader
 
     static let metadataDirectoryName = ".meta"
     static let temporaryDirectoryName = ".tmp"
@@ -26,38 +30,45 @@ public final class FileSystemObjectStore: ObjectStore {
         self.directory = directory
         self.bucketName = bucketName
         let temporaryDirectory = "\(directory)/\(Self.temporaryDirectoryName)"
+        let metadataPath = "\(directory)/\(Self.metadataDirectoryName)/metadata.sqlite"
+        let writerMetadata: ObjectMetadataTable
         do {
             _ = try FileSystem.makeDirectories(directory)
             try FileSystem.makeDirectory("\(directory)/\(Self.metadataDirectoryName)")
             try FileSystem.makeDirectory(temporaryDirectory)
             try FileSystem.syncDirectory(directory)
             try Self.removeContents(of: temporaryDirectory)
+            writerMetadata = try ObjectMetadataTable(path: metadataPath)
+            self.readerMetadata = MetadataReader(table: try ObjectMetadataTable(path: metadataPath))
         } catch {
             throw BackendError(.unavailable, backend: "filesystem", operation: "open", message: "\(error)")
         }
-        self.writers = (0..<4).map { index in
+        let commitBatches = LockedCounter()
+        self.commitBatches = commitBatches
+        let committer = BatchingThread(
+            name: "cis-objects-commit", maximumBatchSize: groupCommit ? 512 : 1,
+            handler: ObjectCommitter(metadata: writerMetadata, batches: commitBatches))
+        self.stagers = (0..<4).map { index in
             BatchingThread(
-                name: "cis-objects-\(index)", maximumBatchSize: groupCommit ? 512 : 1,
-                handler: ObjectWriteBatch(temporaryDirectory: temporaryDirectory))
+                name: "cis-objects-stage-\(index)", maximumBatchSize: 1,
+                handler: ObjectStager(temporaryDirectory: temporaryDirectory, committer: committer))
         }
         self.reader = BlockingExecutor(name: "cis-objects-reader")
     }
 
     public func put(key: String, body: ObjectBody, metadata: [String: String]) async throws -> StoredObject {
-        _ = try ObjectKeyPath.components(of: key, backend: "filesystem", operation: "put")
-        let writer = self.writers[self.nextWriter.next() % self.writers.count]
+        try ObjectKeyPath.validate(key, operation: "put")
+        let stager = self.stagers[self.nextStager.next() % self.stagers.count]
         return try await withCheckedThrowingContinuation { continuation in
-            writer.submit(
-                ObjectWriteBatch.Job(
-                    key: key, objectPath: self.objectPath(key), metadataPath: self.metadataPath(key),
-                    body: body, metadata: metadata, continuation: continuation))
+            stager.submit(
+                ObjectStager.Job(key: key, objectPath: self.objectPath(key), body: body, metadata: metadata, continuation: continuation))
         }
     }
 
     public func get(key: String) async throws -> FetchedObject {
-        _ = try ObjectKeyPath.components(of: key, backend: "filesystem", operation: "get")
+        try ObjectKeyPath.validate(key, operation: "get")
         let objectPath = self.objectPath(key)
-        let metadataPath = self.metadataPath(key)
+        let readerMetadata = self.readerMetadata
         return try await self.reader.run {
             let bytes: [UInt8]
             do {
@@ -67,31 +78,30 @@ public final class FileSystemObjectStore: ObjectStore {
             } catch {
                 throw BackendError(.unavailable, backend: "filesystem", operation: "get", message: "\(error)")
             }
-            let metadata: [String: String]
             do {
-                metadata = try ObjectMetadataFile.decode(try FileDescriptor.open(metadataPath, flags: O_RDONLY).readToEnd())
-            } catch let error as POSIXError where error.code == ENOENT {
-                metadata = [:]
+                return FetchedObject(key: key, bytes: bytes, metadata: try readerMetadata.table.metadata(for: key))
             } catch {
                 throw BackendError(.unavailable, backend: "filesystem", operation: "get", message: "metadata of \(key.debugDescription): \(error)")
             }
-            return FetchedObject(key: key, bytes: bytes, metadata: metadata)
         }
     }
 
-    /// Where the object with this (validated) key lives.
+    /// Where the object with this (valid) key lives.
     public func objectPath(_ key: String) -> String {
         "\(self.directory)/\(key)"
-    }
-
-    func metadataPath(_ key: String) -> String {
-        "\(self.directory)/\(Self.metadataDirectoryName)/\(key).json"
     }
 
     private static func removeContents(of directory: String) throws {
         for name in try FileManager.default.contentsOfDirectory(atPath: directory) {
             FileSystem.removeFile("\(directory)/\(name)")
         }
+    }
+
+    /// The reader thread's metadata connection.
+    private final class MetadataReader: @unchecked Sendable {
+        // @unchecked: `table` is used only inside `reader.run`, one closure at a time.
+        let table: ObjectMetadataTable
+        init(table: ObjectMetadataTable) { self.table = table }
     }
 }
 
@@ -106,5 +116,11 @@ final class LockedCounter: @unchecked Sendable {
         defer { self.lock.unlock() }
         self.value &+= 1
         return self.value & Int.max
+    }
+
+    var current: Int {
+        self.lock.lock()
+        defer { self.lock.unlock() }
+        return self.value
     }
 }

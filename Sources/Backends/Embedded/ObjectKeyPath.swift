@@ -9,8 +9,8 @@ public enum ObjectKeyPath {
     static let maximumComponentLength = 255
 
     /// Throws `BackendError.invalidArgument` naming the problem when the key is not acceptable.
-    public static func validate(_ key: String) throws {
-        _ = try self.components(of: key, backend: "filesystem", operation: "validate")
+    public static func validate(_ key: String, operation: String = "validate") throws {
+        _ = try self.components(of: key, backend: "filesystem", operation: operation)
     }
 
     /// The key's components, or a `BackendError.invalidArgument` naming the problem.

@@ -23,8 +23,11 @@ final class QueueBatch: BatchHandler {
     private var nextVisibleAt: Int?
 
     /// Opens (creating) the database; an error is kept and reported by `openError`.
-    init(path: String, maxReceiveCount: Int) {
+    private let transactions: LockedCounter
+
+    init(path: String, maxReceiveCount: Int, transactions: LockedCounter) {
         self.path = path
+        self.transactions = transactions
         do {
             let database = try SQLiteDatabase(path: path)
             try database.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")
@@ -57,6 +60,7 @@ final class QueueBatch: BatchHandler {
             }
         }
         self.waitingReceivers = []
+        if jobs.isEmpty && stillWaiting.isEmpty { return }
 
         guard let tables = self.tables, self.databaseFileIsOurs() else {
             let error = self.openError ?? self.replacedError()
@@ -94,6 +98,7 @@ final class QueueBatch: BatchHandler {
                 self.nextVisibleAt = try tables.nextVisibleAt(after: now)
             }
             try database.execute("COMMIT")
+            _ = self.transactions.next()
         } catch {
             try? database.execute("ROLLBACK")
             let failure = Self.backendError(error, operation: "commit")

@@ -11,6 +11,8 @@ public final class SQLiteNotificationQueue: NotificationQueue {
     public let path: String
     public let maxReceiveCount: Int
     private let thread: BatchingThread<QueueBatch>
+    /// Transactions committed so far (tests check that concurrent sends share them).
+    let transactions: LockedCounter
 
     public static let maximumBodySize = 262_144
     public static let maximumVisibilityTimeout = 43_200
@@ -22,7 +24,9 @@ public final class SQLiteNotificationQueue: NotificationQueue {
         }
         self.path = path
         self.maxReceiveCount = maxReceiveCount
-        let batch = QueueBatch(path: path, maxReceiveCount: maxReceiveCount)
+        let transactions = LockedCounter()
+        self.transactions = transactions
+        let batch = QueueBatch(path: path, maxReceiveCount: maxReceiveCount, transactions: transactions)
         if let error = batch.failedToOpen { throw error }
         self.thread = BatchingThread(name: "cis-queue", maximumBatchSize: groupCommit ? 512 : 1, handler: batch)
     }
