@@ -42,6 +42,4 @@ final class ConnectionLimiter: Sendable {
             counts.perAddress[address] = remaining > 0 ? remaining : nil
         }
     }
-
-    var openConnections: Int { self.counts.withLockedValue { $0.total } }
 }

@@ -109,6 +109,29 @@ def test_null_sender_tagged_recipient_and_case(cis):
     assert len(cis.queue_rows()) == 1
 
 
+def test_smtputf8_and_8bitmime(cis):
+    message = INVITE.replace("Subject: Design review", "Subject: Entwurfsprüfung").encode()
+    with smtplib.SMTP(cis.host, cis.port, local_hostname="client.example", timeout=30) as client:
+        client.ehlo()
+        code, text = client.mail("jörg@exämple.de", ["SMTPUTF8", "BODY=8BITMIME"])
+        assert code == 250, text
+        assert client.rcpt("create@localhost")[0] == 250
+        code, text = client.data(message)
+        assert code == 250, text
+    key = f"inbound/{queued_id(text.decode())}"
+    assert cis.object_path(key).read_bytes().endswith(message)
+    metadata = json.loads((cis.data_dir / "objects" / ".meta" / f"{key}.json").read_text())
+    assert metadata["mail-from"] == "jörg@exämple.de"
+
+
+def test_non_ascii_sender_without_smtputf8_is_refused(cis, raw_smtp):
+    client = raw_smtp(cis.port)
+    assert client.read_code() == "220"
+    client.send("EHLO client.example\r\n".encode() + "MAIL FROM:<jörg@exämple.de>\r\n".encode())
+    assert client.read_code() == "250"
+    assert client.read_code() == "553 5.6.7"
+
+
 def test_large_message_is_stored_whole(start_cis):
     cis = start_cis("--max-message-size", str(8 << 20))
     body = INVITE + ("X-Padding: " + "p" * 990 + "\r\n") * 3000  # about 3 MB, spooled to disk
