@@ -102,3 +102,35 @@ struct AWSServiceClientRetryTests {
         #expect(Set(samples).count > 100, "delays are jittered")
     }
 }
+
+@Suite("AWSServiceClient with expired credentials")
+struct ExpiredCredentialsTests {
+    @Test("ExpiredToken reloads the credentials and re-signs at once")
+    func expiredTokenReloads() async throws {
+        let server = try await ScriptedHTTPServer(plan: [
+            .init(method: "GET", path: "/creds", times: 1, status: 200,
+                  body: #"{"AccessKeyId":"FIRST","SecretAccessKey":"s1","Token":"t1","Expiration":"2099-01-01T00:00:00Z"}"#),
+            .init(method: "GET", path: "/creds", status: 200,
+                  body: #"{"AccessKeyId":"SECOND","SecretAccessKey":"s2","Token":"t2","Expiration":"2099-01-01T00:00:00Z"}"#),
+            .init(method: "POST", times: 1, status: 400,
+                  body: #"{"__type":"com.amazon.coral.service#ExpiredTokenException","message":"The security token included in the request is expired"}"#),
+            .init(method: "POST", status: 200, body: "{}"),
+        ])
+        defer { server.stop() }
+        let transport = CurlTransport(configuration: .init(workerCount: 2))
+        let chain = AWSCredentialChain(sources: [
+            ContainerCredentialSource(
+                environment: AWSEnvironment(["AWS_CONTAINER_CREDENTIALS_FULL_URI": server.url + "/creds"]), transport: transport)
+        ])
+        let client = AWSServiceClient(
+            service: "sqs", region: "us-east-1", endpoint: try AWSEndpoint(url: server.url), credentials: chain,
+            transport: transport, retryPolicy: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(20)), errorFormat: .json,
+            logger: Logger(label: "test"))
+        _ = try await client.send(.init(operation: "SendMessage", method: "POST", body: HTTPBody("{}")))
+        let posts = server.requests.filter { $0.method == "POST" }
+        #expect(posts.count == 2)
+        #expect(posts[0].headers["authorization"]?.contains("Credential=FIRST/") == true)
+        #expect(posts[1].headers["authorization"]?.contains("Credential=SECOND/") == true)
+        #expect(posts[1].headers["x-amz-security-token"] == "t2")
+    }
+}

@@ -83,7 +83,14 @@ public struct AWSServiceClient: Sendable {
             } catch let error as HTTPTransportError {
                 failure = error
             }
-            guard attempt < self.retryPolicy.maxAttempts, Self.isRetryable(failure) else { throw failure }
+            let expired = (failure as? AWSError).map { Self.expiredCredentialCodes.contains($0.code) } ?? false
+            guard attempt < self.retryPolicy.maxAttempts, expired || Self.isRetryable(failure) else { throw failure }
+            if expired {
+                // Temporary credentials ran out before their stated expiry: reload and re-sign at once.
+                await self.credentials.invalidate()
+                attempt += 1
+                continue
+            }
             let delay = self.retryPolicy.backoff(afterAttempt: attempt)
             self.logger.debug(
                 "retrying AWS request",
@@ -95,6 +102,9 @@ public struct AWSServiceClient: Sendable {
             attempt += 1
         }
     }
+
+    /// Codes saying the signature's credentials are no longer valid.
+    static let expiredCredentialCodes: Set<String> = ["ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"]
 
     private static func isRetryable(_ error: any Error) -> Bool {
         switch error {

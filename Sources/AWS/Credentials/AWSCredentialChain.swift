@@ -3,6 +3,13 @@ import Foundation
 /// Something that hands out current credentials to sign a request.
 public protocol AWSCredentialProvider: Sendable {
     func credentials() async throws -> AWSCredentials
+
+    /// Forgets cached credentials that a service called expired, so the next call reloads them.
+    func invalidate() async
+}
+
+extension AWSCredentialProvider {
+    public func invalidate() async {}
 }
 
 /// The SDKs' default chain: environment, shared files, container endpoint, instance metadata.
@@ -50,6 +57,10 @@ public actor AWSCredentialChain: AWSCredentialProvider {
             }
             throw error
         }
+    }
+
+    public func invalidate() {
+        self.cached = nil
     }
 
     private func needsRefresh(_ credentials: AWSCredentials) -> Bool {
