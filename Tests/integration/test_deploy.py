@@ -531,6 +531,26 @@ def test_env_example_lists_every_option_and_matches_the_unit():
     assert unit["Service"]["EnvironmentFile"] == ["/etc/cis/cis.env"]
 
 
+SOURCES = ROOT / "Sources"
+
+
+def test_every_variable_in_the_env_example_is_one_cis_reads():
+    read = set()
+    for source in SOURCES.rglob("*.swift"):
+        read |= set(re.findall(r'"([A-Z][A-Z0-9_]+)"', source.read_text(errors="replace")))
+    unknown = sorted(set(example_variables()) - read)
+    assert not unknown, f"cis.env.example sets variables no source file reads: {unknown}"
+
+
+def test_every_option_variable_of_the_command_line_is_in_the_env_example():
+    options = set()
+    for source in (SOURCES / "cis").rglob("*.swift"):
+        options |= set(re.findall(r'variable: "([A-Z][A-Z0-9_]+)"', source.read_text(errors="replace")))
+    assert len(options) > 20, "the option-reading convention in Sources/cis changed; update this test"
+    missing = sorted(options - set(example_variables()))
+    assert not missing, f"add these to deploy/cis.env.example (commented out with their default): {missing}"
+
+
 # --- systemd unit ------------------------------------------------------------------------------
 
 def parse_unit(text):
