@@ -91,9 +91,10 @@ final class PipelineFixture: Sendable {
         }
     }
 
-    /// Short waits and backoffs so that a redelivery takes about a second.
+    /// Short waits and backoffs so that a redelivery takes seconds, with a visibility timeout long
+    /// enough that a message is not redelivered while a loaded machine is still processing it.
     static let fastConfiguration = ConsumerConfiguration(
-        concurrency: 4, pollWaitTime: 1, visibilityTimeout: 1,
+        concurrency: 4, pollWaitTime: 1, visibilityTimeout: 5,
         retryBackoff: RetryBackoff(base: .seconds(1), maximum: .seconds(2)),
         receiveFailureBackoff: RetryBackoff(base: .milliseconds(50), maximum: .milliseconds(200)))
 
