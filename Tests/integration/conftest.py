@@ -112,6 +112,21 @@ class CisServer:
     def object_path(self, key):
         return self.data_dir / "objects" / key
 
+    def all_metadata(self):
+        """{key: metadata} of every stored object (`objects/.meta/metadata.sqlite`)."""
+        path = self.data_dir / "objects" / ".meta" / "metadata.sqlite"
+        if not path.exists():
+            return {}
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=15)
+        try:
+            rows = connection.execute("SELECT key, metadata FROM object_metadata").fetchall()
+        finally:
+            connection.close()
+        return {key: json.loads(metadata) for key, metadata in rows}
+
+    def object_metadata(self, key):
+        return self.all_metadata()[key]
+
     def queue_rows(self):
         path = self.data_dir / "queue.sqlite"
         if not path.exists():

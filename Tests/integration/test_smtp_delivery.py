@@ -54,7 +54,7 @@ def test_invite_is_stored_and_its_notification_queued(cis):
     assert stored[first_line_end:] == INVITE.encode()
 
     # Its metadata: the envelope.
-    metadata = json.loads((cis.data_dir / "objects" / ".meta" / f"{key}.json").read_text())
+    metadata = cis.object_metadata(key)
     assert metadata["mail-from"] == "organizer@example.com"
     assert metadata["recipients"] == "create@localhost"
     assert metadata["client-address"] == "127.0.0.1"
@@ -120,7 +120,7 @@ def test_smtputf8_and_8bitmime(cis):
         assert code == 250, text
     key = f"inbound/{queued_id(text.decode())}"
     assert cis.object_path(key).read_bytes().endswith(message)
-    metadata = json.loads((cis.data_dir / "objects" / ".meta" / f"{key}.json").read_text())
+    metadata = cis.object_metadata(key)
     assert metadata["mail-from"] == "jörg@exämple.de"
 
 
