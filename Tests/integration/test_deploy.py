@@ -1,9 +1,14 @@
 """Checks of the deployment files in deploy/: the CloudFormation template (cfn-lint, then
 least privilege evaluated on the policies the template produces), the systemd unit
-(systemd-analyze, and its hardening keys), and the example environment file."""
+(systemd-analyze, and its hardening keys), the example environment file (against the options
+cis reads), and `cis serve` ($CIS_BINARY) run the way the unit runs it: from the example
+environment under the kernel's MemoryDenyWriteExecute, once embedded and once on AWS
+resources in moto ($CIS_TEST_MOTO_ENDPOINT) configured by the stack's EnvironmentFile output."""
 
+import contextlib
 import ctypes
 import fnmatch
+import json
 import os
 import re
 import shutil
@@ -66,10 +71,12 @@ _NO_VALUE = object()
 class ResolvedStack:
     """The template as CloudFormation would see it for one set of parameters: conditions
     evaluated, intrinsic functions resolved, resources given physical ids and ARNs in the
-    shapes AWS uses, resources whose condition is false left out."""
+    shapes AWS uses (or, in `deployed`, those of resources really created: logical name ->
+    {"Ref": ..., "Arn": ...}), resources whose condition is false left out."""
 
-    def __init__(self, template, parameters):
+    def __init__(self, template, parameters, deployed=None):
         self.template = template
+        self.deployed = deployed or {}
         self.parameters = {
             name: str(spec.get("Default", "")) for name, spec in template["Parameters"].items()
         }
@@ -91,6 +98,8 @@ class ResolvedStack:
         return self.conditions[name]
 
     def physical_id(self, name):
+        if name in self.deployed:
+            return self.deployed[name]["Ref"]
         kind = self.template["Resources"][name]["Type"]
         if kind == "AWS::S3::Bucket":
             return self.parameters["BucketName"] or f"{STACK}-{name.lower()}-1a2b3c4d5e6f"
@@ -104,6 +113,8 @@ class ResolvedStack:
         return f"{STACK}-{name}-AbCdEf"
 
     def attribute(self, name, attribute):
+        if attribute in self.deployed.get(name, {}):
+            return self.deployed[name][attribute]
         kind = self.template["Resources"][name]["Type"]
         if (kind, attribute) == ("AWS::S3::Bucket", "Arn"):
             return f"arn:aws:s3:::{self.physical_id(name)}"
@@ -501,11 +512,13 @@ def test_outputs_name_every_resource_and_an_environment_block_for_cis(stack):
 
 # --- environment file example ------------------------------------------------------------------
 
-def example_variables():
-    """Variables of cis.env.example, set (`NAME=value`) or shown commented out (`#NAME=value`)."""
+def example_variables(set_only=False):
+    """Variables of cis.env.example, set (`NAME=value`) or, unless `set_only`, shown commented
+    out (`#NAME=value`)."""
     variables = {}
+    pattern = r"^([A-Z][A-Z0-9_]*)=(.*)$" if set_only else r"^#?\s?([A-Z][A-Z0-9_]*)=(.*)$"
     for line in ENV_EXAMPLE.read_text().splitlines():
-        match = re.match(r"^#?\s?([A-Z][A-Z0-9_]*)=(.*)$", line)
+        match = re.match(pattern, line)
         if match:
             variables[match.group(1)] = match.group(2)
     return variables
@@ -712,65 +725,149 @@ INVITE_MESSAGE = "\r\n".join([
 ])
 
 
-def test_cis_serve_with_the_example_environment_runs_without_writable_executable_memory(tmp_path):
+def require_cis_binary():
     binary = os.environ.get("CIS_BINARY")
     if not binary or not os.access(binary, os.X_OK):
         pytest.fail("CIS_BINARY must name the built cis binary (make test sets it)")
     if not mdwe_supported():
         pytest.skip("this kernel has no PR_SET_MDWE (Linux 6.3+): MemoryDenyWriteExecute not checked")
+    return binary
+
+
+@contextlib.contextmanager
+def serve_one_invite(environment, tmp_path):
+    """Runs `cis serve` with exactly `environment` (as systemd would from the unit and its
+    environment file) under the kernel's MemoryDenyWriteExecute and delivers INVITE_MESSAGE over
+    SMTP; yields the message id from the 250 reply and a function returning the log so far;
+    on leaving, stops cis with SIGTERM and expects exit status 0."""
+    binary = require_cis_binary()
     port = free_loopback_port()
+    environment = dict(environment, CIS_LISTEN=f"127.0.0.1:{port}", CIS_HOSTNAME="mx.test",
+                       CIS_RECIPIENTS="create@localhost", PATH="/usr/bin:/bin", HOME=str(tmp_path))
+    log_path = tmp_path / "cis.log"
+
+    def log_text():
+        return log_path.read_text(errors="replace")
+
+    with log_path.open("w") as log:
+        process = subprocess.Popen([binary, "serve"], env=environment, stdout=log, stderr=subprocess.STDOUT,
+                                   preexec_fn=refuse_writable_executable_memory)
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                assert process.poll() is None, f"cis exited {process.returncode}:\n{log_text()}"
+                try:
+                    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+                    break
+                except ConnectionRefusedError:
+                    assert time.monotonic() < deadline, "cis did not listen within 30 s"
+                    time.sleep(0.2)
+            with sock:
+                smtp = SMTPLines(sock)
+                assert smtp.reply()[0].startswith("220 mx.test")
+                assert smtp.command("EHLO client.test")[-1].startswith("250")
+                assert smtp.command("MAIL FROM:<organizer@example.org>")[0].startswith("250")
+                assert smtp.command("RCPT TO:<create@localhost>")[0].startswith("250")
+                assert smtp.command("DATA")[0].startswith("354")
+                queued = smtp.command(INVITE_MESSAGE + ".")[0]
+                assert queued.startswith("250 2.0.0"), f"{queued}\n{log_text()}"
+                assert smtp.command("QUIT")[0].startswith("221")
+            yield queued.rsplit(" ", 1)[-1], log_text
+            assert process.poll() is None, f"cis exited {process.returncode}:\n{log_text()}"
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=60) == 0, log_text()
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+
+def wait_for(condition, what, log_text, seconds=30):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} did not happen within {seconds} s:\n{log_text()}"
+        time.sleep(0.2)
+
+
+def test_cis_serve_with_the_example_environment_runs_without_writable_executable_memory(tmp_path):
     data = tmp_path / "data"
-    environment = {k: v for k, v in example_variables().items()
+    environment = {k: v for k, v in example_variables(set_only=True).items()
                    if not k.startswith(("AWS_", "CIS_TLS_")) and k != "DYNAMODB_TABLE"}
-    environment.update({
-        "CIS_LISTEN": f"127.0.0.1:{port}",
-        "CIS_HOSTNAME": "mx.test",
-        "CIS_RECIPIENTS": "create@localhost",
-        "CIS_BACKEND": "local",
-        "CIS_DATA_DIR": str(data),
-        "CIS_EVENT_INDEX": "local",
-        "PATH": "/usr/bin:/bin",
-        "HOME": str(tmp_path),
-        "AWS_EC2_METADATA_DISABLED": "true",
-    })
-    log = (tmp_path / "cis.log").open("w+")
-    process = subprocess.Popen([binary, "serve"], env=environment, stdout=log, stderr=subprocess.STDOUT,
-                               preexec_fn=refuse_writable_executable_memory)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, f"cis exited {process.returncode}:\n{(tmp_path / 'cis.log').read_text()}"
-            try:
-                sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-                break
-            except ConnectionRefusedError:
-                assert time.monotonic() < deadline, "cis did not listen within 30 s"
-                time.sleep(0.2)
-        with sock:
-            smtp = SMTPLines(sock)
-            assert smtp.reply()[0].startswith("220 mx.test")
-            assert smtp.command("EHLO client.test")[-1].startswith("250")
-            assert smtp.command("MAIL FROM:<organizer@example.org>")[0].startswith("250")
-            assert smtp.command("RCPT TO:<create@localhost>")[0].startswith("250")
-            assert smtp.command("DATA")[0].startswith("354")
-            queued = smtp.command(INVITE_MESSAGE + ".")[0]
-            assert queued.startswith("250 2.0.0"), queued
-            assert smtp.command("QUIT")[0].startswith("221")
+    environment.update(CIS_BACKEND="local", CIS_DATA_DIR=str(data), CIS_EVENT_INDEX="local")
+    with serve_one_invite(environment, tmp_path) as (message_id, log_text):
         # The consumer half (GMime, libical, the embedded topic) under the same protection.
         routed = data / "topics" / "create.jsonl"
-        deadline = time.monotonic() + 30
-        while not (routed.exists() and routed.read_text().endswith("\n")):
-            assert process.poll() is None, f"cis exited {process.returncode}:\n{(tmp_path / 'cis.log').read_text()}"
-            assert time.monotonic() < deadline, "the invite was not routed to create within 30 s"
-            time.sleep(0.2)
-        assert "mdwe-check-1@example.org" in routed.read_text()
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=60) == 0, (tmp_path / "cis.log").read_text()
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        log.close()
-    message_id = queued.rsplit(" ", 1)[-1]
+        wait_for(lambda: routed.exists() and routed.read_text().endswith("\n"), "routing to create", log_text)
+    assert "mdwe-check-1@example.org" in routed.read_text()
     stored = data / "objects" / f"{environment['CIS_S3_PREFIX']}{message_id}"
     assert stored.read_bytes().endswith(INVITE_MESSAGE.encode())
+
+
+def test_the_stacks_environment_block_runs_cis_against_the_resources_it_names(tmp_path):
+    """Creates in moto what the template creates (names from moto, properties from the
+    resolved template), fills /etc/cis/cis.env as docs/deploy.md says (the example with its AWS
+    block replaced by the stack's EnvironmentFile output) and runs cis with it."""
+    endpoint = os.environ.get("CIS_TEST_MOTO_ENDPOINT")
+    if not endpoint:
+        pytest.fail("CIS_TEST_MOTO_ENDPOINT must name a running moto_server (make test starts one)")
+    import boto3
+
+    def client(service):
+        return boto3.client(service, endpoint_url=endpoint, region_name=REGION,
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+
+    s3, sqs, sns, dynamodb = client("s3"), client("sqs"), client("sns"), client("dynamodb")
+    suffix = os.urandom(5).hex()
+    parameters = {"BucketName": f"cis-deploy-{suffix}", "EventTableName": f"cis-deploy-events-{suffix}"}
+    planned = ResolvedStack(load_template(), parameters)
+
+    def queue(logical, attributes):
+        url = sqs.create_queue(QueueName=f"cis-deploy-{logical}-{suffix}",
+                               Attributes={k: str(v) for k, v in attributes.items()})["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        return {"Ref": url, "Arn": arn}
+
+    s3.create_bucket(Bucket=planned.physical_id("InboundBucket"),
+                     CreateBucketConfiguration={"LocationConstraint": REGION})
+    dead_letters_properties = planned.properties("DeadLetterQueue")
+    deployed = {"DeadLetterQueue": queue("dlq", {"MessageRetentionPeriod": dead_letters_properties["MessageRetentionPeriod"]})}
+    inbound = ResolvedStack(load_template(), parameters, deployed).properties("InboundQueue")
+    deployed["InboundQueue"] = queue("inbound", {
+        "VisibilityTimeout": inbound["VisibilityTimeout"],
+        "RedrivePolicy": json.dumps(inbound["RedrivePolicy"]),
+    })
+    for logical in ("CreateTopic", "UpdateTopic", "CancelTopic", "ReplyTopic", "FailureTopic"):
+        deployed[logical] = {"Ref": sns.create_topic(Name=f"cis-deploy-{logical}-{suffix}")["TopicArn"]}
+    subscriber = queue("create-subscriber", {})
+    sns.subscribe(TopicArn=deployed["CreateTopic"]["Ref"], Protocol="sqs", Endpoint=subscriber["Arn"])
+    dynamodb.create_table(
+        TableName=parameters["EventTableName"], BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                              {"AttributeName": "sk", "AttributeType": "S"}])
+    stack = ResolvedStack(load_template(), parameters, deployed)
+
+    environment = {k: v for k, v in example_variables(set_only=True).items() if not k.startswith("CIS_TLS_")}
+    block = [line for line in stack.outputs()["EnvironmentFile"].splitlines() if line and not line.startswith("#")]
+    environment.update(line.split("=", 1) for line in block)
+    environment.update(CIS_DATA_DIR=str(tmp_path / "data"), CIS_POLL_WAIT="1",
+                       AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_ENDPOINT_URL=endpoint,
+                       AWS_EC2_METADATA_DISABLED="true", AWS_EC2_METADATA_SERVICE_ENDPOINT="http://127.0.0.1:9/")
+    assert environment["CIS_BACKEND"] == "aws" and environment["CIS_EVENT_INDEX"] == "dynamodb"
+
+    published = []
+
+    def receive():
+        published.extend(sqs.receive_message(QueueUrl=subscriber["Ref"], WaitTimeSeconds=1).get("Messages", []))
+        return published
+
+    with serve_one_invite(environment, tmp_path) as (message_id, log_text):
+        wait_for(receive, "a publication on the create topic", log_text)
+    key = f"{environment['CIS_S3_PREFIX']}{message_id}"
+    stored = s3.get_object(Bucket=stack.physical_id("InboundBucket"), Key=key)["Body"].read()
+    assert stored.endswith(INVITE_MESSAGE.encode())
+    (notification,) = published
+    event = json.loads(json.loads(notification["Body"])["Message"])
+    assert (event["original_uid"], event["key"]) == ("mdwe-check-1@example.org", key)
+    left = sqs.get_queue_attributes(QueueUrl=deployed["InboundQueue"]["Ref"], AttributeNames=["All"])["Attributes"]
+    assert (left["ApproximateNumberOfMessages"], left["ApproximateNumberOfMessagesNotVisible"]) == ("0", "0")
