@@ -249,6 +249,27 @@ final class HandlerHarness {
         #expect(!harness.channel.isActive)
     }
 
+    /// A whole pipelined session cut at every point gives the same replies and message.
+    @Test func everySplitPointOfASessionGivesTheSameResult() throws {
+        let session = Array(
+            ("EHLO c\r\nMAIL FROM:<a@b.example> SIZE=20\r\nRCPT TO:<create@localhost>\r\nDATA\r\n"
+                + "..x\r\ny\n.\nz\r\n.\r\n").utf8)
+        func run(_ parts: [ArraySlice<UInt8>]) throws -> (String, String?) {
+            let harness = try HandlerHarness()
+            for part in parts where !part.isEmpty {
+                try harness.channel.writeInbound(ByteBuffer(bytes: part))
+            }
+            return (try harness.output(), try harness.completedMessage()?.text)
+        }
+        let whole = try run([session[...]])
+        #expect(whole.1 == ".x\r\ny\n.\nz\r\n")
+        #expect(whole.0.hasSuffix("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n"))
+        for split in 1..<session.count {
+            let result = try run([session[..<split], session[split...]])
+            #expect(result == whole, "split at \(split)")
+        }
+    }
+
     @Test func connectionLostDuringDataDiscardsTheMessage() throws {
         let harness = try HandlerHarness()
         try harness.startTransaction()
