@@ -39,7 +39,8 @@ final class TransferCancellation: @unchecked Sendable {
 /// Not `Sendable`: a handle belongs to one worker thread (`CurlWorkerPool`).
 final class CurlEasyHandle {
     private let handle: UnsafeMutableRawPointer
-    private var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+    /// CURLOPT_ERRORBUFFER: libcurl writes the detailed message of a failed transfer here.
+    private let errorBuffer: UnsafeMutablePointer<CChar>
 
     init() {
         CurlLibrary.initialize()
@@ -47,10 +48,13 @@ final class CurlEasyHandle {
             fatalError("curl_easy_init failed: out of memory")
         }
         self.handle = handle
+        self.errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        self.errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     }
 
     deinit {
         curl_easy_cleanup(self.handle)
+        self.errorBuffer.deallocate()
     }
 
     /// Runs one request to completion on the calling thread.
@@ -101,10 +105,8 @@ final class CurlEasyHandle {
     }
 
     private func configure(_ request: HTTPRequest, connectTimeout: Duration, totalTimeout: Duration) throws(HTTPTransportError) {
-        self.errorBuffer.withUnsafeMutableBufferPointer { buffer in
-            buffer[0] = 0
-            _ = ccurl_easy_setopt_pointer(self.handle, CURLOPT_ERRORBUFFER, buffer.baseAddress)
-        }
+        self.errorBuffer[0] = 0
+        try self.check(ccurl_easy_setopt_pointer(self.handle, CURLOPT_ERRORBUFFER, self.errorBuffer))
         try self.check(ccurl_easy_setopt_string(self.handle, CURLOPT_URL, request.url))
         try self.check(ccurl_easy_setopt_string(self.handle, CURLOPT_PROTOCOLS_STR, "http,https"))
         try self.check(ccurl_easy_setopt_string(self.handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https"))
@@ -142,7 +144,7 @@ final class CurlEasyHandle {
     }
 
     private func transportError(_ code: CURLcode, transfer: Transfer) -> HTTPTransportError {
-        let detail = self.errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        let detail = String(cString: self.errorBuffer)
         let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
         if let bodyError = transfer.bodyError {
             return HTTPTransportError(.invalidRequest, "\(bodyError)")

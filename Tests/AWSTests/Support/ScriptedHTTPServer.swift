@@ -67,7 +67,7 @@ final class ScriptedHTTPServer: @unchecked Sendable {
         process.standardError = FileHandle.nullDevice
         try process.run()
         self.process = process
-        let deadline = ContinuousClock.now + .seconds(20)
+        let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             if let text = try? String(contentsOf: portPath, encoding: .utf8), let port = Int(text) {
                 self.port = port
@@ -76,7 +76,7 @@ final class ScriptedHTTPServer: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(20))
         }
         process.terminate()
-        throw ServerFailed(message: "scripted_http_server.py did not start within 20 s")
+        throw ServerFailed(message: "scripted_http_server.py did not start within 60 s")
     }
 
     deinit {
