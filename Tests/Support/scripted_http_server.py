@@ -9,10 +9,13 @@ A request takes the first rule with matching method and path (path "*" matches a
 "times" is not used up (no "times": unlimited). With "proxy" the request is forwarded there
 unchanged and the upstream answer returned. Unmatched requests get 599. Every request is
 appended to the log: method, path, headers, body length and SHA-256, client port.
-Exits by itself after 300 seconds.
+Exits by itself after 300 seconds (SIGTERM ends it sooner).
 """
-import hashlib, http.client, json, sys, threading, time, urllib.parse
+import hashlib, http.client, json, signal, sys, threading, time, urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+# A child of a Swift test inherits that thread's blocked signals: let SIGTERM stop us again.
+signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
 
 plan = json.load(open(sys.argv[1]))
 log_path = sys.argv[2]
