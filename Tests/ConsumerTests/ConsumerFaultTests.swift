@@ -61,7 +61,10 @@ struct ConsumerFaultTests {
         let missing = try await fixture.queue.send(body: S3EventBodies.objectCreated(bucket: PipelineFixture.bucket, key: "no-such-object"))
         let otherBucket = try await fixture.queue.send(body: S3EventBodies.objectCreated(bucket: "someone-elses-bucket", key: "msg"))
 
-        try await fixture.withRunningConsumer {
+        // A message left for the dead-letter queue comes back when its visibility timeout expires.
+        var configuration = PipelineFixture.fastConfiguration
+        configuration.visibilityTimeout = 1
+        try await fixture.withRunningConsumer(configuration) {
             try await fixture.eventually("all three are dead letters") { try await fixture.queue.statistics().deadLetters == 3 }
         }
         let deadLetters = try await fixture.queue.deadLetters()

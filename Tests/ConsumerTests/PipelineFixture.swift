@@ -91,10 +91,11 @@ final class PipelineFixture: Sendable {
         }
     }
 
-    /// Short waits and backoffs so that a redelivery takes seconds, with a visibility timeout long
-    /// enough that a message is not redelivered while a loaded machine is still processing it.
+    /// Short polls and a one-second retry backoff. The visibility timeout stays long enough that a
+    /// message is not redelivered while a loaded machine is still processing it; tests that need
+    /// a visibility timeout to expire set a short one.
     static let fastConfiguration = ConsumerConfiguration(
-        concurrency: 4, pollWaitTime: 1, visibilityTimeout: 5,
+        concurrency: 4, pollWaitTime: 1, visibilityTimeout: 30,
         retryBackoff: RetryBackoff(base: .seconds(1), maximum: .seconds(2)),
         receiveFailureBackoff: RetryBackoff(base: .milliseconds(50), maximum: .milliseconds(200)))
 
@@ -108,7 +109,10 @@ final class PipelineFixture: Sendable {
             if try await condition() { return }
             try await Task.sleep(for: .milliseconds(50))
         }
-        Issue.record("timed out after \(timeout) waiting until \(what)", sourceLocation: sourceLocation)
+        let recentLogs = self.logs.entries.suffix(20).map { "\($0.level) \($0.message) \($0.metadata)" }.joined(separator: "\n")
+        Issue.record(
+            "timed out after \(timeout) waiting until \(what); the consumer's last log entries:\n\(recentLogs)",
+            sourceLocation: sourceLocation)
         throw TimedOut()
     }
 
