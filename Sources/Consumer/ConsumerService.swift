@@ -101,11 +101,48 @@ public struct ConsumerService: Service {
         logger[metadataKey: "consumer.queue.message_id"] = "\(message.messageId)"
         logger[metadataKey: "consumer.receive_count"] = "\(message.receiveCount)"
         logger.debug("Message received")
-        do {
-            let outcome = try await self.processor.process(message, logger: logger)
+        switch await self.processKeepingInvisible(message, logger: logger) {
+        case .success(let outcome):
             await self.delete(message, outcome: outcome, logger: logger)
-        } catch {
+        case .failure(let error):
             await self.keep(message, after: error, logger: logger)
+        }
+    }
+
+    /// Processes the message while extending its visibility every half visibility timeout, so
+    /// that a message slower than the timeout is not delivered to a second consumer meanwhile.
+    private func processKeepingInvisible(
+        _ message: QueueMessage, logger: Logger
+    ) async -> Result<ProcessingOutcome, MessageProcessingError> {
+        let visibilityTimeout = self.configuration.visibilityTimeout
+        return await withTaskGroup(of: Void.self) { group in
+            if visibilityTimeout > 0 {
+                group.addTask {
+                    await self.extendVisibility(of: message, every: .milliseconds(visibilityTimeout * 500), logger: logger)
+                }
+            }
+            let result: Result<ProcessingOutcome, MessageProcessingError>
+            do throws(MessageProcessingError) {
+                result = .success(try await self.processor.process(message, logger: logger))
+            } catch {
+                result = .failure(error)
+            }
+            group.cancelAll()
+            return result
+        }
+    }
+
+    /// Runs until cancelled.
+    private func extendVisibility(of message: QueueMessage, every interval: Duration, logger: Logger) async {
+        while true {
+            do {
+                try await Task.sleep(for: interval)
+                try await self.queue.changeVisibility(
+                    receiptHandle: message.receiptHandle, visibilityTimeout: self.configuration.visibilityTimeout)
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("Extending the visibility of a message in processing failed", metadata: ["consumer.error": "\(error)"])
+            }
         }
     }
 

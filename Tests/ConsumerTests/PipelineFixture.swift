@@ -61,7 +61,9 @@ final class PipelineFixture: Sendable {
         let path = self.topics.path(for: route)
         guard FileManager.default.fileExists(atPath: path) else { return [] }
         let text = try String(contentsOfFile: path, encoding: .utf8)
-        return try text.split(separator: "\n").map { try JSONDecoder().decode(PublishedLine.self, from: Data($0.utf8)) }
+        // Only complete lines: a large line being appended may be read half-written.
+        let complete = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        return try complete.map { try JSONDecoder().decode(PublishedLine.self, from: Data($0.utf8)) }
     }
 
     func publishedCount() throws -> Int {
