@@ -24,7 +24,7 @@ struct ConsumerOptions: ParsableArguments {
     var eventIndex: String?
 
     @Option(parsing: .unconditional, help: ArgumentHelp(
-        "Seconds a received message stays hidden from other consumers while it is processed. Env: CIS_VISIBILITY_TIMEOUT. Default: 60.",
+        "Seconds a received message stays hidden from other consumers; extended every half timeout while it is processed. Env: CIS_VISIBILITY_TIMEOUT. Default: 60.",
         valueName: "seconds"))
     var visibilityTimeout: String?
 

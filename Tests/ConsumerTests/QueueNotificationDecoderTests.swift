@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import Consumer
@@ -96,23 +97,6 @@ struct QueueNotificationDecoderTests {
     }
 
     private static func json(_ object: [String: String]) throws -> String {
-        var fields: [String] = []
-        for (name, value) in object.sorted(by: { $0.key < $1.key }) {
-            fields.append("\(Self.quoted(name)):\(Self.quoted(value))")
-        }
-        return "{" + fields.joined(separator: ",") + "}"
-    }
-
-    private static func quoted(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
+        String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
     }
 }
