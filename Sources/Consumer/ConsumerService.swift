@@ -109,8 +109,9 @@ public struct ConsumerService: Service {
         }
     }
 
-    /// Processes the message while extending its visibility every half visibility timeout, so
-    /// that a message slower than the timeout is not delivered to a second consumer meanwhile.
+    /// Processes the message while extending its visibility every third of the visibility timeout
+    /// (two chances before it lapses), so that a message slower than the timeout is not
+    /// delivered to a second consumer meanwhile.
     private func processKeepingInvisible(
         _ message: QueueMessage, logger: Logger
     ) async -> Result<ProcessingOutcome, MessageProcessingError> {
@@ -118,7 +119,7 @@ public struct ConsumerService: Service {
         return await withTaskGroup(of: Void.self) { group in
             if visibilityTimeout > 0 {
                 group.addTask {
-                    await self.extendVisibility(of: message, every: .milliseconds(visibilityTimeout * 500), logger: logger)
+                    await self.extendVisibility(of: message, every: .milliseconds(visibilityTimeout * 1000 / 3), logger: logger)
                 }
             }
             let result: Result<ProcessingOutcome, MessageProcessingError>
