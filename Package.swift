@@ -161,13 +161,20 @@ let package = Package(
             name: "AWSTests",
             dependencies: ["AWS", "Digest", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
+        // Helpers shared by the test targets (temporary directories).
+        .target(
+            name: "TestSupport",
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "BackendsTests",
-            dependencies: ["Backends", "AWS", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "TestSupport", "Backends", "AWS", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "DropBoxTests",
-            dependencies: ["DropBox", "Backends", "SMTPServer", "Digest"],
+            dependencies: ["TestSupport", "DropBox", "Backends", "SMTPServer", "Digest"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "InvitesTests",

@@ -1,6 +1,7 @@
 @testable import Backends
 import Digest
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("FileSystemObjectStore")

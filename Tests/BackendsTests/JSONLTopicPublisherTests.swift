@@ -1,5 +1,6 @@
 import Backends
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("JSONLTopicPublisher")

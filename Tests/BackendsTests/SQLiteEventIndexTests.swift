@@ -1,4 +1,5 @@
 import Backends
+import TestSupport
 import Testing
 
 @Suite("Event indexes")

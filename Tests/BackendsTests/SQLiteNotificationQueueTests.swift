@@ -1,5 +1,6 @@
 @testable import Backends
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("SQLiteNotificationQueue")

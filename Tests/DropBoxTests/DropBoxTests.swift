@@ -4,6 +4,7 @@ import DropBox
 import Foundation
 import Logging
 import SMTPServer
+import TestSupport
 import Testing
 
 /// A drop box over real embedded backends in a temp dir.

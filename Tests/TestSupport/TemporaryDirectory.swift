@@ -1,11 +1,12 @@
 import Foundation
 
 /// A fresh directory under the system temp dir, removed when the value is released.
-final class TemporaryDirectory: Sendable {
-    let path: String
+public final class TemporaryDirectory: Sendable {
+    public let path: String
 
-    init() throws {
-        let path = NSTemporaryDirectory() + "cis-backends-tests-" + UUID().uuidString
+    /// - Parameter prefix: names the directory after the suite that made it.
+    public init(prefix: String = "cis-tests") throws {
+        let path = NSTemporaryDirectory() + prefix + "-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         self.path = path
     }
@@ -14,7 +15,7 @@ final class TemporaryDirectory: Sendable {
         try? FileManager.default.removeItem(atPath: self.path)
     }
 
-    func file(_ name: String) -> String {
+    public func file(_ name: String) -> String {
         "\(self.path)/\(name)"
     }
 }
