@@ -38,6 +38,9 @@ let package = Package(
             name: "CLibcrypto", pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]),
 
+        // syncfs(2), which Swift's Glibc module does not declare.
+        .target(name: "CFileSync"),
+
         // MD5, SHA-256 and HMAC over OpenSSL's libcrypto.
         .target(
             name: "Digest",
@@ -79,7 +82,7 @@ let package = Package(
         .target(
             name: "Backends",
             dependencies: [
-                "AWS", "CSQLite", "Digest",
+                "AWS", "CSQLite", "CFileSync", "Digest",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),

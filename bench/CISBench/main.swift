@@ -80,8 +80,10 @@ func sampleMessage(size: Int) -> [UInt8] {
 /// Delivers `options.messages` messages with `options.concurrency` senders; returns messages per second.
 func measure(groupCommit: Bool, round: Int, options: Options, message: [UInt8]) async throws -> Double {
     let dataDirectory = "\(options.directory)/\(groupCommit ? "group" : "naive")-\(round)"
+    // Kept until the whole run ends: on ext4, creating files soon after deleting many in the
+    // same block group scans past every recently deleted inode, which would make each round
+    // pay for the one before it.
     try? FileManager.default.removeItem(atPath: dataDirectory)
-    defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
     let store = try FileSystemObjectStore(directory: "\(dataDirectory)/objects", groupCommit: groupCommit)
     let queue = try SQLiteNotificationQueue(path: "\(dataDirectory)/queue.sqlite", groupCommit: groupCommit)
     let dropBox = DropBox(

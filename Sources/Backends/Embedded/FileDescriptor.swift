@@ -1,3 +1,4 @@
+import CFileSync
 import Foundation
 
 #if canImport(Glibc)
@@ -84,8 +85,51 @@ final class FileDescriptor {
         }
     }
 
+    /// Writes every byte at `offset`, retrying short writes and EINTR.
+    func writeAll(_ bytes: [UInt8], at offset: Int) throws {
+        try bytes.withUnsafeBytes { buffer in
+            var written = 0
+            while written < buffer.count {
+                let count = Glibc.pwrite(self.rawValue, buffer.baseAddress! + written, buffer.count - written, off_t(offset + written))
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    throw POSIXError("pwrite", path: self.path)
+                }
+                written += count
+            }
+        }
+    }
+
+    /// Reads exactly `count` bytes at `offset`; nil when the file ends first.
+    func read(count: Int, at offset: Int) throws -> [UInt8]? {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let read = try bytes.withUnsafeMutableBytes {
+                try self.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[filled...]), at: offset + filled)
+            }
+            if read == 0 { return nil }
+            filled += read
+        }
+        return bytes
+    }
+
+    func truncate(to length: Int) throws {
+        guard ftruncate(self.rawValue, off_t(length)) == 0 else { throw POSIXError("ftruncate", path: self.path) }
+    }
+
+    func size() throws -> Int {
+        var info = stat()
+        guard fstat(self.rawValue, &info) == 0 else { throw POSIXError("fstat", path: self.path) }
+        return Int(info.st_size)
+    }
+
     func sync() throws {
         guard fsync(self.rawValue) == 0 else { throw POSIXError("fsync", path: self.path) }
+    }
+
+    func dataSync() throws {
+        guard fdatasync(self.rawValue) == 0 else { throw POSIXError("fdatasync", path: self.path) }
     }
 
     func close() throws {
@@ -120,6 +164,14 @@ enum FileSystem {
     static func syncDirectory(_ path: String) throws {
         let directory = try FileDescriptor.openDirectory(path)
         try directory.sync()
+        try directory.close()
+    }
+
+    /// `syncfs(2)` on the file system holding `path`: every file's data and metadata on it,
+    /// written back and flushed in one call (errors of writeback reported since Linux 5.8).
+    static func syncFileSystem(containing path: String) throws {
+        let directory = try FileDescriptor.openDirectory(path)
+        guard cfilesync_syncfs(directory.rawValue) == 0 else { throw POSIXError("syncfs", path: path) }
         try directory.close()
     }
 

@@ -5,13 +5,18 @@ import Foundation
 /// Layout inside `directory`:
 /// - `<key>`: the object's bytes, exactly as put;
 /// - `.meta/metadata.sqlite`: every object's metadata (`ObjectMetadataTable`);
+/// - `.meta/journal`: puts answered since the last checkpoint (`ObjectJournal`);
 /// - `.tmp/`: files being written (emptied at start-up).
 ///
 /// Keys never reach outside `directory` (see `ObjectKeyPath`). Four stager threads copy
 /// bodies into temp files in parallel; one committer thread makes them durable. With
-/// `groupCommit`, the committer takes every staged put that queued up as one batch: their
-/// `fdatasync`s issued together, one metadata transaction, one fsync per directory.
-/// Without it, each put is synced, committed and its directory fsync'd alone.
+/// `groupCommit`, the committer takes every staged put that queued up as one batch and
+/// makes it durable with one `fdatasync` of the journal (bodies over
+/// `journalBodyLimit` are synced in their own files, together), one metadata transaction
+/// and renames; a checkpoint later syncs the object files at once. Without it, each put's
+/// file is synced, its metadata committed and its directory fsync'd alone.
+///
+/// Opening the store first replays whatever the journal still holds.
 public final class FileSystemObjectStore: ObjectStore {
     public let bucketName: String
     public let directory: String
@@ -19,39 +24,65 @@ public final class FileSystemObjectStore: ObjectStore {
     private let nextStager = LockedCounter()
     /// Batches committed so far (tests check that concurrent puts share them).
     let commitBatches: LockedCounter
+    /// Journal checkpoints done so far.
+    let checkpoints: LockedCounter
+    /// Records replayed from the journal when the store was opened.
+    public let replayedRecords: Int
     private let reader: BlockingExecutor
     private let readerMetadata: MetadataReader
 
     static let metadataDirectoryName = ".meta"
     static let temporaryDirectoryName = ".tmp"
+    /// Bodies up to this size go into the journal; larger ones are synced in their own file.
+    public static let journalBodyLimit = 1024 * 1024
 
-    public init(directory: String, bucketName: String = "cis-local", groupCommit: Bool = true) throws {
+    /// - Parameters:
+    ///   - groupCommit: batch concurrent puts behind one journal sync (false: one fsync per put).
+    ///   - checkpointBytes, checkpointInterval: how much the journal holds, and for how
+    ///     long, before the object files are synced and it is emptied.
+    public init(
+        directory: String, bucketName: String = "cis-local", groupCommit: Bool = true,
+        checkpointBytes: Int = 64 * 1024 * 1024, checkpointInterval: TimeInterval = 2
+    ) throws {
         let directory = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
         self.directory = directory
         self.bucketName = bucketName
         let temporaryDirectory = "\(directory)/\(Self.temporaryDirectoryName)"
         let metadataPath = "\(directory)/\(Self.metadataDirectoryName)/metadata.sqlite"
+        let journalPath = "\(directory)/\(Self.metadataDirectoryName)/\(ObjectJournal.fileName)"
         let writerMetadata: ObjectMetadataTable
+        let journal: ObjectJournal?
         do {
             _ = try FileSystem.makeDirectories(directory)
             try FileSystem.makeDirectory("\(directory)/\(Self.metadataDirectoryName)")
             try FileSystem.makeDirectory(temporaryDirectory)
             try FileSystem.syncDirectory(directory)
             try Self.removeContents(of: temporaryDirectory)
-            writerMetadata = try ObjectMetadataTable(path: metadataPath)
+            writerMetadata = try ObjectMetadataTable(path: metadataPath, durableCommits: !groupCommit)
             self.readerMetadata = MetadataReader(table: try ObjectMetadataTable(path: metadataPath))
+            self.replayedRecords = try ObjectJournal.replay(
+                path: journalPath, directory: directory, temporaryDirectory: temporaryDirectory, metadata: writerMetadata)
+            journal = groupCommit ? try ObjectJournal(path: journalPath) : nil
+            try FileSystem.syncDirectory("\(directory)/\(Self.metadataDirectoryName)")
         } catch {
             throw BackendError(.unavailable, backend: "filesystem", operation: "open", message: "\(error)")
         }
         let commitBatches = LockedCounter()
         self.commitBatches = commitBatches
+        let checkpoints = LockedCounter()
+        self.checkpoints = checkpoints
         let committer = BatchingThread(
             name: "cis-objects-commit", maximumBatchSize: groupCommit ? 512 : 1,
-            handler: ObjectCommitter(metadata: writerMetadata, batches: commitBatches))
+            handler: ObjectCommitter(
+                directory: directory, metadata: writerMetadata, journal: journal,
+                checkpoints: ObjectCommitter.Checkpoints(bytes: checkpointBytes, interval: checkpointInterval),
+                batches: commitBatches, checkpointCount: checkpoints))
         self.stagers = (0..<4).map { index in
             BatchingThread(
                 name: "cis-objects-stage-\(index)", maximumBatchSize: 1,
-                handler: ObjectStager(temporaryDirectory: temporaryDirectory, committer: committer))
+                handler: ObjectStager(
+                    temporaryDirectory: temporaryDirectory, committer: committer,
+                    journalBodyLimit: groupCommit ? Self.journalBodyLimit : nil))
         }
         self.reader = BlockingExecutor(name: "cis-objects-reader")
     }

@@ -2,28 +2,56 @@ import Foundation
 
 /// Makes staged objects durable and visible, on the store's one committer thread.
 ///
-/// Per batch: writeback of every temp file is started and all are `fdatasync`ed together,
-/// the metadata of all of them is written in one SQLite transaction, each temp file is
-/// renamed to its key, and each parent directory touched is fsync'd once. A put is
-/// answered only after all of that succeeded for it. With a batch size of 1 this is the
-/// one-fsync-per-message path.
+/// With a journal (group commit), per batch: every put is appended to the journal, which
+/// is `fdatasync`ed once, together with the temp files of bodies too large for it; the
+/// metadata of all of them is written in one SQLite transaction; each temp file is
+/// renamed to its key; only the directories of the large bodies are fsync'd. A put is
+/// answered only after all of that succeeded for it. The journal is checkpointed (one
+/// `syncfs`, then emptied) once it holds `checkpointBytes` or its oldest record is
+/// `checkpointInterval` old.
+///
+/// Without a journal, each put in a batch (then of size 1) is `fdatasync`ed, its metadata
+/// committed and its directory fsync'd: the one-fsync-per-message path.
 final class ObjectCommitter: BatchHandler {
     typealias Job = StagedObject
 
+    struct Checkpoints {
+        var bytes: Int
+        var interval: TimeInterval
+    }
+
+    private let directory: String
     private let metadata: ObjectMetadataTable
+    private let journal: ObjectJournal?
+    private let checkpoints: Checkpoints
     /// Directories known to exist, so that a put does not re-create its parents each time.
     /// Forgotten after any failure, in case the tree changed underneath.
     private var existingDirectories: Set<String> = []
 
     private let batches: LockedCounter
+    let checkpointCount: LockedCounter
 
-    init(metadata: ObjectMetadataTable, batches: LockedCounter) {
+    init(
+        directory: String, metadata: ObjectMetadataTable, journal: ObjectJournal?, checkpoints: Checkpoints,
+        batches: LockedCounter, checkpointCount: LockedCounter
+    ) {
+        self.directory = directory
         self.metadata = metadata
+        self.journal = journal
+        self.checkpoints = checkpoints
         self.batches = batches
+        self.checkpointCount = checkpointCount
     }
 
     func run(_ jobs: [StagedObject]) {
-        _ = self.batches.next()
+        if !jobs.isEmpty {
+            _ = self.batches.next()
+            self.commit(jobs)
+        }
+        self.checkpointIfDue()
+    }
+
+    private func commit(_ jobs: [StagedObject]) {
         var staged: [StagedObject] = []
         var directoriesToSync: [ObjectIdentifier: Set<String>] = [:]
         for item in jobs {
@@ -34,23 +62,16 @@ final class ObjectCommitter: BatchHandler {
                     directories.formUnion(try FileSystem.makeDirectories(parent))
                     self.existingDirectories.insert(parent)
                 }
-                directoriesToSync[ObjectIdentifier(item)] = directories
+                // A journaled put is rewritten from the journal after a crash, directories included.
+                if self.journal == nil || item.journalBody == nil {
+                    directoriesToSync[ObjectIdentifier(item)] = directories
+                }
                 staged.append(item)
             } catch {
                 self.fail(item, error)
             }
         }
-        let syncErrors = FileSystem.dataSyncAll(staged.map(\.temp))
-        staged = zip(staged, syncErrors).compactMap { item, error in
-            do {
-                if let error { throw error }
-                try item.temp.close()
-                return item
-            } catch {
-                self.fail(item, error)
-                return nil
-            }
-        }
+        staged = self.syncData(staged)
         do {
             try self.metadata.store(staged.map { ($0.request.key, $0.request.metadata) })
         } catch {
@@ -78,7 +99,57 @@ final class ObjectCommitter: BatchHandler {
         }
     }
 
-    func nextWakeUp() -> Date? { nil }
+    /// Makes the bytes of every put durable (journal records, or the temp files of bodies
+    /// that are not journaled) and closes the temp files; returns the puts that succeeded.
+    private func syncData(_ staged: [StagedObject]) -> [StagedObject] {
+        var unjournaled = staged
+        var journalError: (any Error)?
+        var journalStart = 0
+        if let journal = self.journal {
+            unjournaled = staged.filter { $0.journalBody == nil }
+            journalStart = journal.size
+            do {
+                try journal.append(staged.map { ($0.request.key, $0.request.metadata, $0.journalBody) })
+                try journal.file.dataSync()
+            } catch {
+                journalError = error
+                journal.discard(from: journalStart)
+            }
+        }
+        let syncErrors = FileSystem.dataSyncAll(unjournaled.map(\.temp))
+        let unjournaledErrors = Dictionary(uniqueKeysWithValues: zip(unjournaled.map(ObjectIdentifier.init), syncErrors))
+        return staged.compactMap { item in
+            do {
+                // Every record is in the journal, large bodies' too (for their metadata).
+                if let journalError { throw journalError }
+                if let error = unjournaledErrors[ObjectIdentifier(item)] ?? nil { throw error }
+                try item.temp.close()
+                return item
+            } catch {
+                self.fail(item, error)
+                return nil
+            }
+        }
+    }
+
+    func nextWakeUp() -> Date? {
+        self.journal?.oldestRecordAt.map { $0.addingTimeInterval(self.checkpoints.interval) }
+    }
+
+    /// Makes every object file durable at once and empties the journal, when it is due.
+    private func checkpointIfDue(force: Bool = false) {
+        guard let journal = self.journal, let oldest = journal.oldestRecordAt else { return }
+        guard force || journal.size >= self.checkpoints.bytes || Date() >= oldest.addingTimeInterval(self.checkpoints.interval)
+        else { return }
+        do {
+            try FileSystem.syncFileSystem(containing: self.directory)
+            try journal.reset()
+            _ = self.checkpointCount.next()
+        } catch {
+            // The journal still holds every record: nothing is lost, and the next due time retries.
+            journal.postponeCheckpoint()
+        }
+    }
 
     func refuse(_ jobs: [StagedObject]) {
         for item in jobs {
@@ -87,7 +158,9 @@ final class ObjectCommitter: BatchHandler {
         }
     }
 
-    func shutDown() {}
+    func shutDown() {
+        self.checkpointIfDue(force: true)
+    }
 
     private func fail(_ item: StagedObject, _ error: any Error) {
         self.existingDirectories = []
@@ -111,11 +184,13 @@ final class ObjectMetadataTable {
     private let upsert: SQLiteDatabase.Statement
     private let select: SQLiteDatabase.Statement
 
-    init(path: String) throws {
+    /// - Parameter durableCommits: false when the object journal holds the metadata until
+    ///   a checkpoint: commits then skip their fsync (WAL mode stays consistent).
+    init(path: String, durableCommits: Bool = true) throws {
         self.database = try SQLiteDatabase(path: path)
         try self.database.execute(
             """
-            PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
+            PRAGMA journal_mode = WAL; PRAGMA synchronous = \(durableCommits ? "FULL" : "NORMAL");
             CREATE TABLE IF NOT EXISTS object_metadata (key TEXT PRIMARY KEY, metadata TEXT NOT NULL);
             """)
         self.upsert = try self.database.prepare("INSERT OR REPLACE INTO object_metadata (key, metadata) VALUES (?1, ?2)")

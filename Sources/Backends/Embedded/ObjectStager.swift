@@ -8,17 +8,21 @@ final class StagedObject: @unchecked Sendable {
     let temp: FileDescriptor
     let size: Int
     let eTag: String
+    /// The bytes, kept for the journal when the body is small enough to go there.
+    let journalBody: [UInt8]?
 
-    init(request: ObjectStager.Job, temp: FileDescriptor, size: Int, eTag: String) {
+    init(request: ObjectStager.Job, temp: FileDescriptor, size: Int, eTag: String, journalBody: [UInt8]?) {
         self.request = request
         self.temp = temp
         self.size = size
         self.eTag = eTag
+        self.journalBody = journalBody
     }
 }
 
 /// Copies each put's body into a temp file (computing its MD5 on the way) on one of the
-/// store's stager threads, then hands it to the committer thread.
+/// store's stager threads, then hands it to the committer thread. Bodies up to
+/// `journalBodyLimit` are also kept in memory for the committer's journal.
 final class ObjectStager: BatchHandler {
     struct Job: Sendable {
         var key: String
@@ -30,11 +34,13 @@ final class ObjectStager: BatchHandler {
 
     private let temporaryDirectory: String
     private let committer: BatchingThread<ObjectCommitter>
+    private let journalBodyLimit: Int?
     private static let copyChunkSize = 256 * 1024
 
-    init(temporaryDirectory: String, committer: BatchingThread<ObjectCommitter>) {
+    init(temporaryDirectory: String, committer: BatchingThread<ObjectCommitter>, journalBodyLimit: Int?) {
         self.temporaryDirectory = temporaryDirectory
         self.committer = committer
+        self.journalBodyLimit = journalBodyLimit
     }
 
     func run(_ jobs: [Job]) {
@@ -49,8 +55,11 @@ final class ObjectStager: BatchHandler {
             }
             do {
                 let hasher = Hasher(.md5)
-                try self.write(job.body, to: temp, hasher: hasher)
-                self.committer.submit(StagedObject(request: job, temp: temp, size: job.body.count, eTag: hasher.finalize().hexString))
+                var kept: [UInt8]? = self.journalBodyLimit.map { job.body.count <= $0 } == true ? [] : nil
+                kept?.reserveCapacity(job.body.count)
+                try self.write(job.body, to: temp, hasher: hasher, keeping: &kept)
+                self.committer.submit(
+                    StagedObject(request: job, temp: temp, size: job.body.count, eTag: hasher.finalize().hexString, journalBody: kept))
             } catch {
                 FileSystem.removeFile(temp.path)
                 job.continuation.resume(throwing: ObjectCommitter.backendError(error))
@@ -66,13 +75,15 @@ final class ObjectStager: BatchHandler {
 
     func shutDown() {}
 
-    /// Copies the body's segments into `file`, streaming file segments in chunks.
-    private func write(_ body: ObjectBody, to file: FileDescriptor, hasher: Hasher) throws {
+    /// Copies the body's segments into `file`, streaming file segments in chunks, and
+    /// appends them to `kept` unless it is nil.
+    private func write(_ body: ObjectBody, to file: FileDescriptor, hasher: Hasher, keeping kept: inout [UInt8]?) throws {
         for segment in body.segments {
             switch segment {
             case .bytes(let bytes):
                 hasher.update(bytes)
                 try file.writeAll(bytes)
+                kept?.append(contentsOf: bytes)
             case .file(let path, let offset, let length):
                 let source = try FileDescriptor.open(path, flags: O_RDONLY)
                 var chunk = [UInt8](repeating: 0, count: min(Self.copyChunkSize, max(length, 1)))
@@ -91,6 +102,7 @@ final class ObjectStager: BatchHandler {
                         let piece = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
                         hasher.update(piece)
                         try file.writeAll(piece)
+                        kept?.append(contentsOf: piece)
                     }
                     copied += count
                 }

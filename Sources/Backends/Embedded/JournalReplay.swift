@@ -1,0 +1,39 @@
+import Digest
+import Foundation
+
+extension ObjectJournal {
+    /// Writes out again every object whose record is still in the journal at `path` (the
+    /// process stopped before a checkpoint, so the object file may be missing, empty or
+    /// partly written), stores their metadata, makes all of it durable, then marks the
+    /// journal empty. Records whose body is not in the journal were synced in their own file
+    /// before they were answered: only their metadata is restored, if the object exists.
+    /// Returns how many records were replayed.
+    static func replay(
+        path: String, directory: String, temporaryDirectory: String, metadata: ObjectMetadataTable
+    ) throws -> Int {
+        guard FileIdentity.of(path: path) != nil else { return 0 }
+        var entries: [(key: String, metadata: [String: String])] = []
+        try self.forEachRecord(at: path) { record in
+            // Written by this store, but a key must never reach outside the directory however the file was made.
+            guard (try? ObjectKeyPath.validate(record.key)) != nil else { return }
+            let objectPath = "\(directory)/\(record.key)"
+            if let body = record.body {
+                _ = try FileSystem.makeDirectories(FileSystem.parent(of: objectPath))
+                let temp = try FileDescriptor.open(
+                    "\(temporaryDirectory)/\(Digest.randomBytes(12).hexString)", flags: O_WRONLY | O_CREAT | O_EXCL)
+                try temp.writeAll(body)
+                try temp.close()
+                try FileSystem.rename(temp.path, to: objectPath)
+            } else if FileIdentity.of(path: objectPath) == nil {
+                return
+            }
+            entries.append((record.key, record.metadata))
+        }
+        try metadata.store(entries)
+        try FileSystem.syncFileSystem(containing: directory)
+        let journal = try FileDescriptor.open(path, flags: O_RDWR)
+        try self.invalidateFirstRecord(journal)
+        try journal.close()
+        return entries.count
+    }
+}

@@ -1,0 +1,8 @@
+#ifndef CFILESYNC_H
+#define CFILESYNC_H
+
+/// `syncfs(2)`: Glibc declares it only under _GNU_SOURCE, which Swift's Glibc module
+/// does not define.
+int cfilesync_syncfs(int descriptor);
+
+#endif
