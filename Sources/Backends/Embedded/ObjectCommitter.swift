@@ -142,7 +142,15 @@ final class ObjectCommitter: BatchHandler {
         guard force || journal.size >= self.checkpoints.bytes || Date() >= oldest.addingTimeInterval(self.checkpoints.interval)
         else { return }
         do {
-            try FileSystem.syncFileSystem(containing: self.directory)
+            do {
+                try FileSystem.syncFileSystem(containing: self.directory)
+            } catch {
+                // A failed writeback may have dropped an object file's pages: write every
+                // object out again from the journal, as at start-up, and sync once more.
+                _ = try ObjectJournal.replay(
+                    path: journal.file.path, directory: self.directory,
+                    temporaryDirectory: "\(self.directory)/\(FileSystemObjectStore.temporaryDirectoryName)", metadata: self.metadata)
+            }
             try journal.reset()
             _ = self.checkpointCount.next()
         } catch {
