@@ -38,7 +38,7 @@ let package = Package(
             name: "CLibcrypto", pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]),
 
-        // syncfs(2), which Swift's Glibc module does not declare.
+        // syncfs(2) and flock(2), which Swift's Glibc module does not import as functions.
         .target(name: "CFileSync"),
 
         // MD5, SHA-256 and HMAC over OpenSSL's libcrypto.

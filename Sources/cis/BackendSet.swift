@@ -2,6 +2,7 @@ import AWS
 import Backends
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// The storage the pipeline runs on, built from `--backend`.
 struct BackendSet: Sendable {
@@ -9,15 +10,28 @@ struct BackendSet: Sendable {
     var queue: any Backends.NotificationQueue
     /// The resolved AWS settings with `--backend aws` (the consumer's topics and event index use them too).
     var aws: AWSServices? = nil
+    /// The embedded object store with `--backend local`, to checkpoint at shutdown.
+    var localObjectStore: FileSystemObjectStore? = nil
 
-    /// - Parameter maxReceiveCount: receives before the embedded queue moves a message to its
-    ///   dead letters (an SQS queue has its own redrive policy).
+    /// The services that stop after every other: the embedded store's shutdown checkpoint.
+    /// They go first in a service group's list (services stop in reverse order).
+    var shutdownServices: [any Service] {
+        self.localObjectStore.map { [ObjectStoreCheckpointService(store: $0)] } ?? []
+    }
+
+    /// - Parameters:
+    ///   - maxReceiveCount: receives before the embedded queue moves a message to its
+    ///     dead letters (an SQS queue has its own redrive policy).
+    ///   - objectAccess: `.readOnly` for a process that only reads objects (`cis consume`),
+    ///     so that it can run beside the intake on one data directory.
     static func make(
-        _ options: BackendOptions, settings: Settings, logger: Logger, maxReceiveCount: Int = 5
+        _ options: BackendOptions, settings: Settings, logger: Logger, maxReceiveCount: Int = 5,
+        objectAccess: FileSystemObjectStore.Access = .readWrite
     ) async throws(ConfigurationError) -> BackendSet {
         switch try options.kind(settings) {
         case .local:
-            return try self.local(dataDirectory: options.dataDirectory(settings), maxReceiveCount: maxReceiveCount)
+            return try self.local(
+                dataDirectory: options.dataDirectory(settings), maxReceiveCount: maxReceiveCount, objectAccess: objectAccess)
         case .aws:
             return try await self.aws(options.aws, settings: settings, logger: logger)
         }
@@ -42,12 +56,16 @@ struct BackendSet: Sendable {
     }
 
     /// The embedded backends under `<data-dir>`: `objects/` and `queue.sqlite`.
-    static func local(dataDirectory: String, maxReceiveCount: Int) throws(ConfigurationError) -> BackendSet {
+    static func local(
+        dataDirectory: String, maxReceiveCount: Int, objectAccess: FileSystemObjectStore.Access = .readWrite
+    ) throws(ConfigurationError) -> BackendSet {
         do {
             try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+            let store = try FileSystemObjectStore(directory: "\(dataDirectory)/objects", access: objectAccess)
             return BackendSet(
-                objectStore: try FileSystemObjectStore(directory: "\(dataDirectory)/objects"),
-                queue: try SQLiteNotificationQueue(path: "\(dataDirectory)/queue.sqlite", maxReceiveCount: maxReceiveCount))
+                objectStore: store,
+                queue: try SQLiteNotificationQueue(path: "\(dataDirectory)/queue.sqlite", maxReceiveCount: maxReceiveCount),
+                localObjectStore: objectAccess == .readWrite ? store : nil)
         } catch {
             throw ConfigurationError(source: "--data-dir", problem: "'\(dataDirectory)' is not usable: \(error)")
         }

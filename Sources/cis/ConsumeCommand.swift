@@ -1,4 +1,5 @@
 import ArgumentParser
+import Backends
 
 /// `cis consume`: the queue consumer alone (more consumers on a shared queue, or an intake
 /// node run with `cis smtp`).
@@ -23,7 +24,8 @@ struct ConsumeCommand: AsyncParsableCommand {
             (settings, logger) async throws(ConfigurationError) in
             let consumer = try ConsumerSetup(self.consumer, backendOptions: self.backend, settings: settings)
             let backends = try await BackendSet.make(
-                self.backend, settings: settings, logger: logger, maxReceiveCount: try self.consumer.receiveLimit(settings))
+                self.backend, settings: settings, logger: logger, maxReceiveCount: try self.consumer.receiveLimit(settings),
+                objectAccess: .readOnly)
             let service = try consumer.makeService(backends: backends, logger: logger)
             return (nil, [service])
         }

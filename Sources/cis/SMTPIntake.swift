@@ -17,7 +17,7 @@ struct SMTPIntake: AsyncParsableCommand {
             let intake = try IntakeService(self.intake, backendOptions: self.backend, settings: settings)
             let backends = try await BackendSet.make(self.backend, settings: settings, logger: logger)
             let server = intake.makeServer(backends: backends, logger: logger)
-            return (server, [server])
+            return (server, backends.shutdownServices + [server])
         }
     }
 }

@@ -35,11 +35,12 @@ struct Serve: AsyncParsableCommand {
                 self.backend, settings: settings, logger: logger, maxReceiveCount: try self.consumer.receiveLimit(settings))
             let server = intake.makeServer(backends: backends, logger: logger)
             guard let consumer else {
-                return (server, [server])
+                return (server, backends.shutdownServices + [server])
             }
             let consumerService = try consumer.makeService(backends: backends, logger: logger)
-            // Services stop in reverse order: the intake stops taking mail first, then the consumer.
-            return (server, [consumerService, server])
+            // Services stop in reverse order: the intake stops taking mail first, then the
+            // consumer, then the object store checkpoints.
+            return (server, backends.shutdownServices + [consumerService, server])
         }
     }
 }

@@ -127,7 +127,7 @@ struct FileSystemObjectStoreJournalTests {
         for index in stride(from: 0, to: 20, by: 2) {
             FileManager.default.createFile(atPath: "\(copy)/inbound/m\(index)", contents: Data())
         }
-        let recovered = try FileSystemObjectStore(directory: copy)
+        let recovered = try FileSystemObjectStore(directory: copy, access: .readOnly)
         #expect(recovered.replayedRecords == 20)
         for (index, body) in bodies.enumerated() {
             let fetched = try await recovered.get(key: "inbound/m\(index)")
@@ -213,5 +213,66 @@ struct FileSystemObjectStoreJournalTests {
         let records = FileManager.default.fileExists(atPath: journalPath) ? try ObjectJournalTests.records(at: journalPath) : []
         #expect(records.isEmpty)
         #expect(store.checkpoints.current == 0)
+    }
+}
+
+@Suite("FileSystemObjectStore access")
+struct FileSystemObjectStoreAccessTests {
+    @Test("a second writer on the same directory is refused, naming the lock")
+    func oneWriter() throws {
+        let directory = try TemporaryDirectory()
+        let writer = try FileSystemObjectStore(directory: directory.path)
+        let error = #expect(throws: BackendError.self) { _ = try FileSystemObjectStore(directory: directory.path) }
+        #expect(error?.description.contains("writer.lock") == true)
+        _ = writer
+    }
+
+    @Test("a reader beside a live writer replays nothing, removes none of its temp files, reads its objects and cannot put")
+    func readerBesideWriter() async throws {
+        let directory = try TemporaryDirectory()
+        let writer = try FileSystemObjectStore(directory: directory.path, checkpointInterval: 3600)
+        _ = try await writer.put(key: "inbound/a", body: ObjectBody(bytes: [1, 2]), metadata: ["m": "1"])
+        let inFlight = directory.file(".tmp/in-flight")
+        FileManager.default.createFile(atPath: inFlight, contents: Data([9]))
+
+        let reader = try FileSystemObjectStore(directory: directory.path, access: .readOnly)
+        #expect(reader.replayedRecords == 0)
+        #expect(FileManager.default.fileExists(atPath: inFlight))
+        #expect(try ObjectJournalTests.records(at: directory.file(".meta/journal")).map(\.key) == ["inbound/a"])
+        let fetched = try await reader.get(key: "inbound/a")
+        #expect(fetched.bytes == [1, 2])
+        #expect(fetched.metadata == ["m": "1"])
+        let error = await #expect(throws: BackendError.self) { _ = try await reader.put(key: "b", body: ObjectBody(bytes: [1]), metadata: [:]) }
+        #expect(error?.kind == .invalidArgument)
+        // The writer goes on: its journal was left alone.
+        _ = try await writer.put(key: "inbound/b", body: ObjectBody(bytes: [3]), metadata: [:])
+        #expect(try ObjectJournalTests.records(at: directory.file(".meta/journal")).map(\.key) == ["inbound/a", "inbound/b"])
+    }
+
+    @Test("a reader opened while no writer runs replays the journal the last writer left")
+    func readerReplaysWhenNoWriter() async throws {
+        let directory = try TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: directory.file(".meta"), withIntermediateDirectories: true)
+        let journal = try ObjectJournal(path: directory.file(".meta/journal"))
+        try journal.append([("inbound/left", ["m": "v"], [7, 7])])
+        try journal.file.dataSync()
+        let reader = try FileSystemObjectStore(directory: directory.path, access: .readOnly)
+        #expect(reader.replayedRecords == 1)
+        #expect(try await reader.get(key: "inbound/left").bytes == [7, 7])
+        // It does not keep the writer lock.
+        _ = try FileSystemObjectStore(directory: directory.path)
+    }
+
+    @Test("checkpoint() syncs and empties the journal at once, and the store goes on")
+    func explicitCheckpoint() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try FileSystemObjectStore(directory: directory.path, checkpointInterval: 3600)
+        _ = try await store.put(key: "k", body: ObjectBody(bytes: [1]), metadata: [:])
+        #expect(try ObjectJournalTests.records(at: directory.file(".meta/journal")).count == 1)
+        await store.checkpoint()
+        #expect(store.checkpoints.current == 1)
+        #expect(try ObjectJournalTests.records(at: directory.file(".meta/journal")).isEmpty)
+        _ = try await store.put(key: "k2", body: ObjectBody(bytes: [2]), metadata: [:])
+        #expect(try ObjectJournalTests.records(at: directory.file(".meta/journal")).map(\.key) == ["k2"])
     }
 }

@@ -114,6 +114,17 @@ final class FileDescriptor {
         return bytes
     }
 
+    /// `flock`s the file exclusively; without `wait`, returns false when another open file
+    /// description holds it. Released when the descriptor closes.
+    func lockExclusively(wait: Bool) throws -> Bool {
+        while cfilesync_flock(self.rawValue, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0 {
+            if errno == EINTR { continue }
+            if errno == EWOULDBLOCK { return false }
+            throw POSIXError("flock", path: self.path)
+        }
+        return true
+    }
+
     func truncate(to length: Int) throws {
         guard ftruncate(self.rawValue, off_t(length)) == 0 else { throw POSIXError("ftruncate", path: self.path) }
     }

@@ -16,11 +16,22 @@ import Foundation
 /// and renames; a checkpoint later syncs the object files at once. Without it, each put's
 /// file is synced, its metadata committed and its directory fsync'd alone.
 ///
-/// Opening the store first replays whatever the journal still holds.
+/// One process writes to a store (`.readWrite` holds `.meta/writer.lock`); others may open
+/// it `.readOnly` to get objects. Whoever opens it while no writer runs first replays what
+/// the journal still holds (`.meta/replay.lock` keeps that to one at a time).
 public final class FileSystemObjectStore: ObjectStore {
+    public enum Access: Sendable {
+        case readWrite
+        /// `get` only, for a process that runs beside the writer (`cis consume`).
+        case readOnly
+    }
+
     public let bucketName: String
     public let directory: String
+    private let access: Access
+    private let committer: BatchingThread<ObjectCommitter>
     private let stagers: [BatchingThread<ObjectStager>]
+    private let writerLock: HeldLock?
     private let nextStager = LockedCounter()
     /// Batches committed so far (tests check that concurrent puts share them).
     let commitBatches: LockedCounter
@@ -41,12 +52,14 @@ public final class FileSystemObjectStore: ObjectStore {
     ///   - checkpointBytes, checkpointInterval: how much the journal holds, and for how
     ///     long, before the object files are synced and it is emptied.
     public init(
-        directory: String, bucketName: String = "cis-local", groupCommit: Bool = true,
+        directory: String, bucketName: String = "cis-local", access: Access = .readWrite, groupCommit: Bool = true,
         checkpointBytes: Int = 64 * 1024 * 1024, checkpointInterval: TimeInterval = 2
     ) throws {
         let directory = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
         self.directory = directory
         self.bucketName = bucketName
+        self.access = access
+        let metadataDirectory = "\(directory)/\(Self.metadataDirectoryName)"
         let temporaryDirectory = "\(directory)/\(Self.temporaryDirectoryName)"
         let metadataPath = "\(directory)/\(Self.metadataDirectoryName)/metadata.sqlite"
         let journalPath = "\(directory)/\(Self.metadataDirectoryName)/\(ObjectJournal.fileName)"
@@ -54,16 +67,33 @@ public final class FileSystemObjectStore: ObjectStore {
         let journal: ObjectJournal?
         do {
             _ = try FileSystem.makeDirectories(directory)
-            try FileSystem.makeDirectory("\(directory)/\(Self.metadataDirectoryName)")
+            try FileSystem.makeDirectory(metadataDirectory)
             try FileSystem.makeDirectory(temporaryDirectory)
             try FileSystem.syncDirectory(directory)
-            try Self.removeContents(of: temporaryDirectory)
+            let replayLock = try FileDescriptor.open("\(metadataDirectory)/replay.lock", flags: O_RDWR | O_CREAT)
+            _ = try replayLock.lockExclusively(wait: true)
+            let writerLock = try FileDescriptor.open("\(metadataDirectory)/writer.lock", flags: O_RDWR | O_CREAT)
+            let noWriterRuns = try writerLock.lockExclusively(wait: false)
+            if access == .readWrite && !noWriterRuns {
+                throw BackendError(
+                    .unavailable, backend: "filesystem", operation: "open",
+                    message: "\(directory) is in use by another cis process that writes to it (it holds .meta/writer.lock)")
+            }
             writerMetadata = try ObjectMetadataTable(path: metadataPath, durableCommits: !groupCommit)
             self.readerMetadata = MetadataReader(table: try ObjectMetadataTable(path: metadataPath))
-            self.replayedRecords = try ObjectJournal.replay(
-                path: journalPath, directory: directory, temporaryDirectory: temporaryDirectory, metadata: writerMetadata)
-            journal = groupCommit ? try ObjectJournal(path: journalPath) : nil
-            try FileSystem.syncDirectory("\(directory)/\(Self.metadataDirectoryName)")
+            if noWriterRuns {
+                try Self.removeContents(of: temporaryDirectory)
+                self.replayedRecords = try ObjectJournal.replay(
+                    path: journalPath, directory: directory, temporaryDirectory: temporaryDirectory, metadata: writerMetadata)
+            } else {
+                self.replayedRecords = 0
+            }
+            journal = access == .readWrite && groupCommit ? try ObjectJournal(path: journalPath) : nil
+            try FileSystem.syncDirectory(metadataDirectory)
+            self.writerLock = access == .readWrite ? HeldLock(writerLock) : nil
+            try replayLock.close()
+        } catch let error as BackendError {
+            throw error
         } catch {
             throw BackendError(.unavailable, backend: "filesystem", operation: "open", message: "\(error)")
         }
@@ -71,12 +101,13 @@ public final class FileSystemObjectStore: ObjectStore {
         self.commitBatches = commitBatches
         let checkpoints = LockedCounter()
         self.checkpoints = checkpoints
-        let committer = BatchingThread(
+        let committer = BatchingThread<ObjectCommitter>(
             name: "cis-objects-commit", maximumBatchSize: groupCommit ? 512 : 1,
             handler: ObjectCommitter(
                 directory: directory, metadata: writerMetadata, journal: journal,
                 checkpoints: ObjectCommitter.Checkpoints(bytes: checkpointBytes, interval: checkpointInterval),
                 batches: commitBatches, checkpointCount: checkpoints))
+        self.committer = committer
         self.stagers = (0..<4).map { index in
             BatchingThread(
                 name: "cis-objects-stage-\(index)", maximumBatchSize: 1,
@@ -88,6 +119,9 @@ public final class FileSystemObjectStore: ObjectStore {
     }
 
     public func put(key: String, body: ObjectBody, metadata: [String: String]) async throws -> StoredObject {
+        guard self.access == .readWrite else {
+            throw BackendError(.invalidArgument, backend: "filesystem", operation: "put", message: "\(self.directory) was opened read-only")
+        }
         try ObjectKeyPath.validate(key, operation: "put")
         let stager = self.stagers[self.nextStager.next() % self.stagers.count]
         return try await withCheckedThrowingContinuation { continuation in
@@ -117,6 +151,12 @@ public final class FileSystemObjectStore: ObjectStore {
         }
     }
 
+    /// Syncs every object file and empties the journal now, after the puts already
+    /// answered (a clean shutdown: the next start has nothing to replay).
+    public func checkpoint() async {
+        await withCheckedContinuation { continuation in self.committer.submit(.checkpoint(continuation)) }
+    }
+
     /// Where the object with this (valid) key lives.
     public func objectPath(_ key: String) -> String {
         "\(self.directory)/\(key)"
@@ -126,6 +166,13 @@ public final class FileSystemObjectStore: ObjectStore {
         for name in try FileManager.default.contentsOfDirectory(atPath: directory) {
             FileSystem.removeFile("\(directory)/\(name)")
         }
+    }
+
+    /// The writer lock, held open for the store's lifetime.
+    private final class HeldLock: Sendable {
+        // Sendable: the descriptor is only closed, by deinit.
+        nonisolated(unsafe) let file: FileDescriptor
+        init(_ file: FileDescriptor) { self.file = file }
     }
 
     /// The reader thread's metadata connection.

@@ -13,7 +13,11 @@ import Foundation
 /// Without a journal, each put in a batch (then of size 1) is `fdatasync`ed, its metadata
 /// committed and its directory fsync'd: the one-fsync-per-message path.
 final class ObjectCommitter: BatchHandler {
-    typealias Job = StagedObject
+    enum Job: Sendable {
+        case commit(StagedObject)
+        /// Checkpoint now (a clean shutdown), then answer.
+        case checkpoint(CheckedContinuation<Void, Never>)
+    }
 
     struct Checkpoints {
         var bytes: Int
@@ -43,12 +47,21 @@ final class ObjectCommitter: BatchHandler {
         self.checkpointCount = checkpointCount
     }
 
-    func run(_ jobs: [StagedObject]) {
-        if !jobs.isEmpty {
-            _ = self.batches.next()
-            self.commit(jobs)
+    func run(_ jobs: [Job]) {
+        var staged: [StagedObject] = []
+        var checkpointWaiters: [CheckedContinuation<Void, Never>] = []
+        for job in jobs {
+            switch job {
+            case .commit(let item): staged.append(item)
+            case .checkpoint(let continuation): checkpointWaiters.append(continuation)
+            }
         }
-        self.checkpointIfDue()
+        if !staged.isEmpty {
+            _ = self.batches.next()
+            self.commit(staged)
+        }
+        self.checkpointIfDue(force: !checkpointWaiters.isEmpty)
+        for waiter in checkpointWaiters { waiter.resume() }
     }
 
     private func commit(_ jobs: [StagedObject]) {
@@ -159,10 +172,16 @@ final class ObjectCommitter: BatchHandler {
         }
     }
 
-    func refuse(_ jobs: [StagedObject]) {
-        for item in jobs {
-            FileSystem.removeFile(item.temp.path)
-            item.request.continuation.resume(throwing: Self.closedError)
+    func refuse(_ jobs: [Job]) {
+        for job in jobs {
+            switch job {
+            case .commit(let item):
+                FileSystem.removeFile(item.temp.path)
+                item.request.continuation.resume(throwing: Self.closedError)
+            case .checkpoint(let continuation):
+                self.checkpointIfDue(force: true)
+                continuation.resume()
+            }
         }
     }
 

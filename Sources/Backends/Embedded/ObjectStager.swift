@@ -59,7 +59,7 @@ final class ObjectStager: BatchHandler {
                 kept?.reserveCapacity(job.body.count)
                 try self.write(job.body, to: temp, hasher: hasher, keeping: &kept)
                 self.committer.submit(
-                    StagedObject(request: job, temp: temp, size: job.body.count, eTag: hasher.finalize().hexString, journalBody: kept))
+                    .commit(StagedObject(request: job, temp: temp, size: job.body.count, eTag: hasher.finalize().hexString, journalBody: kept)))
             } catch {
                 FileSystem.removeFile(temp.path)
                 job.continuation.resume(throwing: ObjectCommitter.backendError(error))

@@ -5,4 +5,7 @@
 /// does not define.
 int cfilesync_syncfs(int descriptor);
 
+/// `flock(2)`: in Swift the name resolves to the `struct flock` initializer.
+int cfilesync_flock(int descriptor, int operation);
+
 #endif

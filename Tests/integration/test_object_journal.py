@@ -1,0 +1,60 @@
+"""The embedded object store's journal and writer lock, through the real `cis` binary:
+a clean stop checkpoints (nothing left to replay), one intake per data directory, and
+`cis consume` reading objects beside a running `cis smtp`."""
+
+import subprocess
+import time
+from pathlib import Path
+
+from conftest import cis_binary
+from pipeline_support import RECIPIENT, invite, send
+from test_pipeline_embedded import Consumer, check_create_line, wait_for_lines
+
+MAGIC = b"CISJ"
+
+
+def journal_head(data_dir: Path) -> bytes:
+    path = data_dir / "objects" / ".meta" / "journal"
+    return path.read_bytes()[:4] if path.exists() else b""
+
+
+def test_clean_stop_leaves_nothing_in_the_journal(start_cis):
+    cis = start_cis("--recipient", RECIPIENT)
+    ids = [send(cis.port, invite(f"journal-{index}@example.com")) for index in range(5)]
+    assert cis.stop() == 0
+    assert journal_head(cis.data_dir) != MAGIC
+    for message_id in ids:
+        [path] = list((cis.data_dir / "objects").rglob(message_id))
+        assert b"BEGIN:VCALENDAR" in path.read_bytes()
+
+
+def test_a_second_intake_on_the_same_data_directory_stops_with_one_line(start_cis):
+    first = start_cis("--recipient", RECIPIENT, command="smtp")
+    result = subprocess.run(
+        [cis_binary(), "smtp", "--listen", "127.0.0.1:0", "--data-dir", str(first.data_dir)],
+        capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "--data-dir" in lines[0] and "writer.lock" in lines[0], lines[0]
+    # The first intake is unharmed.
+    send(first.port, invite("still-running@example.com"))
+    assert len(first.queue_rows()) == 1
+
+
+def test_consume_beside_a_running_smtp_intake(start_cis, tmp_path: Path):
+    intake = start_cis("--recipient", RECIPIENT, command="smtp")
+    consumer = Consumer(intake.data_dir, tmp_path / "consume.log", "--poll-wait", "1")
+    try:
+        time.sleep(0.5)
+        uid = "side-by-side@example.com"
+        message_id = send(intake.port, invite(uid))
+        lines = wait_for_lines(intake.data_dir, "create", 1, consumer.log.read_text)
+        check_create_line(lines[0], message_id, uid)
+        # The intake still takes mail after the consumer opened the store.
+        send(intake.port, invite("second@example.com"))
+        wait_for_lines(intake.data_dir, "create", 2, consumer.log.read_text)
+    finally:
+        assert consumer.stop() == 0, consumer.log.read_text()
+    assert intake.stop() == 0
+    assert journal_head(intake.data_dir) != MAGIC
