@@ -12,8 +12,19 @@ extension ObjectJournal {
         path: String, directory: String, temporaryDirectory: String, metadata: ObjectMetadataTable
     ) throws -> Int {
         guard FileIdentity.of(path: path) != nil else { return 0 }
-        var entries: [(key: String, metadata: [String: String])] = []
+        // Only a key's last record counts: an earlier one must not overwrite what a later put
+        // synced in place.
+        var lastRecord: [String: Int] = [:]
+        var index = 0
         try self.forEachRecord(at: path) { record in
+            lastRecord[record.key] = index
+            index += 1
+        }
+        var entries: [(key: String, metadata: [String: String])] = []
+        index = -1
+        try self.forEachRecord(at: path) { record in
+            index += 1
+            guard lastRecord[record.key] == index else { return }
             // Written by this store, but a key must never reach outside the directory however the file was made.
             guard (try? ObjectKeyPath.validate(record.key)) != nil else { return }
             let objectPath = "\(directory)/\(record.key)"
