@@ -30,8 +30,14 @@ struct BackendSet: Sendable {
     ) async throws(ConfigurationError) -> BackendSet {
         switch try options.kind(settings) {
         case .local:
-            return try self.local(
+            let backends = try self.local(
                 dataDirectory: options.dataDirectory(settings), maxReceiveCount: maxReceiveCount, objectAccess: objectAccess)
+            if let store = backends.objectStore as? FileSystemObjectStore, store.replayedRecords > 0 {
+                logger.notice(
+                    "object store: wrote back messages from its journal after an unclean stop",
+                    metadata: ["objects.replayed": "\(store.replayedRecords)", "objects.directory": "\(store.directory)"])
+            }
+            return backends
         case .aws:
             return try await self.aws(options.aws, settings: settings, logger: logger)
         }

@@ -2,8 +2,10 @@
 a clean stop checkpoints (nothing left to replay), one intake per data directory, and
 `cis consume` reading objects beside a running `cis smtp`."""
 
+import signal
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from conftest import cis_binary
@@ -11,6 +13,8 @@ from pipeline_support import RECIPIENT, invite, send
 from test_pipeline_embedded import Consumer, check_create_line, wait_for_lines
 
 MAGIC = b"CISJ"
+SENDERS = 16
+MESSAGES = 128
 
 
 def journal_head(data_dir: Path) -> bytes:
@@ -58,3 +62,33 @@ def test_consume_beside_a_running_smtp_intake(start_cis, tmp_path: Path):
         assert consumer.stop() == 0, consumer.log.read_text()
     assert intake.stop() == 0
     assert journal_head(intake.data_dir) != MAGIC
+
+
+def test_concurrent_deliveries_then_sigkill_lose_nothing_and_restart_writes_back(start_cis):
+    cis = start_cis("--recipient", RECIPIENT)
+    uids = [f"load-{index}@example.com" for index in range(MESSAGES)]
+    with ThreadPoolExecutor(max_workers=SENDERS) as pool:
+        ids = list(pool.map(lambda uid: send(cis.port, invite(uid)), uids))
+    # A crash right after the last 250: no shutdown, no checkpoint.
+    cis.stop(sig=signal.SIGKILL)
+    journal_held_records = journal_head(cis.data_dir) == MAGIC
+
+    def check_everything_stored():
+        for message_id, uid in zip(ids, uids):
+            content = cis.object_path(f"inbound/{message_id}").read_bytes()
+            assert f"UID:{uid}".encode() in content, message_id
+        assert sorted(row["body"]["Records"][0]["s3"]["object"]["key"] for row in cis.queue_rows()) == \
+            sorted(f"inbound/{message_id}" for message_id in ids)
+        metadata = cis.all_metadata()
+        assert all(metadata[f"inbound/{message_id}"]["message-id"] == message_id for message_id in ids)
+
+    check_everything_stored()
+    # The killed process's writer lock went with it: the next start opens the store, and
+    # writes back whatever the journal still held.
+    restarted = start_cis("--recipient", RECIPIENT, data_dir=cis.data_dir)
+    notices = [e for e in restarted.logs() if "from its journal" in e.get("message", "")]
+    if journal_held_records:
+        assert len(notices) == 1 and int(notices[0]["objects.replayed"]) >= 1, restarted.logs()
+    check_everything_stored()
+    assert restarted.stop() == 0
+    assert journal_head(cis.data_dir) != MAGIC
