@@ -31,7 +31,8 @@ struct BackendSet: Sendable {
         switch try options.kind(settings) {
         case .local:
             let backends = try self.local(
-                dataDirectory: options.dataDirectory(settings), maxReceiveCount: maxReceiveCount, objectAccess: objectAccess)
+                dataDirectory: options.dataDirectory(settings), maxReceiveCount: maxReceiveCount, objectAccess: objectAccess,
+                logger: logger)
             if let store = backends.objectStore as? FileSystemObjectStore, store.replayedRecords > 0 {
                 logger.notice(
                     "object store: wrote back messages from its journal after an unclean stop",
@@ -63,11 +64,12 @@ struct BackendSet: Sendable {
 
     /// The embedded backends under `<data-dir>`: `objects/` and `queue.sqlite`.
     static func local(
-        dataDirectory: String, maxReceiveCount: Int, objectAccess: FileSystemObjectStore.Access = .readWrite
+        dataDirectory: String, maxReceiveCount: Int, objectAccess: FileSystemObjectStore.Access = .readWrite,
+        logger: Logger = Logger(label: "cis")
     ) throws(ConfigurationError) -> BackendSet {
         do {
             try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
-            let store = try FileSystemObjectStore(directory: "\(dataDirectory)/objects", access: objectAccess)
+            let store = try FileSystemObjectStore(directory: "\(dataDirectory)/objects", access: objectAccess, logger: logger)
             return BackendSet(
                 objectStore: store,
                 queue: try SQLiteNotificationQueue(path: "\(dataDirectory)/queue.sqlite", maxReceiveCount: maxReceiveCount),

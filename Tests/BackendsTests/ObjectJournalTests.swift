@@ -1,5 +1,6 @@
 @testable import Backends
 import Foundation
+import Logging
 import TestSupport
 import Testing
 
@@ -302,5 +303,54 @@ struct FileSystemObjectStoreJournalOverwriteTests {
         let largeBodyKept = fetched.bytes == large
         #expect(largeBodyKept, "got \(fetched.bytes.count) bytes, \(fetched.bytes.prefix(3))...")
         #expect(fetched.metadata == ["v": "large"])
+    }
+}
+
+@Suite("FileSystemObjectStore failed checkpoints")
+struct FileSystemObjectStoreFailedCheckpointTests {
+    /// A store whose checkpoint sync fails the first `failing` times.
+    static func store(_ directory: String, failing: Int, calls: LockedCounter) throws -> FileSystemObjectStore {
+        let checkpoints = ObjectCommitter.Checkpoints(
+            bytes: 1 << 30, interval: 3600,
+            syncFileSystem: { path in
+                if calls.next() <= failing { throw POSIXError("syncfs", path: path, code: EIO) }
+                try FileSystem.syncFileSystem(containing: path)
+            },
+            logger: Logger(label: "cis-tests"))
+        return try FileSystemObjectStore(directory: directory, bucketName: "cis-local", access: .readWrite, groupCommit: true, checkpoints: checkpoints)
+    }
+
+    @Test("a checkpoint whose sync fails writes the journaled objects out again before the journal starts over")
+    func failedSyncWritesBack() async throws {
+        let directory = try TemporaryDirectory()
+        let calls = LockedCounter()
+        let store = try Self.store(directory.path, failing: 1, calls: calls)
+        _ = try await store.put(key: "inbound/a", body: ObjectBody(bytes: [1, 2, 3]), metadata: ["m": "1"])
+        // What a failed writeback can leave behind: the object file's pages dropped.
+        try Data().write(to: URL(fileURLWithPath: directory.file("inbound/a")))
+        await store.checkpoint()
+        #expect(calls.current == 1)
+        #expect(store.checkpoints.current == 1)
+        let fetched = try await store.get(key: "inbound/a")
+        #expect(fetched.bytes == [1, 2, 3])
+        #expect(fetched.metadata == ["m": "1"])
+        #expect(try ObjectJournalTests.records(at: directory.file(".meta/journal")).isEmpty)
+    }
+
+    @Test("a checkpoint that cannot finish keeps every record in the journal; the next one finishes it")
+    func checkpointThatCannotFinish() async throws {
+        let directory = try TemporaryDirectory()
+        let calls = LockedCounter()
+        let store = try Self.store(directory.path, failing: 1, calls: calls)
+        _ = try await store.put(key: "inbound/a", body: ObjectBody(bytes: [4]), metadata: [:])
+        // The write-back after the failed sync needs the temp directory: without it, it fails too.
+        try FileManager.default.removeItem(atPath: directory.file(".tmp"))
+        await store.checkpoint()
+        #expect(store.checkpoints.current == 0)
+        #expect(try ObjectJournalTests.records(at: directory.file(".meta/journal")).map(\.key) == ["inbound/a"])
+        try FileManager.default.createDirectory(atPath: directory.file(".tmp"), withIntermediateDirectories: false)
+        await store.checkpoint()
+        #expect(store.checkpoints.current == 1)
+        #expect(try ObjectJournalTests.records(at: directory.file(".meta/journal")).isEmpty)
     }
 }

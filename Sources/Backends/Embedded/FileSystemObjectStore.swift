@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// The embedded object store: `<directory>/<key>`, durable before `put` returns.
 ///
@@ -51,9 +52,19 @@ public final class FileSystemObjectStore: ObjectStore {
     ///   - groupCommit: batch concurrent puts behind one journal sync (false: one fsync per put).
     ///   - checkpointBytes, checkpointInterval: how much the journal holds, and for how
     ///     long, before the object files are synced and it is emptied.
-    public init(
+    ///   - logger: where checkpoint failures are reported.
+    public convenience init(
         directory: String, bucketName: String = "cis-local", access: Access = .readWrite, groupCommit: Bool = true,
-        checkpointBytes: Int = 64 * 1024 * 1024, checkpointInterval: TimeInterval = 2
+        checkpointBytes: Int = 64 * 1024 * 1024, checkpointInterval: TimeInterval = 2,
+        logger: Logger = Logger(label: "cis.objects")
+    ) throws {
+        try self.init(
+            directory: directory, bucketName: bucketName, access: access, groupCommit: groupCommit,
+            checkpoints: ObjectCommitter.Checkpoints(bytes: checkpointBytes, interval: checkpointInterval, logger: logger))
+    }
+
+    init(
+        directory: String, bucketName: String, access: Access, groupCommit: Bool, checkpoints checkpointPolicy: ObjectCommitter.Checkpoints
     ) throws {
         let directory = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
         self.directory = directory
@@ -105,7 +116,7 @@ public final class FileSystemObjectStore: ObjectStore {
             name: "cis-objects-commit", maximumBatchSize: groupCommit ? 512 : 1,
             handler: ObjectCommitter(
                 directory: directory, metadata: writerMetadata, journal: journal,
-                checkpoints: ObjectCommitter.Checkpoints(bytes: checkpointBytes, interval: checkpointInterval),
+                checkpoints: checkpointPolicy,
                 batches: commitBatches, checkpointCount: checkpoints))
         self.committer = committer
         self.stagers = (0..<4).map { index in

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// Makes staged objects durable and visible, on the store's one committer thread.
 ///
@@ -22,6 +23,9 @@ final class ObjectCommitter: BatchHandler {
     struct Checkpoints {
         var bytes: Int
         var interval: TimeInterval
+        /// `FileSystem.syncFileSystem`, or a stand-in that fails (tests of a failed writeback).
+        var syncFileSystem: @Sendable (String) throws -> Void = { try FileSystem.syncFileSystem(containing: $0) }
+        var logger: Logger
     }
 
     private let directory: String
@@ -154,20 +158,30 @@ final class ObjectCommitter: BatchHandler {
         guard let journal = self.journal, let oldest = journal.oldestRecordAt else { return }
         guard force || journal.size >= self.checkpoints.bytes || Date() >= oldest.addingTimeInterval(self.checkpoints.interval)
         else { return }
+        let logger = self.checkpoints.logger
         do {
             do {
-                try FileSystem.syncFileSystem(containing: self.directory)
+                try self.checkpoints.syncFileSystem(self.directory)
             } catch {
                 // A failed writeback may have dropped an object file's pages: write every
                 // object out again from the journal, as at start-up, and sync once more.
-                _ = try ObjectJournal.replay(
+                logger.warning(
+                    "object store checkpoint sync failed; writing the journaled objects out again",
+                    metadata: ["objects.directory": "\(self.directory)", "objects.error": "\(error)"])
+                let written = try ObjectJournal.replay(
                     path: journal.file.path, directory: self.directory,
                     temporaryDirectory: "\(self.directory)/\(FileSystemObjectStore.temporaryDirectoryName)", metadata: self.metadata)
+                logger.notice("object store wrote its journaled objects out again", metadata: ["objects.rewritten": "\(written)"])
             }
             try journal.reset()
             _ = self.checkpointCount.next()
         } catch {
             // The journal still holds every record: nothing is lost, and the next due time retries.
+            logger.error(
+                "object store checkpoint failed; the journal keeps every message and grows until a checkpoint succeeds",
+                metadata: [
+                    "objects.directory": "\(self.directory)", "objects.error": "\(error)", "objects.journal_bytes": "\(journal.size)",
+                ])
             journal.postponeCheckpoint()
         }
     }
