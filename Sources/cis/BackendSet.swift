@@ -30,15 +30,9 @@ struct BackendSet: Sendable {
     ) async throws(ConfigurationError) -> BackendSet {
         switch try options.kind(settings) {
         case .local:
-            let backends = try self.local(
+            return try self.local(
                 dataDirectory: options.dataDirectory(settings), maxReceiveCount: maxReceiveCount, objectAccess: objectAccess,
                 logger: logger)
-            if let store = backends.objectStore as? FileSystemObjectStore, store.replayedRecords > 0 {
-                logger.notice(
-                    "object store: wrote back messages from its journal after an unclean stop",
-                    metadata: ["objects.replayed": "\(store.replayedRecords)", "objects.directory": "\(store.directory)"])
-            }
-            return backends
         case .aws:
             return try await self.aws(options.aws, settings: settings, logger: logger)
         }
@@ -70,6 +64,11 @@ struct BackendSet: Sendable {
         do {
             try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
             let store = try FileSystemObjectStore(directory: "\(dataDirectory)/objects", access: objectAccess, logger: logger)
+            if store.replayedRecords > 0 {
+                logger.notice(
+                    "object store: wrote back messages from its journal after an unclean stop",
+                    metadata: ["objects.replayed": "\(store.replayedRecords)", "objects.directory": "\(store.directory)"])
+            }
             return BackendSet(
                 objectStore: store,
                 queue: try SQLiteNotificationQueue(path: "\(dataDirectory)/queue.sqlite", maxReceiveCount: maxReceiveCount),

@@ -72,8 +72,8 @@ public final class FileSystemObjectStore: ObjectStore {
         self.access = access
         let metadataDirectory = "\(directory)/\(Self.metadataDirectoryName)"
         let temporaryDirectory = "\(directory)/\(Self.temporaryDirectoryName)"
-        let metadataPath = "\(directory)/\(Self.metadataDirectoryName)/metadata.sqlite"
-        let journalPath = "\(directory)/\(Self.metadataDirectoryName)/\(ObjectJournal.fileName)"
+        let metadataPath = "\(metadataDirectory)/metadata.sqlite"
+        let journalPath = "\(metadataDirectory)/\(ObjectJournal.fileName)"
         let writerMetadata: ObjectMetadataTable
         let journal: ObjectJournal?
         do {

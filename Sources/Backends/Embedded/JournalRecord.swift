@@ -61,18 +61,22 @@ struct JournalRecord: Equatable, Sendable {
     }
 
     func encoded() throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let metadata = Array(try encoder.encode(self.metadata))
-        let key = Array(self.key.utf8)
-        let body = self.body ?? []
+        Self.encode(epoch: self.epoch, key: self.key, metadataJSON: try ObjectMetadataTable.encode(self.metadata), body: self.body)
+    }
+
+    /// A record's bytes from metadata already encoded (`ObjectMetadataTable.encode`).
+    static func encode(epoch: UInt64, key: String, metadataJSON: String, body: [UInt8]?) -> [UInt8] {
+        let metadata = Array(metadataJSON.utf8)
+        let key = Array(key.utf8)
+        let hasBody = body != nil
+        let body = body ?? []
         var bytes = Self.magic
         bytes.reserveCapacity(Self.headerSize + key.count + metadata.count + body.count + Self.checksumSize)
-        Self.append(self.epoch, width: 8, to: &bytes)
+        Self.append(epoch, width: 8, to: &bytes)
         Self.append(UInt64(key.count), width: 4, to: &bytes)
         Self.append(UInt64(metadata.count), width: 4, to: &bytes)
         Self.append(UInt64(body.count), width: 8, to: &bytes)
-        bytes.append(self.body == nil ? 0 : 1)
+        bytes.append(hasBody ? 1 : 0)
         bytes += key
         bytes += metadata
         bytes += body
@@ -92,7 +96,7 @@ struct JournalRecord: Equatable, Sendable {
         let keyEnd = lengths.keyLength
         let metadataEnd = keyEnd + lengths.metadataLength
         guard let key = String(validating: payload[0..<keyEnd], as: UTF8.self),
-            let metadata = try? JSONDecoder().decode([String: String].self, from: Data(payload[keyEnd..<metadataEnd]))
+            let metadata = try? ObjectMetadataTable.decode(Data(payload[keyEnd..<metadataEnd]))
         else { return nil }
         return JournalRecord(
             epoch: lengths.epoch, key: key, metadata: metadata, body: lengths.hasBody ? Array(payload[metadataEnd..<checked]) : nil)

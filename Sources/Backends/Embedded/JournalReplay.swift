@@ -7,26 +7,20 @@ extension ObjectJournal {
     /// partly written), stores their metadata, makes all of it durable, then marks the
     /// journal empty. Records whose body is not in the journal were synced in their own file
     /// before they were answered: only their metadata is restored, if the object exists.
-    /// Returns how many records were replayed.
+    /// Returns how many records were replayed. Holds the records in memory meanwhile: at most
+    /// a checkpoint's worth plus one batch.
     static func replay(
         path: String, directory: String, temporaryDirectory: String, metadata: ObjectMetadataTable
     ) throws -> Int {
         guard FileIdentity.of(path: path) != nil else { return 0 }
         // Only a key's last record counts: an earlier one must not overwrite what a later put
         // synced in place.
-        var lastRecord: [String: Int] = [:]
-        var index = 0
-        try self.forEachRecord(at: path) { record in
-            lastRecord[record.key] = index
-            index += 1
-        }
-        var entries: [(key: String, metadata: [String: String])] = []
-        index = -1
-        try self.forEachRecord(at: path) { record in
-            index += 1
-            guard lastRecord[record.key] == index else { return }
+        var latest: [String: JournalRecord] = [:]
+        try self.forEachRecord(at: path) { latest[$0.key] = $0 }
+        var entries: [(key: String, metadataJSON: String)] = []
+        for record in latest.values {
             // Written by this store, but a key must never reach outside the directory however the file was made.
-            guard (try? ObjectKeyPath.validate(record.key)) != nil else { return }
+            guard (try? ObjectKeyPath.validate(record.key)) != nil else { continue }
             let objectPath = "\(directory)/\(record.key)"
             if let body = record.body {
                 _ = try FileSystem.makeDirectories(FileSystem.parent(of: objectPath))
@@ -36,9 +30,9 @@ extension ObjectJournal {
                 try temp.close()
                 try FileSystem.rename(temp.path, to: objectPath)
             } else if FileIdentity.of(path: objectPath) == nil {
-                return
+                continue
             }
-            entries.append((record.key, record.metadata))
+            entries.append((record.key, try ObjectMetadataTable.encode(record.metadata)))
         }
         try metadata.store(entries)
         try FileSystem.syncFileSystem(containing: directory)

@@ -90,7 +90,7 @@ final class ObjectCommitter: BatchHandler {
         }
         staged = self.syncData(staged)
         do {
-            try self.metadata.store(staged.map { ($0.request.key, $0.request.metadata) })
+            try self.metadata.store(staged.map { ($0.request.key, $0.metadataJSON) })
         } catch {
             for item in staged { self.fail(item, error) }
             return
@@ -126,7 +126,7 @@ final class ObjectCommitter: BatchHandler {
             unjournaled = staged.filter { $0.journalBody == nil }
             journalStart = journal.size
             do {
-                try journal.append(staged.map { ($0.request.key, $0.request.metadata, $0.journalBody) })
+                try journal.append(staged.map { ($0.request.key, $0.metadataJSON, $0.journalBody) })
                 try journal.file.dataSync()
             } catch {
                 journalError = error
@@ -238,13 +238,13 @@ final class ObjectMetadataTable {
         self.select = try self.database.prepare("SELECT metadata FROM object_metadata WHERE key = ?1")
     }
 
-    /// Writes every entry in one transaction.
-    func store(_ entries: [(key: String, metadata: [String: String])]) throws {
+    /// Writes every entry, its metadata already JSON (`encode`), in one transaction.
+    func store(_ entries: [(key: String, metadataJSON: String)]) throws {
         guard !entries.isEmpty else { return }
         try self.database.execute("BEGIN IMMEDIATE")
         do {
             for entry in entries {
-                try self.upsert.run([.text(entry.key), .text(try Self.encode(entry.metadata))])
+                try self.upsert.run([.text(entry.key), .text(entry.metadataJSON)])
             }
             try self.database.execute("COMMIT")
         } catch {
@@ -258,12 +258,17 @@ final class ObjectMetadataTable {
         try self.select.bind([.text(key)])
         defer { self.select.reset() }
         guard try self.select.step(), let json = self.select.text(0) else { return [:] }
-        return try JSONDecoder().decode([String: String].self, from: Data(json.utf8))
+        return try Self.decode(Data(json.utf8))
     }
 
-    private static func encode(_ metadata: [String: String]) throws -> String {
+    /// Metadata as this table (and the object journal) store it: a JSON object of strings.
+    static func encode(_ metadata: [String: String]) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(metadata), as: UTF8.self)
+    }
+
+    static func decode(_ json: Data) throws -> [String: String] {
+        try JSONDecoder().decode([String: String].self, from: json)
     }
 }

@@ -34,10 +34,10 @@ final class ObjectJournal {
 
     /// Writes the records after the last ones; not durable until `file` is synced. On a
     /// failed write the range is zeroed again, best effort, so that replay ends before it.
-    func append(_ records: [(key: String, metadata: [String: String], body: [UInt8]?)]) throws {
+    func append(_ records: [(key: String, metadataJSON: String, body: [UInt8]?)]) throws {
         var bytes: [UInt8] = []
         for record in records {
-            bytes += try JournalRecord(epoch: self.epoch, key: record.key, metadata: record.metadata, body: record.body).encoded()
+            bytes += JournalRecord.encode(epoch: self.epoch, key: record.key, metadataJSON: record.metadataJSON, body: record.body)
         }
         guard !bytes.isEmpty else { return }
         do {

@@ -8,14 +8,17 @@ final class StagedObject: @unchecked Sendable {
     let temp: FileDescriptor
     let size: Int
     let eTag: String
+    /// `request.metadata` encoded once, here, for both the journal and the metadata table.
+    let metadataJSON: String
     /// The bytes, kept for the journal when the body is small enough to go there.
     let journalBody: [UInt8]?
 
-    init(request: ObjectStager.Job, temp: FileDescriptor, size: Int, eTag: String, journalBody: [UInt8]?) {
+    init(request: ObjectStager.Job, temp: FileDescriptor, size: Int, eTag: String, metadataJSON: String, journalBody: [UInt8]?) {
         self.request = request
         self.temp = temp
         self.size = size
         self.eTag = eTag
+        self.metadataJSON = metadataJSON
         self.journalBody = journalBody
     }
 }
@@ -58,8 +61,12 @@ final class ObjectStager: BatchHandler {
                 var kept: [UInt8]? = self.journalBodyLimit.map { job.body.count <= $0 } == true ? [] : nil
                 kept?.reserveCapacity(job.body.count)
                 try self.write(job.body, to: temp, hasher: hasher, keeping: &kept)
+                let metadataJSON = try ObjectMetadataTable.encode(job.metadata)
                 self.committer.submit(
-                    .commit(StagedObject(request: job, temp: temp, size: job.body.count, eTag: hasher.finalize().hexString, journalBody: kept)))
+                    .commit(
+                        StagedObject(
+                            request: job, temp: temp, size: job.body.count, eTag: hasher.finalize().hexString,
+                            metadataJSON: metadataJSON, journalBody: kept)))
             } catch {
                 FileSystem.removeFile(temp.path)
                 job.continuation.resume(throwing: ObjectCommitter.backendError(error))
