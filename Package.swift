@@ -15,7 +15,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
-        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
@@ -47,7 +46,13 @@ let package = Package(
             dependencies: ["CLibcrypto"],
             swiftSettings: swiftSettings),
 
-        // SMTP grammar and session state machine: pure, no I/O.
+        // What travels between intake and consumer: the S3 event, the SNS envelope, object
+        // metadata keys, the key encoding, the route. Foundation only.
+        .target(
+            name: "Notifications",
+            swiftSettings: swiftSettings),
+
+        // SMTP grammar, session state machine and the MessageSink contract: pure, no I/O.
         .target(
             name: "SMTPCore",
             dependencies: [.product(name: "NIOCore", package: "swift-nio")],
@@ -63,7 +68,6 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "NIOExtras", package: "swift-nio-extras"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -82,7 +86,7 @@ let package = Package(
         .target(
             name: "Backends",
             dependencies: [
-                "AWS", "CSQLite", "CFileSync", "Digest",
+                "AWS", "CSQLite", "CFileSync", "Digest", "Notifications",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
@@ -91,7 +95,7 @@ let package = Package(
         .target(
             name: "DropBox",
             dependencies: [
-                "SMTPServer", "Backends", "Digest",
+                "SMTPCore", "Backends", "Digest", "Notifications",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
@@ -99,14 +103,14 @@ let package = Package(
         // Finding and parsing the invite: GMime, libical, the standardized event request, classification.
         .target(
             name: "Invites",
-            dependencies: ["CGMime", "CLibical"],
+            dependencies: ["CGMime", "CLibical", "Notifications"],
             swiftSettings: swiftSettings),
 
         // Queue worker: poll, fetch, parse, publish, delete.
         .target(
             name: "Consumer",
             dependencies: [
-                "Backends", "Invites",
+                "Backends", "Invites", "Notifications",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -115,7 +119,7 @@ let package = Package(
         .executableTarget(
             name: "cis",
             dependencies: [
-                "SMTPServer", "SMTPCore", "DropBox", "Backends", "AWS", "Invites", "Consumer",
+                "SMTPServer", "SMTPCore", "DropBox", "Backends", "AWS", "Invites", "Consumer", "Notifications",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -130,12 +134,16 @@ let package = Package(
         .executableTarget(
             name: "cis-bench",
             dependencies: [
-                "DropBox", "Backends", "SMTPServer",
+                "DropBox", "Backends", "SMTPCore",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "bench/CISBench",
             swiftSettings: swiftSettings),
 
+        .testTarget(
+            name: "NotificationsTests",
+            dependencies: ["Notifications"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "SMTPCoreTests",
             dependencies: ["SMTPCore"],
@@ -172,22 +180,22 @@ let package = Package(
         .testTarget(
             name: "BackendsTests",
             dependencies: [
-                "TestSupport", "Backends", "AWS", .product(name: "Logging", package: "swift-log"),
+                "TestSupport", "Backends", "AWS", "Notifications", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "DropBoxTests",
-            dependencies: ["TestSupport", "DropBox", "Backends", "SMTPServer", "Digest"],
+            dependencies: ["TestSupport", "DropBox", "Backends", "SMTPCore", "Digest", "Notifications"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "InvitesTests",
-            dependencies: ["Invites"],
+            dependencies: ["Invites", "Notifications"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "ConsumerTests",
             dependencies: [
-                "Consumer", "Backends", "Invites", "DropBox", "SMTPServer",
+                "Consumer", "Backends", "Invites", "DropBox", "SMTPCore", "Notifications",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,11 +1,4 @@
-/// The consumer's output: one topic per route (SNS, or `<data-dir>/topics/<route>.jsonl`).
-public enum Route: String, Sendable, CaseIterable, Codable {
-    case create
-    case update
-    case cancel
-    case reply
-    case failure
-}
+import Notifications
 
 /// One published message: SNS `Publish` with `MessageStructure=json`.
 public struct TopicMessage: Sendable, Equatable {

@@ -12,15 +12,34 @@ public struct ConsumerConfiguration: Sendable {
     /// Waits between receives after the queue itself failed, by consecutive failures.
     public var receiveFailureBackoff: RetryBackoff
 
+    public static let defaultConcurrency = 4
+    public static let concurrencyRange = 1...64
+    public static let defaultPollWaitTime = 20
+    /// SQS's own bounds for `WaitTimeSeconds`.
+    public static let pollWaitTimeRange = 0...20
+    public static let defaultVisibilityTimeout = 60
+    /// SQS's own bounds for a visibility timeout (12 hours).
+    public static let visibilityTimeoutRange = 1...43_200
+    /// While a message is processed its visibility is extended every `1/visibilityExtensionDivisor`
+    /// of the visibility timeout, so a slow message is not delivered to a second consumer.
+    public static let visibilityExtensionDivisor = 3
+    /// The first retry delay after a transient failure, in seconds; doubled per receive up to
+    /// `maximumRetryDelay`.
+    public static let defaultRetryDelay = 30
+    public static let maximumRetryDelay = 900
+    public static let retryDelayRange = 1...maximumRetryDelay
+    public static let defaultRetryBackoff = RetryBackoff(base: .seconds(defaultRetryDelay), maximum: .seconds(maximumRetryDelay))
+    public static let defaultReceiveFailureBackoff = RetryBackoff(base: .seconds(1), maximum: .seconds(30))
+
     public init(
-        concurrency: Int = 4,
-        pollWaitTime: Int = 20,
-        visibilityTimeout: Int = 60,
-        retryBackoff: RetryBackoff = RetryBackoff(base: .seconds(30), maximum: .seconds(900)),
-        receiveFailureBackoff: RetryBackoff = RetryBackoff(base: .seconds(1), maximum: .seconds(30))
+        concurrency: Int = Self.defaultConcurrency,
+        pollWaitTime: Int = Self.defaultPollWaitTime,
+        visibilityTimeout: Int = Self.defaultVisibilityTimeout,
+        retryBackoff: RetryBackoff = Self.defaultRetryBackoff,
+        receiveFailureBackoff: RetryBackoff = Self.defaultReceiveFailureBackoff
     ) {
         precondition(concurrency >= 1, "concurrency must be at least 1")
-        precondition((0...20).contains(pollWaitTime), "poll wait must be 0...20 seconds")
+        precondition(Self.pollWaitTimeRange.contains(pollWaitTime), "poll wait must be 0...20 seconds")
         precondition(visibilityTimeout >= 0, "visibility timeout must not be negative")
         self.concurrency = concurrency
         self.pollWaitTime = pollWaitTime

@@ -14,7 +14,7 @@ import ServiceLifecycle
 public struct ConsumerService: Service {
     public typealias Sleep = @Sendable (Duration) async throws -> Void
 
-    let queue: any NotificationQueue
+    let queue: any MessageQueue
     let processor: MessageProcessor
     let configuration: ConsumerConfiguration
     let logger: Logger
@@ -22,7 +22,7 @@ public struct ConsumerService: Service {
 
     /// - Parameter sleep: waits between receives after the queue failed; tests pass a shorter one.
     public init(
-        queue: any NotificationQueue,
+        queue: any MessageQueue,
         processor: MessageProcessor,
         configuration: ConsumerConfiguration,
         logger: Logger,
@@ -109,8 +109,9 @@ public struct ConsumerService: Service {
         }
     }
 
-    /// Processes the message while extending its visibility every third of the visibility timeout
-    /// (two chances before it lapses), so that a message slower than the timeout is not
+    /// Processes the message while extending its visibility every
+    /// `ConsumerConfiguration.visibilityExtensionDivisor`th of the visibility timeout (two chances
+    /// before it lapses), so that a message slower than the timeout is not
     /// delivered to a second consumer meanwhile.
     private func processKeepingInvisible(
         _ message: QueueMessage, logger: Logger
@@ -119,7 +120,7 @@ public struct ConsumerService: Service {
         return await withTaskGroup(of: Void.self) { group in
             if visibilityTimeout > 0 {
                 group.addTask {
-                    await self.extendVisibility(of: message, every: .milliseconds(visibilityTimeout * 1000 / 3), logger: logger)
+                    await self.extendVisibility(of: message, every: .milliseconds(visibilityTimeout * 1000 / ConsumerConfiguration.visibilityExtensionDivisor), logger: logger)
                 }
             }
             let result: Result<ProcessingOutcome, MessageProcessingError>

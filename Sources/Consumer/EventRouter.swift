@@ -1,5 +1,6 @@
 import Backends
 import Invites
+import Notifications
 
 /// Chooses each request's route from the event index, and records the UIDs routed to `create`.
 ///
@@ -9,7 +10,7 @@ import Invites
 struct EventRouter: Sendable {
     let eventIndex: any EventIndex
 
-    func route(for request: EventRequest) async throws(MessageProcessingError) -> EventRoute {
+    func route(for request: EventRequest) async throws(MessageProcessingError) -> Route {
         var isKnown: Bool?
         do {
             isKnown = try await self.eventIndex.isKnown(uid: request.originalUID)

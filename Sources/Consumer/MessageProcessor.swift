@@ -1,6 +1,7 @@
 import Backends
 import Invites
 import Logging
+import Notifications
 
 /// Processes one queue message: decodes the notification, fetches each object, parses the
 /// invite, and publishes every event request (or the failure notice) to its route's topic.
@@ -24,7 +25,7 @@ public struct MessageProcessor: Sendable {
     ) async throws(MessageProcessingError) -> ProcessingOutcome {
         let notification: QueueNotification
         do {
-            notification = try QueueNotificationDecoder.decode(message.body)
+            notification = try QueueNotification.decode(message.body)
         } catch {
             throw MessageProcessingError(.permanent, stage: .decode, reason: error.reason)
         }
@@ -55,7 +56,8 @@ public struct MessageProcessor: Sendable {
         } catch {
             throw MessageProcessingError(backendError: error, stage: .fetch)
         }
-        let sender = fetched.metadata[ObjectMetadataKey.envelopeSender].flatMap { $0.isEmpty ? nil : $0 }
+        let envelope = MessageEnvelopeMetadata(dictionary: fetched.metadata)
+        let sender = envelope.mailFrom.isEmpty ? nil : envelope.mailFrom
         let input = InviteInput(message: fetched.bytes, bucket: object.bucket, key: object.key, envelopeSender: sender)
         switch await InviteParsing.parse(input) {
         case .requests(let requests):
@@ -110,12 +112,9 @@ public struct MessageProcessor: Sendable {
             ])
     }
 
-    private func publish(_ message: TopicMessage, to route: EventRoute) async throws(MessageProcessingError) -> String {
-        guard let topic = Route(rawValue: route.rawValue) else {
-            throw MessageProcessingError(.permanent, stage: .publish, reason: "no topic for route \(route.rawValue)")
-        }
+    private func publish(_ message: TopicMessage, to route: Route) async throws(MessageProcessingError) -> String {
         do {
-            return try await self.publisher.publish(message, to: topic)
+            return try await self.publisher.publish(message, to: route)
         } catch {
             throw MessageProcessingError(backendError: error, stage: .publish)
         }

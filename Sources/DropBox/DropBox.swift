@@ -1,7 +1,9 @@
 import Backends
+import Digest
 import Foundation
 import Logging
-import SMTPServer
+import Notifications
+import SMTPCore
 
 /// The `MessageSink`: stores each accepted message with a `Received:` header as
 /// `<prefix><message id>` and then queues its S3 `ObjectCreated:Put` notification.
@@ -11,12 +13,12 @@ import SMTPServer
 /// whose notification failed is never processed; it stays as an unreferenced orphan.
 public struct DropBox: MessageSink {
     private let objectStore: any ObjectStore
-    private let queue: any Backends.NotificationQueue
+    private let queue: any MessageQueue
     private let configuration: DropBoxConfiguration
     private let logger: Logger
     private let sequencer = Sequencer()
 
-    public init(objectStore: any ObjectStore, queue: any Backends.NotificationQueue, configuration: DropBoxConfiguration, logger: Logger) {
+    public init(objectStore: any ObjectStore, queue: any MessageQueue, configuration: DropBoxConfiguration, logger: Logger) {
         self.objectStore = objectStore
         self.queue = queue
         self.configuration = configuration
@@ -43,10 +45,7 @@ public struct DropBox: MessageSink {
         }
 
         do {
-            let event = try S3EventNotification(
-                object: stored, bucketName: self.objectStore.bucketName, configuration: self.configuration,
-                clientAddress: message.envelope.clientAddress, eventTime: Date(), sequencer: self.sequencer.next()
-            ).json()
+            let event = try self.event(for: stored, clientAddress: message.envelope.clientAddress).json()
             let body: String
             switch self.configuration.envelope {
             case .s3:
@@ -65,6 +64,18 @@ public struct DropBox: MessageSink {
         return DeliveryReceipt(messageId: messageId, objectKey: key)
     }
 
+    /// The `ObjectCreated:Put` event for a stored object, with request ids as random as S3's.
+    func event(for stored: StoredObject, clientAddress: String) -> S3EventNotification {
+        S3EventNotification.objectCreated(
+            bucketName: self.objectStore.bucketName,
+            object: .init(key: stored.key, size: stored.size, eTag: stored.eTag, sequencer: self.sequencer.next()),
+            awsRegion: self.configuration.awsRegion, configurationId: self.configuration.configurationId,
+            principalId: self.configuration.principalId, sourceIPAddress: clientAddress,
+            eventTime: ISO8601Timestamp.string(from: Date()),
+            requestId: Digest.randomBytes(8).hexString.uppercased(),
+            id2: Data(Digest.randomBytes(48)).base64EncodedString())
+    }
+
     /// The `Received:` header, then the message as received: spooled content streams from its file.
     static func body(header: String, content: MessageContent) -> ObjectBody {
         switch content {
@@ -78,17 +89,12 @@ public struct DropBox: MessageSink {
     /// The envelope as object metadata (S3 `x-amz-meta-*`).
     static func metadata(_ message: ReceivedMessage, messageId: String) -> [String: String] {
         let envelope = message.envelope
-        return [
-            "message-id": messageId,
-            "mail-from": envelope.mailFrom,
-            "recipients": envelope.recipients.joined(separator: ","),
-            "client-address": envelope.clientAddress,
-            "client-port": String(envelope.clientPort),
-            "helo": envelope.heloName,
-            "protocol": ReceivedHeader.protocolName(envelope),
-            "tls": envelope.tls ? "true" : "false",
-            "received-at": ISO8601Timestamp.string(from: message.receivedAt),
-        ]
+        return MessageEnvelopeMetadata(
+            messageId: messageId, mailFrom: envelope.mailFrom, recipients: envelope.recipients,
+            clientAddress: envelope.clientAddress, clientPort: envelope.clientPort, helo: envelope.heloName,
+            protocolName: ReceivedHeader.protocolName(envelope), tls: envelope.tls,
+            receivedAt: ISO8601Timestamp.string(from: message.receivedAt)
+        ).dictionary
     }
 }
 

@@ -1,11 +1,6 @@
 import Backends
 import Foundation
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import SMTPCore
 
 /// How the drop box names objects and shapes notifications.
 public struct DropBoxConfiguration: Sendable, Equatable {
@@ -29,13 +24,19 @@ public struct DropBoxConfiguration: Sendable, Equatable {
     /// `userIdentity.principalId` and the bucket's `ownerIdentity.principalId`.
     public var principalId: String
 
+    public static let defaultKeyPrefix = "inbound/"
+    /// `awsRegion` when no AWS region is configured (the embedded backends).
+    public static let defaultAWSRegion = "us-east-1"
+    public static let defaultConfigurationId = "cis-intake"
+    public static let defaultPrincipalId = "cis"
+
     public init(
-        hostname: String = DropBoxConfiguration.localHostName(),
-        keyPrefix: String = "inbound/",
-        awsRegion: String = "us-east-1",
-        configurationId: String = "cis-intake",
+        hostname: String = HostName.local(),
+        keyPrefix: String = Self.defaultKeyPrefix,
+        awsRegion: String = Self.defaultAWSRegion,
+        configurationId: String = Self.defaultConfigurationId,
         envelope: Envelope = .s3,
-        principalId: String = "cis"
+        principalId: String = Self.defaultPrincipalId
     ) {
         self.hostname = hostname
         self.keyPrefix = keyPrefix
@@ -46,19 +47,33 @@ public struct DropBoxConfiguration: Sendable, Equatable {
     }
 
     /// Checks what would otherwise fail every delivery: an empty host name, or a key prefix
-    /// that cannot start an object key (`/…`, `..`, control characters; see `ObjectKeyPath`).
-    public func validate() throws {
-        guard !self.hostname.isEmpty, !self.hostname.contains(where: { $0.isWhitespace || $0.isNewline }) else {
-            throw BackendError(.invalidArgument, backend: "dropbox", operation: "configure", message: "invalid hostname \(self.hostname.debugDescription)")
+    /// that cannot start an object key. Called once at start-up.
+    public func validate() throws(DropBoxConfigurationError) {
+        if let problem = HostName.problem(with: self.hostname) {
+            throw DropBoxConfigurationError(field: .hostname, problem: problem)
         }
-        try ObjectKeyPath.validate(self.keyPrefix + "message-id")
+        try Self.validateKeyPrefix(self.keyPrefix)
     }
 
-    /// The machine's host name from `gethostname(2)`, without any name lookup.
-    public static func localHostName() -> String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
-        let name = String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return name.isEmpty ? "localhost" : name
+    /// The one check of a key prefix: `<prefix><message id>` must be a key every object store
+    /// accepts (`ObjectKeyPath`), so `/…`, `..`, `.meta/`, `a//` and control characters are refused.
+    public static func validateKeyPrefix(_ prefix: String) throws(DropBoxConfigurationError) {
+        if let problem = ObjectKeyPath.problem(with: prefix + "message-id") {
+            throw DropBoxConfigurationError(field: .keyPrefix, problem: "is not a usable key prefix (\(problem))")
+        }
     }
+}
+
+/// A drop box setting that would make every delivery fail.
+public struct DropBoxConfigurationError: Error, CustomStringConvertible {
+    public enum Field: String, Sendable {
+        case hostname
+        case keyPrefix = "key prefix"
+    }
+
+    public var field: Field
+    /// Completes "'<value>' …".
+    public var problem: String
+
+    public var description: String { "\(self.field.rawValue) \(self.problem)" }
 }

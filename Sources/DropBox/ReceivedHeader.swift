@@ -1,5 +1,5 @@
 import Foundation
-import SMTPServer
+import SMTPCore
 
 #if canImport(Glibc)
 import Glibc

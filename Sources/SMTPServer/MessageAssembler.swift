@@ -1,4 +1,5 @@
 import NIOCore
+import SMTPCore
 
 /// Collects the text of one message: in memory up to `memoryLimit` octets, in a spool file
 /// beyond, so a large message never sits in memory whole. Not `Sendable`: one connection's.

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
+import SMTPCore
 
 /// The async side of one connection: assembles message text as it arrives and hands each
 /// complete message to the sink, off the event loop.

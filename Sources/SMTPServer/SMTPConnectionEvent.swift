@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import SMTPCore
 
 /// What the handler passes to the connection's async side, in order.
 enum SMTPConnectionEvent: Sendable {

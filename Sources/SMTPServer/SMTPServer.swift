@@ -4,6 +4,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
+import SMTPCore
 import ServiceLifecycle
 
 /// The SMTP listener as a `Service`: binds, accepts connections (within the connection

@@ -31,22 +31,31 @@ public struct SMTPServerConfiguration: Sendable {
     public var spoolDirectory: String
     public var spoolThreshold: Int
 
+    public static let defaultHost = "127.0.0.1"
+    public static let defaultPort = 2525
+    public static let defaultRecipients = ["create@localhost"]
+    public static let defaultMaximumConnections = 1000
+    public static let defaultMaximumConnectionsPerAddress = 20
+    public static let defaultCommandTimeout = TimeAmount.seconds(300)
+    public static let defaultDataTimeout = TimeAmount.seconds(600)
+    /// After SIGTERM, how long a message in flight may take to finish.
+    public static let defaultShutdownTimeout = TimeAmount.seconds(30)
     public static let defaultSpoolThreshold = 1 << 20
 
     public init(
-        host: String = "127.0.0.1",
-        port: Int = 2525,
+        host: String = Self.defaultHost,
+        port: Int = Self.defaultPort,
         hostname: String,
-        recipients: [String] = ["create@localhost"],
+        recipients: [String] = Self.defaultRecipients,
         tlsContext: NIOSSLContext? = nil,
         requireTLS: Bool = false,
         maximumMessageSize: Int = SessionConfiguration.defaultMaximumMessageSize,
         maximumRecipients: Int = SessionConfiguration.defaultMaximumRecipients,
         maximumErrors: Int = SessionConfiguration.defaultMaximumErrors,
-        maximumConnections: Int = 1000,
-        maximumConnectionsPerAddress: Int = 20,
-        commandTimeout: TimeAmount = .seconds(300),
-        dataTimeout: TimeAmount = .seconds(600),
+        maximumConnections: Int = Self.defaultMaximumConnections,
+        maximumConnectionsPerAddress: Int = Self.defaultMaximumConnectionsPerAddress,
+        commandTimeout: TimeAmount = Self.defaultCommandTimeout,
+        dataTimeout: TimeAmount = Self.defaultDataTimeout,
         spoolDirectory: String,
         spoolThreshold: Int = Self.defaultSpoolThreshold
     ) {

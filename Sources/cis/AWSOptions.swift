@@ -3,6 +3,7 @@ import ArgumentParser
 import Backends
 import DropBox
 import Logging
+import Notifications
 
 /// The `--backend aws` options: S3 bucket and SQS queue for the intake, SNS topics and the
 /// DynamoDB table for the consumer. Each also reads the environment variable named in its help

@@ -7,7 +7,7 @@ import ServiceLifecycle
 /// The storage the pipeline runs on, built from `--backend`.
 struct BackendSet: Sendable {
     var objectStore: any ObjectStore
-    var queue: any Backends.NotificationQueue
+    var queue: any MessageQueue
     /// The resolved AWS settings with `--backend aws` (the consumer's topics and event index use them too).
     var aws: AWSServices? = nil
     /// The embedded object store with `--backend local`, to checkpoint at shutdown.
@@ -25,7 +25,7 @@ struct BackendSet: Sendable {
     ///   - objectAccess: `.readOnly` for a process that only reads objects (`cis consume`),
     ///     so that it can run beside the intake on one data directory.
     static func make(
-        _ options: BackendOptions, settings: Settings, logger: Logger, maxReceiveCount: Int = 5,
+        _ options: BackendOptions, settings: Settings, logger: Logger, maxReceiveCount: Int = SQLiteNotificationQueue.defaultMaxReceiveCount,
         objectAccess: FileSystemObjectStore.Access = .readWrite
     ) async throws(ConfigurationError) -> BackendSet {
         switch try options.kind(settings) {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Backends
 import Consumer
 
 /// The queue consumer's options, shared by `cis serve` and `cis consume`. Every option also
@@ -15,7 +16,9 @@ struct ConsumerOptions: ParsableArguments {
 
     @Option(
         name: .customLong("consumer-concurrency"), parsing: .unconditional,
-        help: ArgumentHelp("Messages processed at once. Env: CIS_CONSUMER_CONCURRENCY. Default: 4.", valueName: "n"))
+        help: ArgumentHelp(
+            "Messages processed at once, \(ConsumerConfiguration.concurrencyRange.text). Env: CIS_CONSUMER_CONCURRENCY. Default: \(ConsumerConfiguration.defaultConcurrency).",
+            valueName: "n"))
     var concurrency: String?
 
     @Option(parsing: .unconditional, help: ArgumentHelp(
@@ -24,53 +27,48 @@ struct ConsumerOptions: ParsableArguments {
     var eventIndex: String?
 
     @Option(parsing: .unconditional, help: ArgumentHelp(
-        "Seconds a received message stays hidden from other consumers; extended every half timeout while it is processed. Env: CIS_VISIBILITY_TIMEOUT. Default: 60.",
+        "Seconds a received message stays hidden from other consumers, \(ConsumerConfiguration.visibilityTimeoutRange.text); while it is processed its visibility is extended every 1/\(ConsumerConfiguration.visibilityExtensionDivisor) of this. Env: CIS_VISIBILITY_TIMEOUT. Default: \(ConsumerConfiguration.defaultVisibilityTimeout).",
         valueName: "seconds"))
     var visibilityTimeout: String?
 
     @Option(parsing: .unconditional, help: ArgumentHelp(
-        "Receives before the local queue moves a message to its dead letters (SQS: the redrive policy's own setting). Env: CIS_MAX_RECEIVE_COUNT. Default: 5.",
+        "Receives before the local queue moves a message to its dead letters, \(SQLiteNotificationQueue.maxReceiveCountRange.text) (SQS: the redrive policy's own setting). Env: CIS_MAX_RECEIVE_COUNT. Default: \(SQLiteNotificationQueue.defaultMaxReceiveCount).",
         valueName: "n"))
     var maxReceiveCount: String?
 
     @Option(parsing: .unconditional, help: ArgumentHelp(
-        "Long-poll wait per receive, 0 to 20 seconds. Env: CIS_POLL_WAIT. Default: 20.", valueName: "seconds"))
+        "Long-poll wait per receive, \(ConsumerConfiguration.pollWaitTimeRange.text) seconds. Env: CIS_POLL_WAIT. Default: \(ConsumerConfiguration.defaultPollWaitTime).",
+        valueName: "seconds"))
     var pollWait: String?
 
     @Option(parsing: .unconditional, help: ArgumentHelp(
-        "Hides a message that failed for a transient reason for this many seconds, doubling with each receive up to 900. Env: CIS_RETRY_DELAY. Default: 30.",
+        "Hides a message that failed for a transient reason for this many seconds, doubling with each receive up to \(ConsumerConfiguration.maximumRetryDelay). Env: CIS_RETRY_DELAY. Default: \(ConsumerConfiguration.defaultRetryDelay).",
         valueName: "seconds"))
     var retryDelay: String?
 
     func configuration(_ settings: Settings) throws(ConfigurationError) -> ConsumerConfiguration {
         let concurrency = try settings.value(
-            self.concurrency, flag: "--consumer-concurrency", variable: "CIS_CONSUMER_CONCURRENCY", default: 4) {
-                (text: String) throws(SettingProblem) -> Int in
-                try Parse.integer(text, in: 1...64)
-            }
+            self.concurrency, flag: "--consumer-concurrency", variable: "CIS_CONSUMER_CONCURRENCY",
+            default: ConsumerConfiguration.defaultConcurrency, parse: Parse.integer(in: ConsumerConfiguration.concurrencyRange))
         let visibilityTimeout = try settings.value(
-            self.visibilityTimeout, flag: "--visibility-timeout", variable: "CIS_VISIBILITY_TIMEOUT", default: 60) {
-                (text: String) throws(SettingProblem) -> Int in
-                try Parse.integer(text, in: 1...43_200)
-            }
-        let pollWait = try settings.value(self.pollWait, flag: "--poll-wait", variable: "CIS_POLL_WAIT", default: 20) {
-            (text: String) throws(SettingProblem) -> Int in
-            try Parse.integer(text, in: 0...20)
-        }
-        let retryDelay = try settings.value(self.retryDelay, flag: "--retry-delay", variable: "CIS_RETRY_DELAY", default: 30) {
-            (text: String) throws(SettingProblem) -> Int in
-            try Parse.integer(text, in: 1...900)
-        }
+            self.visibilityTimeout, flag: "--visibility-timeout", variable: "CIS_VISIBILITY_TIMEOUT",
+            default: ConsumerConfiguration.defaultVisibilityTimeout,
+            parse: Parse.integer(in: ConsumerConfiguration.visibilityTimeoutRange))
+        let pollWait = try settings.value(
+            self.pollWait, flag: "--poll-wait", variable: "CIS_POLL_WAIT", default: ConsumerConfiguration.defaultPollWaitTime,
+            parse: Parse.integer(in: ConsumerConfiguration.pollWaitTimeRange))
+        let retryDelay = try settings.value(
+            self.retryDelay, flag: "--retry-delay", variable: "CIS_RETRY_DELAY", default: ConsumerConfiguration.defaultRetryDelay,
+            parse: Parse.integer(in: ConsumerConfiguration.retryDelayRange))
         return ConsumerConfiguration(
             concurrency: concurrency, pollWaitTime: pollWait, visibilityTimeout: visibilityTimeout,
-            retryBackoff: RetryBackoff(base: .seconds(retryDelay), maximum: .seconds(900)))
+            retryBackoff: RetryBackoff(base: .seconds(retryDelay), maximum: .seconds(ConsumerConfiguration.maximumRetryDelay)))
     }
 
     func receiveLimit(_ settings: Settings) throws(ConfigurationError) -> Int {
-        try settings.value(self.maxReceiveCount, flag: "--max-receive-count", variable: "CIS_MAX_RECEIVE_COUNT", default: 5) {
-            (text: String) throws(SettingProblem) -> Int in
-            try Parse.integer(text, in: 1...1000)
-        }
+        try settings.value(
+            self.maxReceiveCount, flag: "--max-receive-count", variable: "CIS_MAX_RECEIVE_COUNT",
+            default: SQLiteNotificationQueue.defaultMaxReceiveCount, parse: Parse.integer(in: SQLiteNotificationQueue.maxReceiveCountRange))
     }
 
     func eventIndexKind(_ settings: Settings) throws(ConfigurationError) -> EventIndexKind {
@@ -80,10 +78,17 @@ struct ConsumerOptions: ParsableArguments {
 
 extension Parse {
     /// A whole number within `range`.
-    static func integer(_ text: String, in range: ClosedRange<Int>) throws(SettingProblem) -> Int {
-        guard let number = Int(text), range.contains(number) else {
-            throw SettingProblem("is not a whole number from \(range.lowerBound) to \(range.upperBound)")
+    static func integer(in range: ClosedRange<Int>) -> (String) throws(SettingProblem) -> Int {
+        { (text: String) throws(SettingProblem) -> Int in
+            guard let number = Int(text), range.contains(number) else {
+                throw SettingProblem("is not a whole number \(range.text)")
+            }
+            return number
         }
-        return number
     }
+}
+
+extension ClosedRange<Int> {
+    /// "from 1 to 64", for help texts and problems.
+    var text: String { "from \(self.lowerBound) to \(self.upperBound)" }
 }

@@ -2,6 +2,7 @@ import AWS
 import Backends
 import Consumer
 import Logging
+import Notifications
 
 /// The consumer of `cis serve` and `cis consume`: its options resolved, its topics and event
 /// index chosen from the backend options.

@@ -8,7 +8,9 @@ import SMTPServer
 /// The SMTP listener's options, shared by `cis serve` and `cis smtp`. Every option also
 /// reads an environment variable when the flag is absent.
 struct IntakeOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: ArgumentHelp("Address to listen on. Env: CIS_LISTEN. Default: 127.0.0.1:2525.", valueName: "host:port"))
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Address to listen on. Env: CIS_LISTEN. Default: \(SMTPServerConfiguration.defaultHost):\(SMTPServerConfiguration.defaultPort).",
+        valueName: "host:port"))
     var listen: String?
 
     @Option(parsing: .unconditional, help: ArgumentHelp(
@@ -20,7 +22,7 @@ struct IntakeOptions: ParsableArguments {
         name: .customLong("recipient"),
         parsing: .unconditionalSingleValue,
         help: ArgumentHelp(
-            "An accepted recipient address; repeat for more. Env: CIS_RECIPIENTS (comma-separated). Default: create@localhost.",
+            "An accepted recipient address; repeat for more. Env: CIS_RECIPIENTS (comma-separated). Default: \(SMTPServerConfiguration.defaultRecipients.joined(separator: ",")).",
             valueName: "address"))
     var recipients: [String] = []
 
@@ -36,33 +38,38 @@ struct IntakeOptions: ParsableArguments {
     var requireTLS: Bool?
 
     @Option(parsing: .unconditional, help: ArgumentHelp(
-        "Largest accepted message in bytes (advertised as SIZE). Env: CIS_MAX_MESSAGE_SIZE. Default: 41943040.",
+        "Largest accepted message in bytes (advertised as SIZE). Env: CIS_MAX_MESSAGE_SIZE. Default: \(SessionConfiguration.defaultMaximumMessageSize).",
         valueName: "bytes"))
     var maxMessageSize: String?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Recipients per message. Env: CIS_MAX_RECIPIENTS. Default: 50.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Recipients per message. Env: CIS_MAX_RECIPIENTS. Default: \(SessionConfiguration.defaultMaximumRecipients).", valueName: "n"))
     var maxRecipients: String?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Open connections in total. Env: CIS_MAX_CONNECTIONS. Default: 1000.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Open connections in total. Env: CIS_MAX_CONNECTIONS. Default: \(SMTPServerConfiguration.defaultMaximumConnections).",
+        valueName: "n"))
     var maxConnections: String?
 
     @Option(
         name: .customLong("max-connections-per-ip"),
         parsing: .unconditional,
-        help: ArgumentHelp("Open connections per client address. Env: CIS_MAX_CONNECTIONS_PER_IP. Default: 20.", valueName: "n"))
+        help: ArgumentHelp(
+            "Open connections per client address. Env: CIS_MAX_CONNECTIONS_PER_IP. Default: \(SMTPServerConfiguration.defaultMaximumConnectionsPerAddress).",
+            valueName: "n"))
     var maxConnectionsPerIP: String?
 
     @Option(parsing: .unconditional, help: ArgumentHelp(
-        "Longest wait for a command, in seconds. Env: CIS_COMMAND_TIMEOUT. Default: 300.", valueName: "seconds"))
+        "Longest wait for a command, in seconds. Env: CIS_COMMAND_TIMEOUT. Default: \(SMTPServerConfiguration.defaultCommandTimeout.wholeSeconds).", valueName: "seconds"))
     var commandTimeout: String?
 
     @Option(parsing: .unconditional, help: ArgumentHelp(
-        "Longest wait for more message text during DATA, in seconds. Env: CIS_DATA_TIMEOUT. Default: 600.",
+        "Longest wait for more message text during DATA, in seconds. Env: CIS_DATA_TIMEOUT. Default: \(SMTPServerConfiguration.defaultDataTimeout.wholeSeconds).",
         valueName: "seconds"))
     var dataTimeout: String?
 
     @Option(parsing: .unconditional, help: ArgumentHelp(
-        "On SIGTERM/SIGINT, how long a message in flight may take to finish, in seconds. Env: CIS_SHUTDOWN_TIMEOUT. Default: 30.",
+        "On SIGTERM/SIGINT, how long a message in flight may take to finish, in seconds. Env: CIS_SHUTDOWN_TIMEOUT. Default: \(SMTPServerConfiguration.defaultShutdownTimeout.wholeSeconds).",
         valueName: "seconds"))
     var shutdownTimeout: String?
 
@@ -72,9 +79,14 @@ struct IntakeOptions: ParsableArguments {
     ) throws(ConfigurationError) -> SMTPServerConfiguration {
         let listen = try settings.value(
             self.listen, flag: "--listen", variable: "CIS_LISTEN",
-            default: ListenAddress(host: "127.0.0.1", port: 2525), parse: ListenAddress.parse)
+            default: ListenAddress(host: SMTPServerConfiguration.defaultHost, port: SMTPServerConfiguration.defaultPort),
+            parse: ListenAddress.parse)
         let hostname = try settings.value(
-            self.hostname, flag: "--hostname", variable: "CIS_HOSTNAME", default: HostName.local(), parse: HostName.parse)
+            self.hostname, flag: "--hostname", variable: "CIS_HOSTNAME", default: HostName.local(),
+            parse: { (text: String) throws(SettingProblem) -> String in
+                if let problem = HostName.problem(with: text) { throw SettingProblem(problem) }
+                return text
+            })
         let recipients = try self.recipientAddresses(settings)
         let tlsContext = try self.tlsContext(settings)
         let requireTLS = try settings.flag(self.requireTLS, flag: "--require-tls", variable: "CIS_REQUIRE_TLS")
@@ -95,28 +107,27 @@ struct IntakeOptions: ParsableArguments {
                 self.maxRecipients, flag: "--max-recipients", variable: "CIS_MAX_RECIPIENTS",
                 default: SessionConfiguration.defaultMaximumRecipients, parse: Parse.positiveInteger),
             maximumConnections: try settings.value(
-                self.maxConnections, flag: "--max-connections", variable: "CIS_MAX_CONNECTIONS", default: 1000,
+                self.maxConnections, flag: "--max-connections", variable: "CIS_MAX_CONNECTIONS",
+                default: SMTPServerConfiguration.defaultMaximumConnections,
                 parse: Parse.positiveInteger),
             maximumConnectionsPerAddress: try settings.value(
                 self.maxConnectionsPerIP, flag: "--max-connections-per-ip", variable: "CIS_MAX_CONNECTIONS_PER_IP",
-                default: 20, parse: Parse.positiveInteger),
-            commandTimeout: .seconds(fractional:
-                try settings.value(
-                    self.commandTimeout, flag: "--command-timeout", variable: "CIS_COMMAND_TIMEOUT", default: 300,
-                    parse: Parse.seconds)),
-            dataTimeout: .seconds(fractional:
-                try settings.value(
-                    self.dataTimeout, flag: "--data-timeout", variable: "CIS_DATA_TIMEOUT", default: 600,
-                    parse: Parse.seconds)),
+                default: SMTPServerConfiguration.defaultMaximumConnectionsPerAddress, parse: Parse.positiveInteger),
+            commandTimeout: try settings.value(
+                self.commandTimeout, flag: "--command-timeout", variable: "CIS_COMMAND_TIMEOUT",
+                default: SMTPServerConfiguration.defaultCommandTimeout, parse: Parse.timeAmount),
+            dataTimeout: try settings.value(
+                self.dataTimeout, flag: "--data-timeout", variable: "CIS_DATA_TIMEOUT",
+                default: SMTPServerConfiguration.defaultDataTimeout, parse: Parse.timeAmount),
             spoolDirectory: spoolDirectory)
     }
 
     /// The graceful-shutdown deadline.
     func shutdownTimeout(_ settings: Settings) throws(ConfigurationError) -> Duration {
-        .seconds(
-            try settings.value(
-                self.shutdownTimeout, flag: "--shutdown-timeout", variable: "CIS_SHUTDOWN_TIMEOUT", default: 30,
-                parse: Parse.seconds))
+        let timeout = try settings.value(
+            self.shutdownTimeout, flag: "--shutdown-timeout", variable: "CIS_SHUTDOWN_TIMEOUT",
+            default: SMTPServerConfiguration.defaultShutdownTimeout, parse: Parse.timeAmount)
+        return .nanoseconds(timeout.nanoseconds)
     }
 
     private func recipientAddresses(_ settings: Settings) throws(ConfigurationError) -> [String] {
@@ -130,7 +141,7 @@ struct IntakeOptions: ParsableArguments {
                 list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             )
         } else {
-            return ["create@localhost"]
+            return SMTPServerConfiguration.defaultRecipients
         }
         guard !addresses.isEmpty else {
             throw ConfigurationError(source: source, problem: "no address given")
@@ -171,5 +182,15 @@ struct IntakeOptions: ParsableArguments {
 extension TimeAmount {
     static func seconds(fractional seconds: Double) -> TimeAmount {
         .nanoseconds(Int64((seconds * 1_000_000_000).rounded()))
+    }
+
+    /// For help texts: the amount in whole seconds.
+    var wholeSeconds: Int64 { self.nanoseconds / 1_000_000_000 }
+}
+
+extension Parse {
+    /// Seconds, whole or decimal, as a `TimeAmount`.
+    static func timeAmount(_ text: String) throws(SettingProblem) -> TimeAmount {
+        .seconds(fractional: try self.seconds(text))
     }
 }

@@ -2,6 +2,7 @@ import AWS
 import Backends
 import Digest
 import Foundation
+import Notifications
 import Testing
 
 /// The AWS backends against moto_server (started by `make test`).

@@ -1,5 +1,6 @@
 import Backends
 import Foundation
+import Notifications
 import TestSupport
 import Testing
 

@@ -3,6 +3,7 @@ import Consumer
 import Foundation
 import InMemoryLogging
 import Logging
+import Notifications
 import Testing
 
 /// Faults: a topic that is unavailable and comes back, a consumer that dies between publish

@@ -3,6 +3,7 @@ import Consumer
 import Foundation
 import InMemoryLogging
 import Logging
+import Notifications
 import Testing
 
 /// The consumer end to end over the real embedded backends: object store, SQLite queue,

@@ -3,6 +3,7 @@ import Consumer
 import Foundation
 import InMemoryLogging
 import Logging
+import Notifications
 import ServiceLifecycle
 import Testing
 

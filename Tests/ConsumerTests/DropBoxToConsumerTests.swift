@@ -2,7 +2,8 @@ import Backends
 import Consumer
 import DropBox
 import Foundation
-import SMTPServer
+import Notifications
+import SMTPCore
 import Testing
 
 /// The contract between intake and consumer: what the real drop box stores and queues for an

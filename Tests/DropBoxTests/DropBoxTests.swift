@@ -3,7 +3,7 @@ import Digest
 import DropBox
 import Foundation
 import Logging
-import SMTPServer
+import SMTPCore
 import TestSupport
 import Testing
 
@@ -266,9 +266,9 @@ struct DropBoxTests {
         #expect(ids == ids.sorted())
     }
 
-    @Test("configuration validation rejects prefixes that cannot start a key", arguments: ["/abs/", "../up/", "in/../x/", "a\nb/", ".hidden/"])
+    @Test("configuration validation rejects prefixes that cannot start a key", arguments: ["/abs/", "../up/", "in/../x/", "a\nb/", ".hidden/", ".meta/", "a//", "./", "back\\slash/"])
     func invalidPrefix(prefix: String) {
-        #expect(throws: BackendError.self) { try DropBoxConfiguration(hostname: "mx", keyPrefix: prefix).validate() }
+        #expect(throws: DropBoxConfigurationError.self) { try DropBoxConfiguration(hostname: "mx", keyPrefix: prefix).validate() }
     }
 
     @Test("configuration validation accepts the defaults and plain prefixes", arguments: ["inbound/", "", "mail/in-", "a b/"])

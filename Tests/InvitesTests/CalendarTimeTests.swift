@@ -1,4 +1,5 @@
 import Invites
+import Notifications
 import Testing
 
 /// DTSTART/DTEND resolution: VTIMEZONEs (Windows names included), the system zone database, floating, all-day.

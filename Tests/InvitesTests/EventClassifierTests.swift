@@ -1,4 +1,5 @@
 import Invites
+import Notifications
 import Testing
 
 @Suite("Event classifier")
@@ -31,7 +32,7 @@ struct EventClassifierTests {
         #expect(self.request("request", sequence: 2).deduplicationId == "r1/u1/2")
     }
 
-    @Test("the event JSON has DESIGN.md's fields, sorted and stable")
+    @Test("the event JSON has the documented fields (docs/architecture.md), sorted and stable")
     func jsonFields() throws {
         var request = self.request("request", sequence: 2)
         request.start = EventTime(year: 2024, month: 1, day: 2, hour: 15, kind: .utc, tzid: "Europe/Berlin")

@@ -1,4 +1,5 @@
 import Invites
+import Notifications
 import Testing
 
 /// Finding the calendar in a message, the iTIP rules, and the failure reasons.

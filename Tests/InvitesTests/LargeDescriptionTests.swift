@@ -1,4 +1,5 @@
 import Invites
+import Notifications
 import Testing
 
 @Suite("Large input")

@@ -1,5 +1,6 @@
 import Foundation
 import Invites
+import Notifications
 import Testing
 
 /// Damaged input never crashes the process, and parsing is safe from several tasks at once.

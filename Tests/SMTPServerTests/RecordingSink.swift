@@ -1,5 +1,6 @@
 import Foundation
 import NIOConcurrencyHelpers
+import SMTPCore
 import SMTPServer
 
 /// A `MessageSink` for listener tests: keeps every message it is given (reading a spooled

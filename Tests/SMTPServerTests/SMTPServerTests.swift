@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOSSL
+import SMTPCore
 import SMTPServer
 import ServiceLifecycle
 import Testing

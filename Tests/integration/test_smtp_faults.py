@@ -1,4 +1,4 @@
-"""Storage failures: the reply is 451 4.3.0 and nothing is queued (DESIGN.md, the one rule)."""
+"""Storage failures: the reply is 451 4.3.0 and nothing is queued (docs/architecture.md, the durability contract)."""
 import os
 import smtplib
 import sqlite3

@@ -1,4 +1,4 @@
-"""Recipients, sizes and protocol errors: the reply codes of DESIGN.md, and nothing stored."""
+"""Recipients, sizes and protocol errors: the reply codes of docs/architecture.md, and nothing stored."""
 import smtplib
 
 from conftest import INVITE

@@ -2,7 +2,7 @@ import Backends
 import DropBox
 import Foundation
 import Logging
-import SMTPServer
+import SMTPCore
 
 // Measures DropBox throughput over the embedded backends with group commit on and off,
 // in the same run, on the same disk: N concurrent senders deliver M messages of S bytes.

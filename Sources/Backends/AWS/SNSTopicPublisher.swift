@@ -1,4 +1,5 @@
 import AWS
+import Notifications
 
 /// `TopicPublisher` on SNS: one topic ARN per route, `MessageStructure=json`, the message
 /// attributes as String attributes, the deduplication id for FIFO topics.

@@ -1,7 +1,7 @@
 import AWS
 
-/// `NotificationQueue` on an SQS queue (its redrive policy provides the dead-letter queue).
-public struct SQSNotificationQueue: NotificationQueue {
+/// `MessageQueue` on an SQS queue (its redrive policy provides the dead-letter queue).
+public struct SQSNotificationQueue: MessageQueue {
     public let sqs: SQSClient
     public let queueURL: String
 

@@ -1,4 +1,5 @@
 import Foundation
+import Notifications
 
 /// The embedded topics: one JSON line per publish appended to `<directory>/<route>.jsonl`.
 ///

@@ -15,23 +15,27 @@ public enum ObjectKeyPath {
 
     /// The key's components, or a `BackendError.invalidArgument` naming the problem.
     static func components(of key: String, backend: String, operation: String) throws -> [Substring] {
-        func invalid(_ reason: String) -> BackendError {
-            BackendError(.invalidArgument, backend: backend, operation: operation, message: "invalid object key \(key.debugDescription): \(reason)")
+        if let problem = self.problem(with: key) {
+            throw BackendError(.invalidArgument, backend: backend, operation: operation, message: "invalid object key \(key.debugDescription): \(problem)")
         }
+        return key.split(separator: "/", omittingEmptySubsequences: false)
+    }
+
+    /// Why the key is not acceptable, or nil when it is.
+    public static func problem(with key: String) -> String? {
         let length = key.utf8.count
-        guard length > 0 else { throw invalid("empty") }
-        guard length <= self.maximumKeyLength else { throw invalid("longer than \(self.maximumKeyLength) bytes") }
-        if key.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f }) { throw invalid("contains a control character") }
-        if key.contains("\\") { throw invalid("contains a backslash") }
-        if key.hasPrefix("/") { throw invalid("absolute path") }
-        let components = key.split(separator: "/", omittingEmptySubsequences: false)
-        for component in components {
-            if component.isEmpty { throw invalid("empty path component") }
-            if component.hasPrefix(".") { throw invalid("a path component starts with '.'") }
+        guard length > 0 else { return "empty" }
+        guard length <= self.maximumKeyLength else { return "longer than \(self.maximumKeyLength) bytes" }
+        if key.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f }) { return "contains a control character" }
+        if key.contains("\\") { return "contains a backslash" }
+        if key.hasPrefix("/") { return "absolute path" }
+        for component in key.split(separator: "/", omittingEmptySubsequences: false) {
+            if component.isEmpty { return "empty path component" }
+            if component.hasPrefix(".") { return "a path component starts with '.'" }
             if component.utf8.count > self.maximumComponentLength {
-                throw invalid("a path component is longer than \(self.maximumComponentLength) bytes")
+                return "a path component is longer than \(self.maximumComponentLength) bytes"
             }
         }
-        return components
+        return nil
     }
 }

@@ -7,7 +7,7 @@ import Foundation
 /// WAL fsync); without it, each call is its own transaction. The schema is documented
 /// on `QueueTables`. Limits follow SQS: 1...10 messages per receive, visibility
 /// 0...43200 s, wait 0...20 s, bodies up to 256 KiB.
-public final class SQLiteNotificationQueue: NotificationQueue {
+public final class SQLiteNotificationQueue: MessageQueue {
     public let path: String
     public let maxReceiveCount: Int
     private let thread: BatchingThread<QueueBatch>
@@ -18,7 +18,11 @@ public final class SQLiteNotificationQueue: NotificationQueue {
     public static let maximumVisibilityTimeout = 43_200
     public static let maximumWaitTime = 20
 
-    public init(path: String, maxReceiveCount: Int = 5, groupCommit: Bool = true) throws {
+    /// Receives before a message moves to the dead letters (SQS: the redrive policy's `maxReceiveCount`).
+    public static let defaultMaxReceiveCount = 5
+    public static let maxReceiveCountRange = 1...1000
+
+    public init(path: String, maxReceiveCount: Int = SQLiteNotificationQueue.defaultMaxReceiveCount, groupCommit: Bool = true) throws {
         guard maxReceiveCount >= 1 else {
             throw BackendError(.invalidArgument, backend: "sqlite-queue", operation: "open", message: "maxReceiveCount must be at least 1")
         }

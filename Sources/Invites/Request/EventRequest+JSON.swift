@@ -1,10 +1,12 @@
+import Notifications
+
 extension EventRequest {
-    /// The event JSON (the `default` message of the topic publish), with DESIGN.md's field names.
-    public func json(route: EventRoute) -> String {
+    /// The event JSON (the `default` message of the topic publish), with the field names of docs/architecture.md, "Wire contracts".
+    public func json(route: Route) -> String {
         JSONText.serialize(self.jsonFields(route: route))
     }
 
-    func jsonFields(route: EventRoute) -> [String: Any?] {
+    func jsonFields(route: Route) -> [String: Any?] {
         var fields: [String: Any?] = [
             "method": self.method,
             "uid": self.requestId,

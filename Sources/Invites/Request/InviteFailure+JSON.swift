@@ -1,8 +1,10 @@
+import Notifications
+
 extension InviteFailure {
     /// The failure notice JSON (the `default` message published to the failure route).
     public func json() -> String {
         JSONText.serialize([
-            "route": EventRoute.failure.rawValue,
+            "route": Route.failure.rawValue,
             "method": self.method,
             "uid": self.requestId,
             "reason": self.reason,

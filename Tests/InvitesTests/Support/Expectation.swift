@@ -1,5 +1,6 @@
 import Foundation
 import Invites
+import Notifications
 import Testing
 
 /// One entry of corpus-expected.json or cases/expected.json.

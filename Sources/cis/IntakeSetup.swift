@@ -3,8 +3,9 @@ import DropBox
 import Logging
 import SMTPServer
 
-/// The SMTP intake: the listener delivering into the drop box.
-struct IntakeService {
+/// The SMTP intake of `cis serve` and `cis smtp`: its options resolved and checked, and the
+/// listener delivering into the drop box made from them.
+struct IntakeSetup {
     var server: SMTPServerConfiguration
     var dropBox: DropBoxConfiguration
 
@@ -16,6 +17,12 @@ struct IntakeService {
         if try backendOptions.kind(settings) == .aws {
             self.dropBox.envelope = try backendOptions.aws.envelope(settings)
             self.dropBox.awsRegion = AWSOptions.region() ?? self.dropBox.awsRegion
+        }
+        do {
+            try self.dropBox.validate()
+        } catch {
+            let (source, value) = error.field == .hostname ? ("--hostname", self.dropBox.hostname) : ("--prefix", self.dropBox.keyPrefix)
+            throw ConfigurationError(source: source, problem: "'\(value)' \(error.problem)")
         }
     }
 

@@ -1,11 +1,11 @@
 import ArgumentParser
 
 /// `cis smtp`: the SMTP intake alone (an intake node in front of a shared queue).
-struct SMTPIntake: AsyncParsableCommand {
+struct SMTPCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "smtp",
         abstract: "Run only the SMTP intake: accept invitations, store them, queue their notifications.",
-        discussion: Serve.configuration.discussion)
+        discussion: ServeCommand.configuration.discussion)
 
     @OptionGroup(title: "SMTP intake") var intake: IntakeOptions
     @OptionGroup(title: "Backend") var backend: BackendOptions
@@ -14,7 +14,7 @@ struct SMTPIntake: AsyncParsableCommand {
     func run() async throws {
         try await Startup.run(logging: self.logging, shutdownTimeout: self.intake.shutdownTimeout) {
             (settings, logger) async throws(ConfigurationError) in
-            let intake = try IntakeService(self.intake, backendOptions: self.backend, settings: settings)
+            let intake = try IntakeSetup(self.intake, backendOptions: self.backend, settings: settings)
             let backends = try await BackendSet.make(self.backend, settings: settings, logger: logger)
             let server = intake.makeServer(backends: backends, logger: logger)
             return (server, backends.shutdownServices + [server])

@@ -1,9 +1,9 @@
 import Testing
 
-@testable import Consumer
+@testable import Notifications
 
-@Suite("S3 object key decoding")
-struct S3ObjectKeyTests {
+@Suite("S3 event key encoding")
+struct S3EventKeyTests {
     @Test(arguments: [
         ("plain-key", "plain-key"),
         ("with+space", "with space"),
@@ -15,11 +15,11 @@ struct S3ObjectKeyTests {
         ("", ""),
     ])
     func decodes(encoded: String, decoded: String) {
-        #expect(S3ObjectKey.decode(encoded) == decoded)
+        #expect(S3EventKey.decode(encoded) == decoded)
     }
 
     @Test(arguments: ["%", "%4", "%G0", "ab%zz", "%C3"])
     func rejectsMalformedEscapes(encoded: String) {
-        #expect(S3ObjectKey.decode(encoded) == nil)
+        #expect(S3EventKey.decode(encoded) == nil)
     }
 }

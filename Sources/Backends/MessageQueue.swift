@@ -3,7 +3,7 @@
 /// for messages received more than a maximum number of times.
 ///
 /// Implementations: the embedded SQLite queue (`<data-dir>/queue.sqlite`) and SQS.
-public protocol NotificationQueue: Sendable {
+public protocol MessageQueue: Sendable {
     /// Enqueues `body`; returns the message id once the message is durable.
     func send(body: String) async throws -> String
 

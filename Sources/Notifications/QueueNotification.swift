@@ -1,4 +1,5 @@
-/// What a queue message asks the consumer to do, decoded from its body.
+/// What a queue message asks the consumer to do, decoded from its body
+/// (`QueueNotification.decode`).
 public enum QueueNotification: Sendable, Equatable {
     /// An S3 `ObjectCreated:*` event (raw, or inside an SNS envelope): process every object, in order.
     case objectsCreated([ObjectReference])

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import Consumer
+@testable import Notifications
 
 @Suite("Queue notification decoding")
 struct QueueNotificationDecoderTests {
@@ -18,7 +18,7 @@ struct QueueNotificationDecoderTests {
         """
 
     @Test func rawS3EventGivesTheDecodedKey() throws {
-        let notification = try QueueNotificationDecoder.decode(Self.s3Event)
+        let notification = try QueueNotification.decode(Self.s3Event)
         #expect(notification == .objectsCreated([ObjectReference(bucket: "invites", key: "incoming/Fwd: Team sync + lunché")]))
     }
 
@@ -28,7 +28,7 @@ struct QueueNotificationDecoderTests {
             {"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"first"}}},\
             {"eventName":"ObjectCreated:CompleteMultipartUpload","s3":{"bucket":{"name":"b"},"object":{"key":"second"}}}]}
             """
-        let notification = try QueueNotificationDecoder.decode(body)
+        let notification = try QueueNotification.decode(body)
         #expect(
             notification
                 == .objectsCreated([ObjectReference(bucket: "b", key: "first"), ObjectReference(bucket: "b", key: "second")]))
@@ -44,7 +44,7 @@ struct QueueNotificationDecoderTests {
             "Timestamp": "2026-11-25T15:00:00.000Z",
             "SignatureVersion": "1",
         ]
-        let notification = try QueueNotificationDecoder.decode(try Self.json(envelope))
+        let notification = try QueueNotification.decode(try Self.json(envelope))
         #expect(notification == .objectsCreated([ObjectReference(bucket: "invites", key: "incoming/Fwd: Team sync + lunché")]))
     }
 
@@ -53,13 +53,13 @@ struct QueueNotificationDecoderTests {
             {"Service":"Amazon S3","Event":"s3:TestEvent","Time":"2026-11-25T15:00:00.000Z",\
             "Bucket":"invites","RequestId":"5582815E1AEA5ADF","HostId":"8cLeGAmw098X5cv4Zkwcmo8vvZa3eH3eKxsPzbB9wrR+YstdA6Knx4Ip8EXAMPLE"}
             """
-        #expect(try QueueNotificationDecoder.decode(body) == .testEvent)
+        #expect(try QueueNotification.decode(body) == .testEvent)
     }
 
     @Test func s3TestEventInsideAnSNSEnvelope() throws {
         let inner = #"{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"invites"}"#
         let body = try Self.json(["Type": "Notification", "Message": inner])
-        #expect(try QueueNotificationDecoder.decode(body) == .testEvent)
+        #expect(try QueueNotification.decode(body) == .testEvent)
     }
 
     @Test(arguments: [
@@ -81,7 +81,7 @@ struct QueueNotificationDecoderTests {
     ])
     func junkIsRejectedWithAReason(body: String, reason: String) {
         #expect {
-            try QueueNotificationDecoder.decode(body)
+            try QueueNotification.decode(body)
         } throws: { error in
             (error as? QueueNotificationDecodingError)?.reason.contains(reason) == true
         }
@@ -90,7 +90,7 @@ struct QueueNotificationDecoderTests {
     @Test func rejectionDoesNotQuoteTheBody() {
         let secret = "a-private-body-line"
         #expect {
-            try QueueNotificationDecoder.decode("{\"Records\": [\"\(secret)\"]}")
+            try QueueNotification.decode("{\"Records\": [\"\(secret)\"]}")
         } throws: { error in
             !String(describing: error).contains(secret)
         }

@@ -1,8 +1,9 @@
 import ArgumentParser
 
 /// `cis serve`: the whole pipeline in one process: the SMTP intake and the queue consumer.
-struct Serve: AsyncParsableCommand {
+struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "serve",
         abstract: "Run the whole pipeline in one process: SMTP intake into the backend, and the consumer publishing each invite to its route's topic.",
         discussion: """
             Every option can also be set through the environment variable named in its help; \
@@ -26,7 +27,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         try await Startup.run(logging: self.logging, shutdownTimeout: self.intake.shutdownTimeout) {
             (settings, logger) async throws(ConfigurationError) in
-            let intake = try IntakeService(self.intake, backendOptions: self.backend, settings: settings)
+            let intake = try IntakeSetup(self.intake, backendOptions: self.backend, settings: settings)
             let runConsumer = try settings.value(
                 self.runConsumer.map { String($0) }, flag: "--consumer", variable: "CIS_CONSUMER", default: true,
                 parse: Parse.boolean)
