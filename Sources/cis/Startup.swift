@@ -31,8 +31,8 @@ enum Startup {
         do {
             try logging.bootstrap(settings)
             logger = Logger(label: "cis")
-            (server, services) = try await make(settings, logger)
             deadline = try shutdownTimeout(settings)
+            (server, services) = try await make(settings, logger)
         } catch {
             throw self.fail("\(error)", exitCode: self.configurationExitCode)
         }

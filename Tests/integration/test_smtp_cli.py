@@ -142,3 +142,52 @@ def test_text_logs_are_human_readable_lines(tmp_path):
         if process.poll() is None:
             process.kill()
             process.wait(timeout=10)
+
+
+@pytest.mark.parametrize("args, env, names", [
+    (["--prefix", ".meta/"], {}, "--prefix"),
+    (["--prefix", "a//"], {}, "--prefix"),
+    (["--prefix", "./"], {}, "--prefix"),
+    ([], {"CIS_S3_PREFIX": "in\tbound/"}, "CIS_S3_PREFIX"),
+    (["--hostname", "bad name"], {}, "--hostname"),
+    (["--consumer-concurrency", "0"], {}, "--consumer-concurrency"),
+    ([], {"CIS_VISIBILITY_TIMEOUT": "0"}, "CIS_VISIBILITY_TIMEOUT"),
+    (["--poll-wait", "21"], {}, "--poll-wait"),
+    (["--retry-delay", "901"], {}, "--retry-delay"),
+    ([], {"CIS_MAX_RECEIVE_COUNT": "0"}, "CIS_MAX_RECEIVE_COUNT"),
+    (["--shutdown-timeout", "0"], {}, "--shutdown-timeout"),
+])
+def test_values_the_store_or_consumer_would_refuse_stop_at_start(tmp_path, args, env, names):
+    """A prefix the object store rejects on every put used to start and answer 451 to every
+    message; every value is now checked once, at start, by the same code that uses it."""
+    result = run_cis(["serve", "--listen", "127.0.0.1:0", *args], tmp_path, env=env)
+    assert result.returncode == 78, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"cis: {names}"), lines[0]
+    assert not (tmp_path / "cis-data").exists()
+
+
+def readme_defaults():
+    """(variable, default) from the README's option tables, where the default is a literal."""
+    import pathlib
+    import re
+    readme = (pathlib.Path(__file__).resolve().parents[2] / "README.md").read_text()
+    rows = re.findall(r"^\| `--[^|]*\| `([A-Z_]+)`[^|]*\| `([^`]+)` \|", readme, re.MULTILINE)
+    return [(variable, default) for variable, default in rows]
+
+
+@pytest.mark.parametrize("command", ["serve", "smtp", "consume"])
+def test_help_and_readme_state_the_same_defaults(tmp_path, command):
+    """Each default lives in one constant that the option, its help and (by this test) the
+    README agree on."""
+    import re
+    help_text = " ".join(run_cis([command, "--help"], tmp_path).stdout.split())
+    checked = 0
+    for variable, default in readme_defaults():
+        match = re.search(rf"Env: {variable}\b[^.]*?\. Default: (.+?)\.(?:\s|$)", help_text)
+        if match is None:
+            continue
+        assert match.group(1) == default, f"{variable}: help says {match.group(1)!r}, README {default!r}"
+        checked += 1
+    assert checked >= 5, f"only {checked} defaults compared for {command}"
