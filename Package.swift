@@ -47,6 +47,18 @@ let package = Package(
             dependencies: ["CLibcrypto"],
             swiftSettings: swiftSettings),
 
+        // File descriptors, paths, segmented bodies (memory or file ranges) and their digests.
+        .target(
+            name: "FileIO",
+            dependencies: ["CFileSync", "Digest"],
+            swiftSettings: swiftSettings),
+
+        // The process-wide NIOThreadPool for blocking calls, and group commit (Batcher) on it.
+        .target(
+            name: "BlockingWork",
+            dependencies: [.product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: swiftSettings),
+
         // SMTP grammar and session state machine: pure, no I/O.
         .target(
             name: "SMTPCore",
@@ -57,7 +69,7 @@ let package = Package(
         .target(
             name: "SMTPServer",
             dependencies: [
-                "SMTPCore",
+                "SMTPCore", "FileIO", "BlockingWork",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -73,7 +85,7 @@ let package = Package(
         .target(
             name: "AWS",
             dependencies: [
-                "CCurl", "Digest",
+                "CCurl", "Digest", "FileIO", "BlockingWork",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
@@ -82,7 +94,7 @@ let package = Package(
         .target(
             name: "Backends",
             dependencies: [
-                "AWS", "CSQLite", "CFileSync", "Digest",
+                "AWS", "CSQLite", "Digest", "FileIO", "BlockingWork",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
@@ -91,7 +103,7 @@ let package = Package(
         .target(
             name: "DropBox",
             dependencies: [
-                "SMTPServer", "Backends", "Digest",
+                "SMTPServer", "Backends", "Digest", "FileIO",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
@@ -106,7 +118,7 @@ let package = Package(
         .target(
             name: "Consumer",
             dependencies: [
-                "Backends", "Invites",
+                "Backends", "Invites", "BlockingWork",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -130,7 +142,7 @@ let package = Package(
         .executableTarget(
             name: "cis-bench",
             dependencies: [
-                "DropBox", "Backends", "SMTPServer",
+                "DropBox", "Backends", "SMTPServer", "FileIO",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "bench/CISBench",
@@ -161,8 +173,12 @@ let package = Package(
             dependencies: ["Digest"],
             swiftSettings: swiftSettings),
         .testTarget(
+            name: "FileIOTests",
+            dependencies: ["TestSupport", "FileIO", "BlockingWork", "Digest"],
+            swiftSettings: swiftSettings),
+        .testTarget(
             name: "AWSTests",
-            dependencies: ["AWS", "Digest", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["AWS", "Digest", "FileIO", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         // Helpers shared by the test targets (temporary directories).
         .target(
@@ -172,12 +188,12 @@ let package = Package(
         .testTarget(
             name: "BackendsTests",
             dependencies: [
-                "TestSupport", "Backends", "AWS", .product(name: "Logging", package: "swift-log"),
+                "TestSupport", "Backends", "AWS", "FileIO", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "DropBoxTests",
-            dependencies: ["TestSupport", "DropBox", "Backends", "SMTPServer", "Digest"],
+            dependencies: ["TestSupport", "DropBox", "Backends", "SMTPServer", "Digest", "FileIO"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "InvitesTests",
@@ -187,7 +203,7 @@ let package = Package(
         .testTarget(
             name: "ConsumerTests",
             dependencies: [
-                "Consumer", "Backends", "Invites", "DropBox", "SMTPServer",
+                "Consumer", "Backends", "Invites", "DropBox", "SMTPServer", "FileIO",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -4,7 +4,7 @@ internal import CLibcrypto
 /// Incremental MD5 or SHA-256 over OpenSSL's EVP interface.
 ///
 /// Not `Sendable`: one instance belongs to one task at a time.
-public final class Hasher {
+public final class DigestHasher {
     public enum Algorithm: Sendable {
         case md5
         case sha256
@@ -52,13 +52,13 @@ public final class Hasher {
 /// One-shot digests and HMAC.
 public enum Digest {
     public static func md5<Bytes: ContiguousBytes>(_ bytes: Bytes) -> [UInt8] {
-        let hasher = Hasher(.md5)
+        let hasher = DigestHasher(.md5)
         hasher.update(bytes)
         return hasher.finalize()
     }
 
     public static func sha256<Bytes: ContiguousBytes>(_ bytes: Bytes) -> [UInt8] {
-        let hasher = Hasher(.sha256)
+        let hasher = DigestHasher(.sha256)
         hasher.update(bytes)
         return hasher.finalize()
     }

@@ -1,3 +1,4 @@
+import FileIO
 import Backends
 import Foundation
 import Logging
@@ -66,12 +67,12 @@ public struct DropBox: MessageSink {
     }
 
     /// The `Received:` header, then the message as received: spooled content streams from its file.
-    static func body(header: String, content: MessageContent) -> ObjectBody {
+    static func body(header: String, content: MessageContent) -> SegmentedBody {
         switch content {
         case .memory(let bytes):
-            ObjectBody(segments: [.bytes(Array(header.utf8)), .bytes(bytes)])
+            SegmentedBody(segments: [.bytes(Array(header.utf8)), .bytes(bytes)])
         case .spooled(let path, let size):
-            ObjectBody(segments: [.bytes(Array(header.utf8)), .file(path: path, offset: 0, length: size)])
+            SegmentedBody(segments: [.bytes(Array(header.utf8)), .file(path: path, offset: 0, length: size)])
         }
     }
 

@@ -1,3 +1,4 @@
+import FileIO
 import Digest
 import Foundation
 
@@ -115,7 +116,7 @@ enum AWSJSONProtocol {
         headers.add(name: "X-Amz-Target", value: target)
         let response = try await client.send(
             AWSServiceClient.Call(
-                operation: operation, method: "POST", headers: headers, body: HTTPBody(bytes: Array(body)), timeout: timeout))
+                operation: operation, method: "POST", headers: headers, body: SegmentedBody(bytes: Array(body)), timeout: timeout))
         let data = response.body.isEmpty ? Data("{}".utf8) : Data(response.body)
         do {
             return try JSONDecoder().decode(Response.self, from: data)

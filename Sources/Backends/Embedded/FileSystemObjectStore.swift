@@ -1,3 +1,5 @@
+import BlockingWork
+import FileIO
 import Foundation
 import Logging
 
@@ -30,8 +32,8 @@ public final class FileSystemObjectStore: ObjectStore {
     public let bucketName: String
     public let directory: String
     private let access: Access
-    private let committer: BatchingThread<ObjectCommitter>
-    private let stagers: [BatchingThread<ObjectStager>]
+    private let committer: Batcher<ObjectCommitter>
+    private let stagers: [Batcher<ObjectStager>]
     private let writerLock: HeldLock?
     private let nextStager = LockedCounter()
     /// Batches committed so far (tests check that concurrent puts share them).
@@ -40,7 +42,7 @@ public final class FileSystemObjectStore: ObjectStore {
     let checkpoints: LockedCounter
     /// Records replayed from the journal when the store was opened.
     public let replayedRecords: Int
-    private let reader: BlockingExecutor
+    private let reader: BlockingSerialQueue
     private let readerMetadata: MetadataReader
 
     static let metadataDirectoryName = ".meta"
@@ -112,24 +114,24 @@ public final class FileSystemObjectStore: ObjectStore {
         self.commitBatches = commitBatches
         let checkpoints = LockedCounter()
         self.checkpoints = checkpoints
-        let committer = BatchingThread<ObjectCommitter>(
-            name: "cis-objects-commit", maximumBatchSize: groupCommit ? 512 : 1,
+        let committer = Batcher<ObjectCommitter>(
+            maximumBatchSize: groupCommit ? 512 : 1,
             handler: ObjectCommitter(
                 directory: directory, metadata: writerMetadata, journal: journal,
                 checkpoints: checkpointPolicy,
                 batches: commitBatches, checkpointCount: checkpoints))
         self.committer = committer
         self.stagers = (0..<4).map { index in
-            BatchingThread(
-                name: "cis-objects-stage-\(index)", maximumBatchSize: 1,
+            Batcher(
+                maximumBatchSize: 1,
                 handler: ObjectStager(
                     temporaryDirectory: temporaryDirectory, committer: committer,
                     journalBodyLimit: groupCommit ? Self.journalBodyLimit : nil))
         }
-        self.reader = BlockingExecutor(name: "cis-objects-reader")
+        self.reader = BlockingSerialQueue()
     }
 
-    public func put(key: String, body: ObjectBody, metadata: [String: String]) async throws -> StoredObject {
+    public func put(key: String, body: SegmentedBody, metadata: [String: String]) async throws -> StoredObject {
         guard self.access == .readWrite else {
             throw BackendError(.invalidArgument, backend: "filesystem", operation: "put", message: "\(self.directory) was opened read-only")
         }
@@ -149,7 +151,7 @@ public final class FileSystemObjectStore: ObjectStore {
             let bytes: [UInt8]
             do {
                 bytes = try FileDescriptor.open(objectPath, flags: O_RDONLY).readToEnd()
-            } catch let error as POSIXError where error.code == ENOENT || error.code == ENOTDIR {
+            } catch let error as SystemCallError where error.code == ENOENT || error.code == ENOTDIR {
                 throw BackendError(.notFound, backend: "filesystem", operation: "get", message: "no object \(key.debugDescription)")
             } catch {
                 throw BackendError(.unavailable, backend: "filesystem", operation: "get", message: "\(error)")

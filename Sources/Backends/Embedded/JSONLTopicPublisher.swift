@@ -1,3 +1,5 @@
+import BlockingWork
+import FileIO
 import Foundation
 
 /// The embedded topics: one JSON line per publish appended to `<directory>/<route>.jsonl`.
@@ -9,7 +11,7 @@ import Foundation
 /// and is fsync'd before `publish` returns; publishes that arrive together share the fsync.
 public final class JSONLTopicPublisher: TopicPublisher {
     public let directory: String
-    private let thread: BatchingThread<TopicAppendBatch>
+    private let batcher: Batcher<TopicAppendBatch>
 
     public init(directory: String) throws {
         self.directory = directory
@@ -19,7 +21,7 @@ public final class JSONLTopicPublisher: TopicPublisher {
         } catch {
             throw BackendError(.unavailable, backend: "jsonl-topics", operation: "open", message: "\(error)")
         }
-        self.thread = BatchingThread(name: "cis-topics", maximumBatchSize: 512, handler: TopicAppendBatch(directory: directory))
+        self.batcher = Batcher(maximumBatchSize: 512, handler: TopicAppendBatch(directory: directory))
     }
 
     public func publish(_ message: TopicMessage, to route: Route) async throws -> String {
@@ -33,7 +35,7 @@ public final class JSONLTopicPublisher: TopicPublisher {
         var bytes = Array(try encoder.encode(line))
         bytes.append(UInt8(ascii: "\n"))
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            self.thread.submit(TopicAppendBatch.Job(route: route, line: bytes, continuation: continuation))
+            self.batcher.submit(TopicAppendBatch.Job(route: route, line: bytes, continuation: continuation))
         }
         return messageId
     }

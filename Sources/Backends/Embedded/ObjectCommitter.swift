@@ -1,3 +1,5 @@
+import BlockingWork
+import FileIO
 import Foundation
 import Logging
 

@@ -1,3 +1,5 @@
+import BlockingWork
+import FileIO
 import Foundation
 
 /// Runs `SQLiteNotificationQueue` operations on its thread: every batch in one

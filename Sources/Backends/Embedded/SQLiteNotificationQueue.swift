@@ -1,3 +1,4 @@
+import BlockingWork
 import Foundation
 
 /// The embedded queue with SQS semantics, in one SQLite database (WAL, synchronous=FULL).
@@ -10,7 +11,7 @@ import Foundation
 public final class SQLiteNotificationQueue: NotificationQueue {
     public let path: String
     public let maxReceiveCount: Int
-    private let thread: BatchingThread<QueueBatch>
+    private let batcher: Batcher<QueueBatch>
     /// Transactions committed so far (tests check that concurrent sends share them).
     let transactions: LockedCounter
 
@@ -28,7 +29,7 @@ public final class SQLiteNotificationQueue: NotificationQueue {
         self.transactions = transactions
         let batch = QueueBatch(path: path, maxReceiveCount: maxReceiveCount, transactions: transactions)
         if let error = batch.failedToOpen { throw error }
-        self.thread = BatchingThread(name: "cis-queue", maximumBatchSize: groupCommit ? 512 : 1, handler: batch)
+        self.batcher = Batcher(maximumBatchSize: groupCommit ? 512 : 1, handler: batch)
     }
 
     public func send(body: String) async throws -> String {
@@ -36,7 +37,7 @@ public final class SQLiteNotificationQueue: NotificationQueue {
             throw self.invalid("send", "body of \(body.utf8.count) bytes is over \(Self.maximumBodySize)")
         }
         return try await withCheckedThrowingContinuation { continuation in
-            self.thread.submit(.send(body: body, continuation))
+            self.batcher.submit(.send(body: body, continuation))
         }
     }
 
@@ -56,17 +57,17 @@ public final class SQLiteNotificationQueue: NotificationQueue {
                     maxMessages: maxMessages, visibilityTimeout: visibilityTimeout,
                     deadline: QueueBatch.now() + waitTime * 1000, continuation: continuation)
                 if box.set(request) { request.cancel() }
-                self.thread.submit(.receive(request))
+                self.batcher.submit(.receive(request))
             }
         } onCancel: {
             box.cancel()
-            self.thread.wake()
+            self.batcher.wake()
         }
     }
 
     public func delete(receiptHandle: String) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            self.thread.submit(.delete(receiptHandle: receiptHandle, continuation))
+            self.batcher.submit(.delete(receiptHandle: receiptHandle, continuation))
         }
     }
 
@@ -75,7 +76,7 @@ public final class SQLiteNotificationQueue: NotificationQueue {
             throw self.invalid("changeVisibility", "visibilityTimeout \(visibilityTimeout) is not in 0...\(Self.maximumVisibilityTimeout)")
         }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            self.thread.submit(.changeVisibility(receiptHandle: receiptHandle, visibilityTimeout: visibilityTimeout, continuation))
+            self.batcher.submit(.changeVisibility(receiptHandle: receiptHandle, visibilityTimeout: visibilityTimeout, continuation))
         }
     }
 
@@ -118,7 +119,7 @@ public final class SQLiteNotificationQueue: NotificationQueue {
 
     private func inspect<Result: Sendable>(_ body: @escaping @Sendable (QueueTables, Int) throws -> Result) async throws -> Result {
         let result = try await withCheckedThrowingContinuation { continuation in
-            self.thread.submit(.inspect({ tables, now in try body(tables, now) }, continuation))
+            self.batcher.submit(.inspect({ tables, now in try body(tables, now) }, continuation))
         }
         return result as! Result
     }
