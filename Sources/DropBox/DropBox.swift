@@ -1,5 +1,5 @@
-import FileIO
 import Backends
+import FileIO
 import Foundation
 import Logging
 import SMTPServer

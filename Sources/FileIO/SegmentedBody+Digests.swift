@@ -1,5 +1,5 @@
-import Foundation
 import Digest
+import Foundation
 
 extension SegmentedBody {
     /// SHA-256 (for a SigV4 signature) and MD5 (for Content-MD5 and the ETag) in one pass,

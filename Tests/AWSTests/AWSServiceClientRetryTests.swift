@@ -1,5 +1,5 @@
-import FileIO
 import AWS
+import FileIO
 import Foundation
 import Logging
 import Testing

@@ -1,6 +1,6 @@
-import FileIO
 import AWS
 import Digest
+import FileIO
 import Foundation
 import Testing
 

@@ -1,7 +1,7 @@
-import FileIO
 import AWS
 import Backends
 import Digest
+import FileIO
 import Foundation
 import Testing
 

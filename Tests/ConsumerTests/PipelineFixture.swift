@@ -1,6 +1,6 @@
-import FileIO
 import Backends
 import Consumer
+import FileIO
 import Foundation
 import InMemoryLogging
 import Logging

@@ -1,6 +1,6 @@
-import FileIO
 import Backends
 import DropBox
+import FileIO
 import Foundation
 import Logging
 import SMTPServer

@@ -1,5 +1,5 @@
-import FileIO
 import Digest
+import FileIO
 import Foundation
 
 /// S3 PutObject, GetObject and HeadObject: what the drop box and the consumer need.

@@ -1,5 +1,5 @@
-import FileIO
 import Digest
+import FileIO
 import Foundation
 
 /// SQS over the JSON protocol (`X-Amz-Target: AmazonSQS.<Operation>`), as current SDKs speak it.

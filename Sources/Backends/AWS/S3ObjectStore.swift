@@ -1,5 +1,5 @@
-import FileIO
 import AWS
+import FileIO
 
 /// `ObjectStore` on an S3 bucket: PutObject with the metadata as `x-amz-meta-*`, streamed
 /// from the spool file for large messages; GetObject.

@@ -11,8 +11,9 @@ import Logging
 /// - `.meta/journal`: puts answered since the last checkpoint (`ObjectJournal`);
 /// - `.tmp/`: files being written (emptied at start-up).
 ///
-/// Keys never reach outside `directory` (see `ObjectKeyPath`). Four stager threads copy
-/// bodies into temp files in parallel; one committer thread makes them durable. With
+/// Keys never reach outside `directory` (see `ObjectKeyPath`). Four stager batchers copy
+/// bodies into temp files in parallel; one committer batcher makes them durable, all on
+/// the blocking pool. With
 /// `groupCommit`, the committer takes every staged put that queued up as one batch and
 /// makes it durable with one `fdatasync` of the journal (bodies over
 /// `journalBodyLimit` are synced in their own files, together), one metadata transaction
@@ -188,7 +189,7 @@ public final class FileSystemObjectStore: ObjectStore {
         init(_ file: FileDescriptor) { self.file = file }
     }
 
-    /// The reader thread's metadata connection.
+    /// The reader queue's metadata connection.
     private final class MetadataReader: @unchecked Sendable {
         // @unchecked: `table` is used only inside `reader.run`, one closure at a time.
         let table: ObjectMetadataTable

@@ -87,7 +87,7 @@ struct TopicLine: Encodable {
     }
 }
 
-/// Appends batches of lines on the publisher's thread: one write per line, one fsync per file per batch.
+/// Appends batches of lines in the publisher's batcher: one write per line, one fsync per file per batch.
 final class TopicAppendBatch: BatchHandler {
     struct Job: Sendable {
         var route: Route

@@ -1,5 +1,5 @@
-import FileIO
 import Digest
+import FileIO
 import Foundation
 
 extension ObjectJournal {

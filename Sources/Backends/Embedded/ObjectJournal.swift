@@ -1,5 +1,5 @@
-import FileIO
 import Digest
+import FileIO
 import Foundation
 
 /// The object store's write-ahead journal, `<directory>/.meta/journal`: with group commit,

@@ -1,6 +1,6 @@
 import BlockingWork
-import FileIO
 import Digest
+import FileIO
 import Foundation
 
 /// A put whose bytes are in a temp file, not yet durable, on its way to the committer.

@@ -54,7 +54,7 @@ public final class SQLiteEventIndex: EventIndex {
         }
     }
 
-    /// The connection, used only on `executor`'s thread.
+    /// The connection, used only inside `executor.run`.
     private final class ConnectionBox: @unchecked Sendable {
         // @unchecked: `database` is touched only inside `executor.run`, one closure at a time.
         let database: SQLiteDatabase

@@ -3,9 +3,9 @@ import Foundation
 
 /// The embedded queue with SQS semantics, in one SQLite database (WAL, synchronous=FULL).
 ///
-/// Every call runs on the queue's own thread, never on the caller's. With `groupCommit`,
-/// the calls that arrive while a transaction commits share the next transaction (one
-/// WAL fsync); without it, each call is its own transaction. The schema is documented
+/// Every call runs in the queue's batcher on the blocking pool, never on the caller's
+/// thread. With `groupCommit`, the calls that arrive while a transaction commits share the
+/// next transaction (one WAL fsync); without it, each call is its own transaction. The schema is documented
 /// on `QueueTables`. Limits follow SQS: 1...10 messages per receive, visibility
 /// 0...43200 s, wait 0...20 s, bodies up to 256 KiB.
 public final class SQLiteNotificationQueue: NotificationQueue {
