@@ -52,6 +52,18 @@ let package = Package(
             name: "Notifications",
             swiftSettings: swiftSettings),
 
+        // File descriptors, paths, segmented bodies (memory or file ranges) and their digests.
+        .target(
+            name: "FileIO",
+            dependencies: ["CFileSync", "Digest"],
+            swiftSettings: swiftSettings),
+
+        // The process-wide NIOThreadPool for blocking calls, and group commit (Batcher) on it.
+        .target(
+            name: "BlockingWork",
+            dependencies: [.product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: swiftSettings),
+
         // SMTP grammar, session state machine and the MessageSink contract: pure, no I/O.
         .target(
             name: "SMTPCore",
@@ -62,7 +74,7 @@ let package = Package(
         .target(
             name: "SMTPServer",
             dependencies: [
-                "SMTPCore",
+                "SMTPCore", "FileIO", "BlockingWork",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -77,7 +89,7 @@ let package = Package(
         .target(
             name: "AWS",
             dependencies: [
-                "CCurl", "Digest",
+                "CCurl", "Digest", "FileIO", "BlockingWork",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
@@ -86,7 +98,7 @@ let package = Package(
         .target(
             name: "Backends",
             dependencies: [
-                "AWS", "CSQLite", "CFileSync", "Digest", "Notifications",
+                "AWS", "CSQLite", "Digest", "FileIO", "BlockingWork", "Notifications",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
@@ -95,7 +107,7 @@ let package = Package(
         .target(
             name: "DropBox",
             dependencies: [
-                "SMTPCore", "Backends", "Digest", "Notifications",
+                "SMTPCore", "Backends", "Digest", "FileIO", "Notifications",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
@@ -110,7 +122,7 @@ let package = Package(
         .target(
             name: "Consumer",
             dependencies: [
-                "Backends", "Invites", "Notifications",
+                "Backends", "Invites", "BlockingWork", "Notifications",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -134,7 +146,7 @@ let package = Package(
         .executableTarget(
             name: "cis-bench",
             dependencies: [
-                "DropBox", "Backends", "SMTPCore",
+                "DropBox", "Backends", "SMTPCore", "FileIO",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "bench/CISBench",
@@ -169,8 +181,12 @@ let package = Package(
             dependencies: ["Digest"],
             swiftSettings: swiftSettings),
         .testTarget(
+            name: "FileIOTests",
+            dependencies: ["TestSupport", "FileIO", "BlockingWork", "Digest"],
+            swiftSettings: swiftSettings),
+        .testTarget(
             name: "AWSTests",
-            dependencies: ["AWS", "Digest", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["AWS", "Digest", "FileIO", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         // Helpers shared by the test targets (temporary directories).
         .target(
@@ -180,12 +196,12 @@ let package = Package(
         .testTarget(
             name: "BackendsTests",
             dependencies: [
-                "TestSupport", "Backends", "AWS", "Notifications", .product(name: "Logging", package: "swift-log"),
+                "TestSupport", "Backends", "AWS", "FileIO", "Notifications", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "DropBoxTests",
-            dependencies: ["TestSupport", "DropBox", "Backends", "SMTPCore", "Digest", "Notifications"],
+            dependencies: ["TestSupport", "DropBox", "Backends", "SMTPCore", "FileIO", "Digest", "Notifications"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "InvitesTests",
@@ -195,7 +211,7 @@ let package = Package(
         .testTarget(
             name: "ConsumerTests",
             dependencies: [
-                "Consumer", "Backends", "Invites", "DropBox", "SMTPCore", "Notifications",
+                "Consumer", "Backends", "Invites", "DropBox", "SMTPCore", "FileIO", "Notifications",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,5 +1,6 @@
 import Backends
 import Digest
+import FileIO
 import Foundation
 import Logging
 import Notifications
@@ -77,12 +78,12 @@ public struct DropBox: MessageSink {
     }
 
     /// The `Received:` header, then the message as received: spooled content streams from its file.
-    static func body(header: String, content: MessageContent) -> ObjectBody {
+    static func body(header: String, content: MessageContent) -> SegmentedBody {
         switch content {
         case .memory(let bytes):
-            ObjectBody(segments: [.bytes(Array(header.utf8)), .bytes(bytes)])
+            SegmentedBody(segments: [.bytes(Array(header.utf8)), .bytes(bytes)])
         case .spooled(let path, let size):
-            ObjectBody(segments: [.bytes(Array(header.utf8)), .file(path: path, offset: 0, length: size)])
+            SegmentedBody(segments: [.bytes(Array(header.utf8)), .file(path: path, offset: 0, length: size)])
         }
     }
 

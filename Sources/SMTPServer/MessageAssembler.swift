@@ -17,17 +17,17 @@ struct MessageAssembler {
         self.memoryLimit = memoryLimit
     }
 
-    mutating func append(_ text: ByteBuffer) {
+    mutating func append(_ text: ByteBuffer) async {
         guard self.failure == nil else { return }
         do {
             if self.spoolFile == nil && self.memory.count + text.readableBytes > self.memoryLimit {
-                let file = try SpoolFile(directory: self.spoolDirectory)
+                let file = try await SpoolFile.create(in: self.spoolDirectory)
                 self.spoolFile = file
-                try self.memory.withUnsafeBytes { try file.write($0) }
+                try await file.write(self.memory)
                 self.memory = []
             }
             if let file = self.spoolFile {
-                try text.withUnsafeReadableBytes { try file.write($0) }
+                try await file.write(text)
             } else {
                 self.memory.append(contentsOf: text.readableBytesView)
             }
@@ -38,20 +38,20 @@ struct MessageAssembler {
 
     /// The complete text, or the error that kept it from being stored. The spool file (if
     /// any) stays until `discard()`.
-    mutating func finish() -> Result<MessageContent, any Error> {
+    mutating func finish() async -> Result<MessageContent, any Error> {
         if let failure = self.failure {
             return .failure(failure)
         }
         if let file = self.spoolFile {
-            file.close()
+            await file.close()
             return .success(.spooled(path: file.path, size: file.size))
         }
         return .success(.memory(self.memory))
     }
 
     /// Forgets the message and deletes its spool file.
-    mutating func discard() {
-        self.spoolFile?.remove()
+    mutating func discard() async {
+        await self.spoolFile?.remove()
         self.spoolFile = nil
         self.memory = []
         self.failure = nil

@@ -17,19 +17,24 @@ struct SMTPConnection: Sendable {
         do {
             try await channel.executeThenClose { inbound, outbound in
                 var assembler = MessageAssembler(spoolDirectory: self.spoolDirectory, memoryLimit: self.spoolThreshold)
-                defer { assembler.discard() }
-                for try await event in inbound {
-                    switch event {
-                    case .messageText(let text):
-                        assembler.append(text)
-                    case .messageDiscarded:
-                        assembler.discard()
-                    case .messageCompleted(let envelope, let receivedAt):
-                        let outcome = await self.deliver(assembler.finish(), envelope: envelope, receivedAt: receivedAt)
-                        assembler.discard()
-                        try await outbound.write(outcome)
+                do {
+                    for try await event in inbound {
+                        switch event {
+                        case .messageText(let text):
+                            await assembler.append(text)
+                        case .messageDiscarded:
+                            await assembler.discard()
+                        case .messageCompleted(let envelope, let receivedAt):
+                            let outcome = await self.deliver(await assembler.finish(), envelope: envelope, receivedAt: receivedAt)
+                            await assembler.discard()
+                            try await outbound.write(outcome)
+                        }
                     }
+                } catch {
+                    await assembler.discard()
+                    throw error
                 }
+                await assembler.discard()
             }
         } catch {
             self.logger.debug("connection ended", metadata: ["error": "\(error)"])

@@ -1,4 +1,5 @@
 import AWS
+import FileIO
 import Foundation
 import Logging
 import Testing
@@ -14,7 +15,7 @@ struct AWSServiceClientRetryTests {
             errorFormat: format, logger: Logger(label: "test"))
     }
 
-    static let call = AWSServiceClient.Call(operation: "Test", method: "POST", body: HTTPBody("{}"))
+    static let call = AWSServiceClient.Call(operation: "Test", method: "POST", body: SegmentedBody("{}"))
 
     @Test("500 and 503 are retried until success, each attempt signed anew")
     func transientErrorsRetried() async throws {
@@ -126,7 +127,7 @@ struct ExpiredCredentialsTests {
             service: "sqs", region: "us-east-1", endpoint: try AWSEndpoint(url: server.url), credentials: chain,
             transport: transport, retryPolicy: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(20)), errorFormat: .json,
             logger: Logger(label: "test"))
-        _ = try await client.send(.init(operation: "SendMessage", method: "POST", body: HTTPBody("{}")))
+        _ = try await client.send(.init(operation: "SendMessage", method: "POST", body: SegmentedBody("{}")))
         let posts = server.requests.filter { $0.method == "POST" }
         #expect(posts.count == 2)
         #expect(posts[0].headers["authorization"]?.contains("Credential=FIRST/") == true)

@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 import Logging
 import Testing
@@ -23,14 +24,14 @@ struct BotocoreSignerTests {
             call: .init(
                 operation: "SendMessage", method: "POST",
                 headers: HTTPHeaders([("Content-Type", "application/x-amz-json-1.0"), ("X-Amz-Target", "AmazonSQS.SendMessage")]),
-                body: HTTPBody(#"{"QueueUrl":"http://127.0.0.1:4566/000000000000/q","MessageBody":"{\"Records\":[]}"}"#)),
+                body: SegmentedBody(#"{"QueueUrl":"http://127.0.0.1:4566/000000000000/q","MessageBody":"{\"Records\":[]}"}"#)),
             token: "FQoGZXIvYXdzEJr//////////token"),
         Case(
             service: .sns, endpoint: "https://sns.eu-west-1.amazonaws.com",
             call: .init(
                 operation: "Publish", method: "POST",
                 headers: HTTPHeaders([("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")]),
-                body: HTTPBody("Action=Publish&Version=2010-03-31&TopicArn=arn%3Aaws%3Asns%3Aeu-west-1%3A1%3At&Message=%7B%7D")),
+                body: SegmentedBody("Action=Publish&Version=2010-03-31&TopicArn=arn%3Aaws%3Asns%3Aeu-west-1%3A1%3At&Message=%7B%7D")),
             token: nil),
         Case(
             service: .s3, endpoint: "http://127.0.0.1:9000",
@@ -41,7 +42,7 @@ struct BotocoreSignerTests {
                     ("x-amz-meta-envelope-from", "alice@example.com"), ("x-amz-meta-tls", "true"),
                     ("x-amz-server-side-encryption", "aws:kms"), ("x-amz-server-side-encryption-aws-kms-key-id", "alias/cis"),
                 ]),
-                body: HTTPBody("Subject: hi\r\n\r\nbody\r\n")),
+                body: SegmentedBody("Subject: hi\r\n\r\nbody\r\n")),
             token: "s3-session-token"),
         Case(
             service: .s3, endpoint: "https://s3.us-east-1.amazonaws.com",
@@ -52,7 +53,7 @@ struct BotocoreSignerTests {
             call: .init(
                 operation: "GetItem", method: "POST",
                 headers: HTTPHeaders([("Content-Type", "application/x-amz-json-1.0"), ("X-Amz-Target", "DynamoDB_20120810.GetItem")]),
-                body: HTTPBody(#"{"TableName":"events","Key":{"pk":{"S":"original_event#u1"},"sk":{"S":"original_event#u1"}}}"#)),
+                body: SegmentedBody(#"{"TableName":"events","Key":{"pk":{"S":"original_event#u1"},"sk":{"S":"original_event#u1"}}}"#)),
             token: nil),
     ]
 
@@ -104,7 +105,7 @@ struct BotocoreSignerTests {
         #expect(requests[3].url == "https://cis-bucket.s3.us-east-1.amazonaws.com/x/y~z%25.eml")
     }
 
-    static func bytes(_ body: HTTPBody) throws -> [UInt8] {
+    static func bytes(_ body: SegmentedBody) throws -> [UInt8] {
         body.segments.flatMap { segment -> [UInt8] in
             if case .bytes(let bytes) = segment { return bytes }
             return []

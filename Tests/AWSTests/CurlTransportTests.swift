@@ -1,5 +1,6 @@
 import AWS
 import Digest
+import FileIO
 import Foundation
 import Testing
 
@@ -33,7 +34,7 @@ struct CurlTransportTests {
         let content = (0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
         try Data(content).write(to: file)
         let head = Array("Received: by test\r\n".utf8)
-        let body = HTTPBody(segments: [.bytes(head), .file(path: file.path, offset: 1000, length: 2_500_000)])
+        let body = SegmentedBody(segments: [.bytes(head), .file(path: file.path, offset: 1000, length: 2_500_000)])
         let response = try await self.transport.send(
             HTTPRequest(method: "PUT", url: server.url + "/object", headers: HTTPHeaders([("Content-Type", "message/rfc822")]), body: body))
         #expect(response.status == 200)
@@ -49,7 +50,7 @@ struct CurlTransportTests {
     func postWithoutContentType() async throws {
         let server = try await ScriptedHTTPServer(plan: [.init(method: "POST", status: 204)])
         defer { server.stop() }
-        let response = try await self.transport.send(HTTPRequest(method: "POST", url: server.url + "/", body: HTTPBody("a=b")))
+        let response = try await self.transport.send(HTTPRequest(method: "POST", url: server.url + "/", body: SegmentedBody("a=b")))
         #expect(response.status == 204)
         let logged = try #require(server.requests.first)
         #expect(logged.headers["content-type"] == nil)
@@ -113,7 +114,7 @@ struct CurlTransportTests {
         try Data(repeating: 7, count: 100).write(to: file)
         await #expect {
             try await self.transport.send(
-                HTTPRequest(method: "PUT", url: server.url + "/x", body: HTTPBody(segments: [.file(path: file.path, offset: 0, length: 1000)])))
+                HTTPRequest(method: "PUT", url: server.url + "/x", body: SegmentedBody(segments: [.file(path: file.path, offset: 0, length: 1000)])))
         } throws: { error in
             (error as? HTTPTransportError)?.kind == .invalidRequest
         }

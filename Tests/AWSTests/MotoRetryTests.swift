@@ -1,4 +1,5 @@
 import AWS
+import FileIO
 import Foundation
 import Logging
 import Testing
@@ -37,7 +38,7 @@ struct MotoRetryTests {
         defer { proxy.stop() }
         let body = Array("retried message".utf8)
         _ = try await Self.s3(proxy.url).putObject(
-            bucket: bucket, key: "inbound/retried", body: HTTPBody(bytes: body), metadata: ["mail-from": "a@example.com"])
+            bucket: bucket, key: "inbound/retried", body: SegmentedBody(bytes: body), metadata: ["mail-from": "a@example.com"])
         let puts = proxy.requests.filter { $0.method == "PUT" }
         #expect(puts.count == 3)
         #expect(Set(puts.map(\.body_sha256)).count == 1, "the same body each attempt")

@@ -1,6 +1,7 @@
 import AWS
 import Backends
 import Digest
+import FileIO
 import Foundation
 import Notifications
 import Testing
@@ -17,7 +18,7 @@ struct AWSBackendsTests {
         let message = Array("Subject: test\r\n\r\nhello\r\n".utf8)
         let key = "inbound/a b+c=d&é.eml"
         let stored = try await store.put(
-            key: key, body: ObjectBody(bytes: message),
+            key: key, body: SegmentedBody(bytes: message),
             metadata: ["mail-from": "alice@example.com", "recipients": "create@example.com", "helo": "Zürich mail"])
         #expect(stored == StoredObject(key: key, size: message.count, eTag: Digest.md5(message).hexString))
 
@@ -51,7 +52,7 @@ struct AWSBackendsTests {
         let header = Array("Received: from test\r\n".utf8)
         let store = S3ObjectStore(s3: try moto.services.s3(), bucket: bucket)
         let stored = try await store.put(
-            key: "inbound/large", body: ObjectBody(segments: [.bytes(header), .file(path: spool.path, offset: 0, length: content.count)]),
+            key: "inbound/large", body: SegmentedBody(segments: [.bytes(header), .file(path: spool.path, offset: 0, length: content.count)]),
             metadata: [:])
         #expect(stored.size == header.count + content.count)
         let fetched = try await store.get(key: "inbound/large")

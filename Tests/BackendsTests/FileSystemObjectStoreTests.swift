@@ -1,4 +1,5 @@
 @testable import Backends
+import FileIO
 import Digest
 import Foundation
 import TestSupport
@@ -12,7 +13,7 @@ struct FileSystemObjectStoreTests {
         let store = try FileSystemObjectStore(directory: directory.file("objects"), groupCommit: groupCommit)
         let bytes = Array("Subject: hi\r\n\r\nbody\r\n".utf8)
         let stored = try await store.put(
-            key: "inbound/abc", body: ObjectBody(bytes: bytes), metadata: ["mail-from": "a@example.com", "tls": "false"])
+            key: "inbound/abc", body: SegmentedBody(bytes: bytes), metadata: ["mail-from": "a@example.com", "tls": "false"])
         #expect(stored == StoredObject(key: "inbound/abc", size: bytes.count, eTag: Digest.md5(bytes).hexString))
         let fetched = try await store.get(key: "inbound/abc")
         #expect(fetched.bytes == bytes)
@@ -25,8 +26,8 @@ struct FileSystemObjectStoreTests {
     func overwrite() async throws {
         let directory = try TemporaryDirectory()
         let store = try FileSystemObjectStore(directory: directory.path, bucketName: "b")
-        _ = try await store.put(key: "k", body: ObjectBody(bytes: [1, 2, 3]), metadata: ["v": "1"])
-        _ = try await store.put(key: "k", body: ObjectBody(bytes: [4]), metadata: [:])
+        _ = try await store.put(key: "k", body: SegmentedBody(bytes: [1, 2, 3]), metadata: ["v": "1"])
+        _ = try await store.put(key: "k", body: SegmentedBody(bytes: [4]), metadata: [:])
         let fetched = try await store.get(key: "k")
         #expect(fetched.bytes == [4])
         #expect(fetched.metadata == [:])
@@ -43,7 +44,7 @@ struct FileSystemObjectStoreTests {
         let directory = try TemporaryDirectory()
         let store = try FileSystemObjectStore(directory: directory.file("objects"))
         let error = await #expect(throws: BackendError.self) {
-            _ = try await store.put(key: key, body: ObjectBody(bytes: [1]), metadata: [:])
+            _ = try await store.put(key: key, body: SegmentedBody(bytes: [1]), metadata: [:])
         }
         #expect(error?.kind == .invalidArgument)
         await #expect(throws: BackendError.self) { _ = try await store.get(key: key) }
@@ -67,7 +68,7 @@ struct FileSystemObjectStoreTests {
         let spoolPath = directory.file("spool")
         try Data(spool).write(to: URL(fileURLWithPath: spoolPath))
         let header = Array("Received: x\r\n".utf8)
-        let body = ObjectBody(segments: [.bytes(header), .file(path: spoolPath, offset: 5, length: spool.count - 10)])
+        let body = SegmentedBody(segments: [.bytes(header), .file(path: spoolPath, offset: 5, length: spool.count - 10)])
         let stored = try await store.put(key: "big", body: body, metadata: [:])
         let expected = header + spool[5..<(spool.count - 5)]
         #expect(stored.size == expected.count)
@@ -82,7 +83,7 @@ struct FileSystemObjectStoreTests {
         let spoolPath = directory.file("spool")
         try Data([1, 2, 3]).write(to: URL(fileURLWithPath: spoolPath))
         let error = await #expect(throws: BackendError.self) {
-            _ = try await store.put(key: "k", body: ObjectBody(segments: [.file(path: spoolPath, offset: 0, length: 10)]), metadata: [:])
+            _ = try await store.put(key: "k", body: SegmentedBody(segments: [.file(path: spoolPath, offset: 0, length: 10)]), metadata: [:])
         }
         #expect(error?.kind == .invalidArgument)
         await #expect(throws: BackendError.self) { _ = try await store.get(key: "k") }
@@ -98,7 +99,7 @@ struct FileSystemObjectStoreTests {
             for index in 0..<count {
                 group.addTask {
                     try await store.put(
-                        key: "inbound/m\(index)", body: ObjectBody(bytes: Array("message \(index)".utf8)), metadata: ["i": "\(index)"])
+                        key: "inbound/m\(index)", body: SegmentedBody(bytes: Array("message \(index)".utf8)), metadata: ["i": "\(index)"])
                 }
             }
             return try await group.reduce(into: [StoredObject]()) { $0.append($1) }
@@ -119,7 +120,7 @@ struct FileSystemObjectStoreTests {
         let path = directory.file("objects")
         do {
             let store = try FileSystemObjectStore(directory: path)
-            _ = try await store.put(key: "inbound/kept", body: ObjectBody(bytes: [7, 7]), metadata: ["a": "b"])
+            _ = try await store.put(key: "inbound/kept", body: SegmentedBody(bytes: [7, 7]), metadata: ["a": "b"])
         }
         _ = FileManager.default.createFile(atPath: "\(path)/.tmp/leftover", contents: Data([1]))
         let reopened = try FileSystemObjectStore(directory: path)
@@ -137,7 +138,7 @@ struct FileSystemObjectStoreTests {
         try FileManager.default.removeItem(atPath: path)
         _ = FileManager.default.createFile(atPath: path, contents: Data("not a directory".utf8))
         let error = await #expect(throws: BackendError.self) {
-            _ = try await store.put(key: "inbound/x", body: ObjectBody(bytes: [1]), metadata: [:])
+            _ = try await store.put(key: "inbound/x", body: SegmentedBody(bytes: [1]), metadata: [:])
         }
         #expect(error?.kind == .unavailable)
     }
@@ -157,7 +158,7 @@ struct FileSystemObjectStoreTests {
         let count = 64
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<count {
-                group.addTask { _ = try await store.put(key: "m\(index)", body: ObjectBody(bytes: [UInt8(index)]), metadata: [:]) }
+                group.addTask { _ = try await store.put(key: "m\(index)", body: SegmentedBody(bytes: [UInt8(index)]), metadata: [:]) }
             }
             try await group.waitForAll()
         }

@@ -1,4 +1,5 @@
 import AWS
+import FileIO
 import Foundation
 import Logging
 import Testing
@@ -88,7 +89,7 @@ struct MotoServer {
             .init(
                 operation: target, method: "POST",
                 headers: HTTPHeaders([("Content-Type", "application/x-amz-json-1.0"), ("X-Amz-Target", target)]),
-                body: HTTPBody(bytes: Array(body))))
+                body: SegmentedBody(bytes: Array(body))))
         return (try JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
     }
 
@@ -96,7 +97,7 @@ struct MotoServer {
         try await self.services.serviceClient(service).send(
             .init(
                 operation: "Query", method: "POST",
-                headers: HTTPHeaders([("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")]), body: HTTPBody(form))
+                headers: HTTPHeaders([("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")]), body: SegmentedBody(form))
         ).bodyText
     }
 

@@ -1,4 +1,5 @@
 @testable import Backends
+import FileIO
 import Foundation
 import Logging
 import TestSupport
@@ -111,7 +112,7 @@ struct FileSystemObjectStoreJournalTests {
         let bodies = (0..<20).map { index in Array("Subject: \(index)\r\n\r\n\(String(repeating: "x", count: index * 100))\r\n".utf8) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (index, body) in bodies.enumerated() {
-                group.addTask { _ = try await store.put(key: "inbound/m\(index)", body: ObjectBody(bytes: body), metadata: ["i": "\(index)"]) }
+                group.addTask { _ = try await store.put(key: "inbound/m\(index)", body: SegmentedBody(bytes: body), metadata: ["i": "\(index)"]) }
             }
             try await group.waitForAll()
         }
@@ -174,7 +175,7 @@ struct FileSystemObjectStoreJournalTests {
     func checkpointByTime() async throws {
         let directory = try TemporaryDirectory()
         let store = try FileSystemObjectStore(directory: directory.path, checkpointInterval: 0.2)
-        _ = try await store.put(key: "k", body: ObjectBody(bytes: [1]), metadata: [:])
+        _ = try await store.put(key: "k", body: SegmentedBody(bytes: [1]), metadata: [:])
         let deadline = Date().addingTimeInterval(20)
         while store.checkpoints.current == 0 && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
         #expect(store.checkpoints.current == 1)
@@ -186,9 +187,9 @@ struct FileSystemObjectStoreJournalTests {
     func checkpointBySize() async throws {
         let directory = try TemporaryDirectory()
         let store = try FileSystemObjectStore(directory: directory.path, checkpointBytes: 1000, checkpointInterval: 3600)
-        _ = try await store.put(key: "small", body: ObjectBody(bytes: [1]), metadata: [:])
+        _ = try await store.put(key: "small", body: SegmentedBody(bytes: [1]), metadata: [:])
         #expect(store.checkpoints.current == 0)
-        _ = try await store.put(key: "large", body: ObjectBody(bytes: [UInt8](repeating: 2, count: 2000)), metadata: [:])
+        _ = try await store.put(key: "large", body: SegmentedBody(bytes: [UInt8](repeating: 2, count: 2000)), metadata: [:])
         let deadline = Date().addingTimeInterval(20)
         while store.checkpoints.current == 0 && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
         #expect(store.checkpoints.current == 1)
@@ -199,7 +200,7 @@ struct FileSystemObjectStoreJournalTests {
         let directory = try TemporaryDirectory()
         let store = try FileSystemObjectStore(directory: directory.path, checkpointInterval: 3600)
         let body = (0..<(FileSystemObjectStore.journalBodyLimit + 10)).map { UInt8(truncatingIfNeeded: $0) }
-        _ = try await store.put(key: "inbound/large", body: ObjectBody(bytes: body), metadata: ["size": "large"])
+        _ = try await store.put(key: "inbound/large", body: SegmentedBody(bytes: body), metadata: ["size": "large"])
         let records = try ObjectJournalTests.records(at: Self.journalPath(directory.path))
         #expect(records == [JournalRecord(epoch: records.first?.epoch ?? 0, key: "inbound/large", metadata: ["size": "large"], body: nil)])
         let stored = try await store.get(key: "inbound/large").bytes == body
@@ -210,7 +211,7 @@ struct FileSystemObjectStoreJournalTests {
     func naiveWritesNoJournal() async throws {
         let directory = try TemporaryDirectory()
         let store = try FileSystemObjectStore(directory: directory.path, groupCommit: false)
-        _ = try await store.put(key: "k", body: ObjectBody(bytes: [1]), metadata: [:])
+        _ = try await store.put(key: "k", body: SegmentedBody(bytes: [1]), metadata: [:])
         let journalPath = Self.journalPath(directory.path)
         let records = FileManager.default.fileExists(atPath: journalPath) ? try ObjectJournalTests.records(at: journalPath) : []
         #expect(records.isEmpty)
@@ -233,7 +234,7 @@ struct FileSystemObjectStoreAccessTests {
     func readerBesideWriter() async throws {
         let directory = try TemporaryDirectory()
         let writer = try FileSystemObjectStore(directory: directory.path, checkpointInterval: 3600)
-        _ = try await writer.put(key: "inbound/a", body: ObjectBody(bytes: [1, 2]), metadata: ["m": "1"])
+        _ = try await writer.put(key: "inbound/a", body: SegmentedBody(bytes: [1, 2]), metadata: ["m": "1"])
         let inFlight = directory.file(".tmp/in-flight")
         FileManager.default.createFile(atPath: inFlight, contents: Data([9]))
 
@@ -244,10 +245,10 @@ struct FileSystemObjectStoreAccessTests {
         let fetched = try await reader.get(key: "inbound/a")
         #expect(fetched.bytes == [1, 2])
         #expect(fetched.metadata == ["m": "1"])
-        let error = await #expect(throws: BackendError.self) { _ = try await reader.put(key: "b", body: ObjectBody(bytes: [1]), metadata: [:]) }
+        let error = await #expect(throws: BackendError.self) { _ = try await reader.put(key: "b", body: SegmentedBody(bytes: [1]), metadata: [:]) }
         #expect(error?.kind == .invalidArgument)
         // The writer goes on: its journal was left alone.
-        _ = try await writer.put(key: "inbound/b", body: ObjectBody(bytes: [3]), metadata: [:])
+        _ = try await writer.put(key: "inbound/b", body: SegmentedBody(bytes: [3]), metadata: [:])
         #expect(try ObjectJournalTests.records(at: directory.file(".meta/journal")).map(\.key) == ["inbound/a", "inbound/b"])
     }
 
@@ -269,12 +270,12 @@ struct FileSystemObjectStoreAccessTests {
     func explicitCheckpoint() async throws {
         let directory = try TemporaryDirectory()
         let store = try FileSystemObjectStore(directory: directory.path, checkpointInterval: 3600)
-        _ = try await store.put(key: "k", body: ObjectBody(bytes: [1]), metadata: [:])
+        _ = try await store.put(key: "k", body: SegmentedBody(bytes: [1]), metadata: [:])
         #expect(try ObjectJournalTests.records(at: directory.file(".meta/journal")).count == 1)
         await store.checkpoint()
         #expect(store.checkpoints.current == 1)
         #expect(try ObjectJournalTests.records(at: directory.file(".meta/journal")).isEmpty)
-        _ = try await store.put(key: "k2", body: ObjectBody(bytes: [2]), metadata: [:])
+        _ = try await store.put(key: "k2", body: SegmentedBody(bytes: [2]), metadata: [:])
         #expect(try ObjectJournalTests.records(at: directory.file(".meta/journal")).map(\.key) == ["k2"])
     }
 }
@@ -287,8 +288,8 @@ struct FileSystemObjectStoreJournalOverwriteTests {
         let large = [UInt8](repeating: 0x4c, count: FileSystemObjectStore.journalBodyLimit + 1)
         do {
             let store = try FileSystemObjectStore(directory: directory.path, checkpointInterval: 3600)
-            _ = try await store.put(key: "k", body: ObjectBody(bytes: [1, 2, 3]), metadata: ["v": "small"])
-            _ = try await store.put(key: "k", body: ObjectBody(bytes: large), metadata: ["v": "large"])
+            _ = try await store.put(key: "k", body: SegmentedBody(bytes: [1, 2, 3]), metadata: ["v": "small"])
+            _ = try await store.put(key: "k", body: SegmentedBody(bytes: large), metadata: ["v": "large"])
             // Keep the journal as a crash would: copy it aside before the store's shutdown checkpoint.
             try FileManager.default.copyItem(atPath: directory.file(".meta/journal"), toPath: directory.file("journal.saved"))
         }
@@ -313,7 +314,7 @@ struct FileSystemObjectStoreFailedCheckpointTests {
         let checkpoints = ObjectCommitter.Checkpoints(
             bytes: 1 << 30, interval: 3600,
             syncFileSystem: { path in
-                if calls.next() <= failing { throw POSIXError("syncfs", path: path, code: EIO) }
+                if calls.next() <= failing { throw SystemCallError("syncfs", path: path, code: EIO) }
                 try FileSystem.syncFileSystem(containing: path)
             },
             logger: Logger(label: "cis-tests"))
@@ -325,7 +326,7 @@ struct FileSystemObjectStoreFailedCheckpointTests {
         let directory = try TemporaryDirectory()
         let calls = LockedCounter()
         let store = try Self.store(directory.path, failing: 1, calls: calls)
-        _ = try await store.put(key: "inbound/a", body: ObjectBody(bytes: [1, 2, 3]), metadata: ["m": "1"])
+        _ = try await store.put(key: "inbound/a", body: SegmentedBody(bytes: [1, 2, 3]), metadata: ["m": "1"])
         // What a failed writeback can leave behind: the object file's pages dropped.
         try Data().write(to: URL(fileURLWithPath: directory.file("inbound/a")))
         await store.checkpoint()
@@ -342,7 +343,7 @@ struct FileSystemObjectStoreFailedCheckpointTests {
         let directory = try TemporaryDirectory()
         let calls = LockedCounter()
         let store = try Self.store(directory.path, failing: 1, calls: calls)
-        _ = try await store.put(key: "inbound/a", body: ObjectBody(bytes: [4]), metadata: [:])
+        _ = try await store.put(key: "inbound/a", body: SegmentedBody(bytes: [4]), metadata: [:])
         // The write-back after the failed sync needs the temp directory: without it, it fails too.
         try FileManager.default.removeItem(atPath: directory.file(".tmp"))
         await store.checkpoint()

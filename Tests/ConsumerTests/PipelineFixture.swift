@@ -1,5 +1,6 @@
 import Backends
 import Consumer
+import FileIO
 import Foundation
 import InMemoryLogging
 import Logging
@@ -53,7 +54,7 @@ final class PipelineFixture: Sendable {
 
     /// What the drop box does for an accepted message: store the object, then queue its S3 event.
     func deliver(_ message: [UInt8], key: String, mailFrom: String = "olivia@example.com") async throws {
-        _ = try await self.objectStore.put(key: key, body: ObjectBody(bytes: message), metadata: [ObjectMetadataKey.envelopeSender: mailFrom])
+        _ = try await self.objectStore.put(key: key, body: SegmentedBody(bytes: message), metadata: [ObjectMetadataKey.envelopeSender: mailFrom])
         _ = try await self.queue.send(body: S3EventBodies.objectCreated(bucket: Self.bucket, key: key))
     }
 

@@ -12,7 +12,7 @@ import Testing
     }
 
     @Test func incrementalEqualsOneShot() {
-        let hasher = Hasher(.sha256)
+        let hasher = DigestHasher(.sha256)
         hasher.update("a")
         hasher.update("bc")
         #expect(hasher.finalize() == Digest.sha256("abc"))

@@ -1,5 +1,6 @@
 import Backends
 import DropBox
+import FileIO
 import Foundation
 import Logging
 import SMTPCore
@@ -96,7 +97,7 @@ func measure(groupCommit: Bool, round: Int, options: Options, message: [UInt8]) 
     switch options.component {
     case "store":
         deliverOne = { index in
-            _ = try await store.put(key: "inbound/\(index)", body: ObjectBody(bytes: message), metadata: ["mail-from": "organizer@example.com"])
+            _ = try await store.put(key: "inbound/\(index)", body: SegmentedBody(bytes: message), metadata: ["mail-from": "organizer@example.com"])
         }
     case "queue":
         let body = String(repeating: "n", count: 1200)

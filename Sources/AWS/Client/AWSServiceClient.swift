@@ -1,4 +1,5 @@
 import Digest
+import FileIO
 import Foundation
 import Logging
 
@@ -13,7 +14,7 @@ public struct AWSServiceClient: Sendable {
         public var path: String
         public var query: [SigV4Request.QueryItem]
         public var headers: HTTPHeaders
-        public var body: HTTPBody
+        public var body: SegmentedBody
         /// The payload hash; computed from `body` when `nil` (pass it for file bodies, hashed while streaming).
         public var payload: SigV4Payload?
         /// Prepended to the endpoint host (`bucket.` for virtual-hosted S3).
@@ -22,7 +23,7 @@ public struct AWSServiceClient: Sendable {
 
         public init(
             operation: String, method: String, path: String = "/", query: [SigV4Request.QueryItem] = [],
-            headers: HTTPHeaders = HTTPHeaders(), body: HTTPBody = .empty, payload: SigV4Payload? = nil,
+            headers: HTTPHeaders = HTTPHeaders(), body: SegmentedBody = .empty, payload: SigV4Payload? = nil,
             hostPrefix: String = "", timeout: Duration? = nil
         ) {
             self.operation = operation

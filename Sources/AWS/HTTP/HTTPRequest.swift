@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 /// One HTTP request as the transport sends it.
 public struct HTTPRequest: Sendable {
@@ -5,11 +6,11 @@ public struct HTTPRequest: Sendable {
     /// The absolute URL with path and query already percent-encoded.
     public var url: String
     public var headers: HTTPHeaders
-    public var body: HTTPBody
+    public var body: SegmentedBody
     /// Limit for the whole exchange; `nil` uses the transport's default.
     public var timeout: Duration?
 
-    public init(method: String, url: String, headers: HTTPHeaders = HTTPHeaders(), body: HTTPBody = .empty, timeout: Duration? = nil) {
+    public init(method: String, url: String, headers: HTTPHeaders = HTTPHeaders(), body: SegmentedBody = .empty, timeout: Duration? = nil) {
         self.method = method
         self.url = url
         self.headers = headers

@@ -1,4 +1,5 @@
 import Digest
+import FileIO
 import Foundation
 
 /// S3 PutObject, GetObject and HeadObject: what the drop box and the consumer need.
@@ -43,7 +44,7 @@ public struct S3Client: Sendable {
     /// Stores `body` (read twice from its files: once for the SHA-256 and MD5, once to send).
     /// S3 checks both the signed SHA-256 and `Content-MD5`, so a changed spool file fails the PUT.
     public func putObject(
-        bucket: String, key: String, body: HTTPBody, metadata: [String: String] = [:],
+        bucket: String, key: String, body: SegmentedBody, metadata: [String: String] = [:],
         contentType: String? = nil, serverSideEncryption: ServerSideEncryption? = nil
     ) async throws -> PutObjectOutput {
         let (sha256, md5) = try await body.computeDigests()
@@ -88,7 +89,7 @@ public struct S3Client: Sendable {
     /// Path-style when configured, and for bucket names with dots over TLS (they break the wildcard certificate).
     func call(
         _ operation: String, method: String, bucket: String, key: String, headers: HTTPHeaders = HTTPHeaders(),
-        body: HTTPBody = .empty, payload: SigV4Payload? = nil, timeout: Duration? = nil
+        body: SegmentedBody = .empty, payload: SigV4Payload? = nil, timeout: Duration? = nil
     ) -> AWSServiceClient.Call {
         let usePathStyle = self.pathStyle || (bucket.contains(".") && self.client.endpoint.scheme == "https")
         return AWSServiceClient.Call(

@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 
 /// SNS Publish over the query protocol (form-encoded POST, XML response).
@@ -36,7 +37,7 @@ public struct SNSClient: Sendable {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded; charset=utf-8")
         let response = try await self.client.send(
-            AWSServiceClient.Call(operation: "Publish", method: "POST", headers: headers, body: HTTPBody(form)))
+            AWSServiceClient.Call(operation: "Publish", method: "POST", headers: headers, body: SegmentedBody(form)))
         guard let messageId = XMLText.firstValue(of: "MessageId", in: response.bodyText) else {
             throw AWSError(
                 service: "sns", operation: "Publish", statusCode: response.status, code: "UnreadableResponse",

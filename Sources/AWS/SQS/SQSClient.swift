@@ -1,4 +1,5 @@
 import Digest
+import FileIO
 import Foundation
 
 /// SQS over the JSON protocol (`X-Amz-Target: AmazonSQS.<Operation>`), as current SDKs speak it.
@@ -115,7 +116,7 @@ enum AWSJSONProtocol {
         headers.add(name: "X-Amz-Target", value: target)
         let response = try await client.send(
             AWSServiceClient.Call(
-                operation: operation, method: "POST", headers: headers, body: HTTPBody(bytes: Array(body)), timeout: timeout))
+                operation: operation, method: "POST", headers: headers, body: SegmentedBody(bytes: Array(body)), timeout: timeout))
         let data = response.body.isEmpty ? Data("{}".utf8) : Data(response.body)
         do {
             return try JSONDecoder().decode(Response.self, from: data)

@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 internal import CCurl
 
@@ -36,7 +37,7 @@ final class TransferCancellation: @unchecked Sendable {
 /// One libcurl easy handle, reused for request after request so that its connection
 /// cache keeps connections alive. The only file that imports CCurl.
 ///
-/// Not `Sendable`: a handle belongs to one worker thread (`CurlWorkerPool`).
+/// Not `Sendable`: a handle belongs to one transfer job at a time (`CurlHandleFreeList`).
 final class CurlEasyHandle {
     private let handle: UnsafeMutableRawPointer
     /// CURLOPT_ERRORBUFFER: libcurl writes the detailed message of a failed transfer here.
@@ -173,14 +174,14 @@ final class CurlEasyHandle {
 
     /// The per-transfer state the C callbacks reach through their user-data pointer.
     private final class Transfer {
-        let bodyReader: HTTPBodyReader
+        let bodyReader: SegmentedBodyReader
         let cancellation: TransferCancellation
         var bodyError: (any Error)?
         var responseHeaders = HTTPHeaders()
         var responseBody: [UInt8] = []
 
-        init(body: HTTPBody, cancellation: TransferCancellation) {
-            self.bodyReader = HTTPBodyReader(body)
+        init(body: SegmentedBody, cancellation: TransferCancellation) {
+            self.bodyReader = SegmentedBodyReader(body)
             self.cancellation = cancellation
         }
     }

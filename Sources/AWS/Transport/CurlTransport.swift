@@ -1,11 +1,14 @@
+import BlockingWork
 import Foundation
 
-/// `HTTPTransport` over libcurl. Transfers run on worker threads this transport owns, each
-/// with one reused easy handle (so connections stay alive between requests); callers only
-/// await, so neither a NIO event loop nor the Swift cooperative pool is ever blocked by I/O.
+/// `HTTPTransport` over libcurl. Each transfer runs as one job on the blocking pool with an
+/// easy handle taken from a free list and put back after (so connections stay alive between
+/// requests); callers only await, so neither a NIO event loop nor the Swift cooperative
+/// pool is ever blocked by I/O.
 public final class CurlTransport: HTTPTransport {
     public struct Configuration: Sendable {
-        /// Concurrent transfers. A long poll (SQS ReceiveMessage) holds one worker for its wait time.
+        /// Idle easy handles (each with its open connections) kept for the next transfers.
+        /// Transfers beyond it still run, each on a handle of its own that is then freed.
         public var workerCount: Int
         public var connectTimeout: Duration
         /// Limit for a whole exchange unless the request sets its own.
@@ -18,24 +21,33 @@ public final class CurlTransport: HTTPTransport {
         }
     }
 
-    private let pool: CurlWorkerPool
+    private let configuration: Configuration
+    private let handles: CurlHandleFreeList
 
     public init(configuration: Configuration = Configuration()) {
-        self.pool = CurlWorkerPool(configuration: configuration)
-    }
-
-    deinit {
-        self.pool.shutdown()
+        CurlLibrary.initialize()
+        self.configuration = configuration
+        self.handles = CurlHandleFreeList(capacity: max(1, configuration.workerCount))
     }
 
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         let cancellation = TransferCancellation()
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<HTTPResponse, any Error>) in
-                self.pool.submit(
-                    CurlWorkerPool.Job(request: request, cancellation: cancellation) { result in
-                        continuation.resume(with: result.mapError { $0 as any Error })
-                    })
+        return try await self.perform(request, cancellation: cancellation).get()
+    }
+
+    private func perform(
+        _ request: HTTPRequest, cancellation: TransferCancellation
+    ) async -> Result<HTTPResponse, HTTPTransportError> {
+        let configuration = self.configuration
+        let handles = self.handles
+        return await withTaskCancellationHandler {
+            await BlockingPool.run { () -> Result<HTTPResponse, HTTPTransportError> in
+                if cancellation.isCancelled { return .failure(HTTPTransportError(.cancelled, "request cancelled")) }
+                let handle = handles.take()
+                defer { handles.putBack(handle) }
+                return handle.perform(
+                    request, connectTimeout: configuration.connectTimeout, totalTimeout: configuration.requestTimeout,
+                    cancellation: cancellation)
             }
         } onCancel: {
             cancellation.cancel()
@@ -43,70 +55,25 @@ public final class CurlTransport: HTTPTransport {
     }
 }
 
-/// Worker threads, each owning a `CurlEasyHandle`, fed from one queue.
-final class CurlWorkerPool: @unchecked Sendable {
-    // @unchecked: `jobs` and `stopping` are only touched while holding `condition`.
-    struct Job: Sendable {
-        var request: HTTPRequest
-        var cancellation: TransferCancellation
-        var complete: @Sendable (Result<HTTPResponse, HTTPTransportError>) -> Void
+/// Idle easy handles, most recently used first, shared by the transport's pool jobs.
+final class CurlHandleFreeList: @unchecked Sendable {
+    // @unchecked: `idle` is only touched under `lock`, and a handle taken out is used by
+    // the one job that took it until it is put back.
+    private let lock = NSLock()
+    private var idle: [CurlEasyHandle] = []
+    private let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
     }
 
-    private let condition = NSCondition()
-    private var jobs: [Job] = []
-    private var stopping = false
-    private let configuration: CurlTransport.Configuration
+    func take() -> CurlEasyHandle {
+        self.lock.withLock { self.idle.popLast() } ?? CurlEasyHandle()
+    }
 
-    init(configuration: CurlTransport.Configuration) {
-        self.configuration = configuration
-        CurlLibrary.initialize()
-        for index in 0..<max(1, configuration.workerCount) {
-            let thread = Thread { [self] in self.run() }
-            thread.name = "cis-curl-\(index)"
-            thread.start()
+    func putBack(_ handle: CurlEasyHandle) {
+        self.lock.withLock {
+            if self.idle.count < self.capacity { self.idle.append(handle) }
         }
-    }
-
-    func submit(_ job: Job) {
-        self.condition.lock()
-        guard !self.stopping else {
-            self.condition.unlock()
-            job.complete(.failure(HTTPTransportError(.cancelled, "transport shut down")))
-            return
-        }
-        self.jobs.append(job)
-        self.condition.signal()
-        self.condition.unlock()
-    }
-
-    /// Lets the workers finish queued jobs, then end.
-    func shutdown() {
-        self.condition.lock()
-        self.stopping = true
-        self.condition.broadcast()
-        self.condition.unlock()
-    }
-
-    private func run() {
-        let handle = CurlEasyHandle()
-        while let job = self.next() {
-            if job.cancellation.isCancelled {
-                job.complete(.failure(HTTPTransportError(.cancelled, "request cancelled")))
-                continue
-            }
-            job.complete(
-                handle.perform(
-                    job.request, connectTimeout: self.configuration.connectTimeout,
-                    totalTimeout: self.configuration.requestTimeout, cancellation: job.cancellation))
-        }
-    }
-
-    private func next() -> Job? {
-        self.condition.lock()
-        defer { self.condition.unlock() }
-        while self.jobs.isEmpty && !self.stopping {
-            self.condition.wait()
-        }
-        return self.jobs.isEmpty ? nil : self.jobs.removeFirst()
     }
 }

@@ -1,4 +1,5 @@
 import AWS
+import FileIO
 
 /// `ObjectStore` on an S3 bucket: PutObject with the metadata as `x-amz-meta-*`, streamed
 /// from the spool file for large messages; GetObject.
@@ -17,17 +18,10 @@ public struct S3ObjectStore: ObjectStore {
         self.contentType = contentType
     }
 
-    public func put(key: String, body: ObjectBody, metadata: [String: String]) async throws -> StoredObject {
-        let httpBody = HTTPBody(
-            segments: body.segments.map { segment in
-                switch segment {
-                case .bytes(let bytes): .bytes(bytes)
-                case .file(let path, let offset, let length): .file(path: path, offset: offset, length: length)
-                }
-            })
+    public func put(key: String, body: SegmentedBody, metadata: [String: String]) async throws -> StoredObject {
         let output = try await mappingAWSErrors(backend: "s3", operation: "PutObject") {
             try await self.s3.putObject(
-                bucket: self.bucketName, key: key, body: httpBody, metadata: metadata, contentType: self.contentType,
+                bucket: self.bucketName, key: key, body: body, metadata: metadata, contentType: self.contentType,
                 serverSideEncryption: self.serverSideEncryption)
         }
         return StoredObject(key: key, size: body.count, eTag: output.eTag)

@@ -1,3 +1,5 @@
+import BlockingWork
+import FileIO
 import Foundation
 import Logging
 
@@ -9,8 +11,9 @@ import Logging
 /// - `.meta/journal`: puts answered since the last checkpoint (`ObjectJournal`);
 /// - `.tmp/`: files being written (emptied at start-up).
 ///
-/// Keys never reach outside `directory` (see `ObjectKeyPath`). Four stager threads copy
-/// bodies into temp files in parallel; one committer thread makes them durable. With
+/// Keys never reach outside `directory` (see `ObjectKeyPath`). Four stager batchers copy
+/// bodies into temp files in parallel; one committer batcher makes them durable, all on
+/// the blocking pool. With
 /// `groupCommit`, the committer takes every staged put that queued up as one batch and
 /// makes it durable with one `fdatasync` of the journal (bodies over
 /// `journalBodyLimit` are synced in their own files, together), one metadata transaction
@@ -30,8 +33,8 @@ public final class FileSystemObjectStore: ObjectStore {
     public let bucketName: String
     public let directory: String
     private let access: Access
-    private let committer: BatchingThread<ObjectCommitter>
-    private let stagers: [BatchingThread<ObjectStager>]
+    private let committer: Batcher<ObjectCommitter>
+    private let stagers: [Batcher<ObjectStager>]
     private let writerLock: HeldLock?
     private let nextStager = LockedCounter()
     /// Batches committed so far (tests check that concurrent puts share them).
@@ -40,7 +43,7 @@ public final class FileSystemObjectStore: ObjectStore {
     let checkpoints: LockedCounter
     /// Records replayed from the journal when the store was opened.
     public let replayedRecords: Int
-    private let reader: BlockingExecutor
+    private let reader: BlockingSerialQueue
     private let readerMetadata: MetadataReader
 
     static let metadataDirectoryName = ".meta"
@@ -112,24 +115,24 @@ public final class FileSystemObjectStore: ObjectStore {
         self.commitBatches = commitBatches
         let checkpoints = LockedCounter()
         self.checkpoints = checkpoints
-        let committer = BatchingThread<ObjectCommitter>(
-            name: "cis-objects-commit", maximumBatchSize: groupCommit ? 512 : 1,
+        let committer = Batcher<ObjectCommitter>(
+            maximumBatchSize: groupCommit ? 512 : 1,
             handler: ObjectCommitter(
                 directory: directory, metadata: writerMetadata, journal: journal,
                 checkpoints: checkpointPolicy,
                 batches: commitBatches, checkpointCount: checkpoints))
         self.committer = committer
         self.stagers = (0..<4).map { index in
-            BatchingThread(
-                name: "cis-objects-stage-\(index)", maximumBatchSize: 1,
+            Batcher(
+                maximumBatchSize: 1,
                 handler: ObjectStager(
                     temporaryDirectory: temporaryDirectory, committer: committer,
                     journalBodyLimit: groupCommit ? Self.journalBodyLimit : nil))
         }
-        self.reader = BlockingExecutor(name: "cis-objects-reader")
+        self.reader = BlockingSerialQueue()
     }
 
-    public func put(key: String, body: ObjectBody, metadata: [String: String]) async throws -> StoredObject {
+    public func put(key: String, body: SegmentedBody, metadata: [String: String]) async throws -> StoredObject {
         guard self.access == .readWrite else {
             throw BackendError(.invalidArgument, backend: "filesystem", operation: "put", message: "\(self.directory) was opened read-only")
         }
@@ -149,7 +152,7 @@ public final class FileSystemObjectStore: ObjectStore {
             let bytes: [UInt8]
             do {
                 bytes = try FileDescriptor.open(objectPath, flags: O_RDONLY).readToEnd()
-            } catch let error as POSIXError where error.code == ENOENT || error.code == ENOTDIR {
+            } catch let error as SystemCallError where error.code == ENOENT || error.code == ENOTDIR {
                 throw BackendError(.notFound, backend: "filesystem", operation: "get", message: "no object \(key.debugDescription)")
             } catch {
                 throw BackendError(.unavailable, backend: "filesystem", operation: "get", message: "\(error)")
@@ -186,7 +189,7 @@ public final class FileSystemObjectStore: ObjectStore {
         init(_ file: FileDescriptor) { self.file = file }
     }
 
-    /// The reader thread's metadata connection.
+    /// The reader queue's metadata connection.
     private final class MetadataReader: @unchecked Sendable {
         // @unchecked: `table` is used only inside `reader.run`, one closure at a time.
         let table: ObjectMetadataTable

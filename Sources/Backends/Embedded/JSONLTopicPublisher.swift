@@ -1,3 +1,5 @@
+import BlockingWork
+import FileIO
 import Foundation
 import Notifications
 
@@ -10,7 +12,7 @@ import Notifications
 /// and is fsync'd before `publish` returns; publishes that arrive together share the fsync.
 public final class JSONLTopicPublisher: TopicPublisher {
     public let directory: String
-    private let thread: BatchingThread<TopicAppendBatch>
+    private let batcher: Batcher<TopicAppendBatch>
 
     public init(directory: String) throws {
         self.directory = directory
@@ -20,7 +22,7 @@ public final class JSONLTopicPublisher: TopicPublisher {
         } catch {
             throw BackendError(.unavailable, backend: "jsonl-topics", operation: "open", message: "\(error)")
         }
-        self.thread = BatchingThread(name: "cis-topics", maximumBatchSize: 512, handler: TopicAppendBatch(directory: directory))
+        self.batcher = Batcher(maximumBatchSize: 512, handler: TopicAppendBatch(directory: directory))
     }
 
     public func publish(_ message: TopicMessage, to route: Route) async throws -> String {
@@ -34,7 +36,7 @@ public final class JSONLTopicPublisher: TopicPublisher {
         var bytes = Array(try encoder.encode(line))
         bytes.append(UInt8(ascii: "\n"))
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            self.thread.submit(TopicAppendBatch.Job(route: route, line: bytes, continuation: continuation))
+            self.batcher.submit(TopicAppendBatch.Job(route: route, line: bytes, continuation: continuation))
         }
         return messageId
     }
@@ -86,7 +88,7 @@ struct TopicLine: Encodable {
     }
 }
 
-/// Appends batches of lines on the publisher's thread: one write per line, one fsync per file per batch.
+/// Appends batches of lines in the publisher's batcher: one write per line, one fsync per file per batch.
 final class TopicAppendBatch: BatchHandler {
     struct Job: Sendable {
         var route: Route

@@ -89,7 +89,7 @@ struct JournalRecord: Equatable, Sendable {
     static func decode(header: [UInt8], payload: [UInt8]) -> JournalRecord? {
         guard let lengths = Header(header[...]), payload.count == lengths.payloadSize else { return nil }
         let checked = payload.count - Self.checksumSize
-        let hasher = Hasher(.md5)
+        let hasher = DigestHasher(.md5)
         hasher.update(header)
         payload.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<checked])) }
         guard hasher.finalize().elementsEqual(payload[checked...]) else { return nil }

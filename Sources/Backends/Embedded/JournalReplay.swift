@@ -1,4 +1,5 @@
 import Digest
+import FileIO
 import Foundation
 
 extension ObjectJournal {

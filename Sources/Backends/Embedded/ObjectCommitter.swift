@@ -1,7 +1,9 @@
+import BlockingWork
+import FileIO
 import Foundation
 import Logging
 
-/// Makes staged objects durable and visible, on the store's one committer thread.
+/// Makes staged objects durable and visible, in the store's one committer batcher.
 ///
 /// With a journal (group commit), per batch: every put is appended to the journal, which
 /// is `fdatasync`ed once, together with the temp files of bodies too large for it; the

@@ -1,4 +1,5 @@
 import Digest
+import FileIO
 import Foundation
 
 /// The object store's write-ahead journal, `<directory>/.meta/journal`: with group commit,

@@ -1,9 +1,11 @@
+import BlockingWork
 import Digest
+import FileIO
 import Foundation
 
 /// A put whose bytes are in a temp file, not yet durable, on its way to the committer.
 final class StagedObject: @unchecked Sendable {
-    // @unchecked: created by a stager thread and from then on owned by the committer thread alone.
+    // @unchecked: created by a stager's batch and from then on owned by the committer's batches alone.
     let request: ObjectStager.Job
     let temp: FileDescriptor
     let size: Int
@@ -23,24 +25,24 @@ final class StagedObject: @unchecked Sendable {
     }
 }
 
-/// Copies each put's body into a temp file (computing its MD5 on the way) on one of the
-/// store's stager threads, then hands it to the committer thread. Bodies up to
+/// Copies each put's body into a temp file (computing its MD5 on the way) in one of the
+/// store's stager batchers, then hands it to the committer's batcher. Bodies up to
 /// `journalBodyLimit` are also kept in memory for the committer's journal.
 final class ObjectStager: BatchHandler {
     struct Job: Sendable {
         var key: String
         var objectPath: String
-        var body: ObjectBody
+        var body: SegmentedBody
         var metadata: [String: String]
         var continuation: CheckedContinuation<StoredObject, any Error>
     }
 
     private let temporaryDirectory: String
-    private let committer: BatchingThread<ObjectCommitter>
+    private let committer: Batcher<ObjectCommitter>
     private let journalBodyLimit: Int?
     private static let copyChunkSize = 256 * 1024
 
-    init(temporaryDirectory: String, committer: BatchingThread<ObjectCommitter>, journalBodyLimit: Int?) {
+    init(temporaryDirectory: String, committer: Batcher<ObjectCommitter>, journalBodyLimit: Int?) {
         self.temporaryDirectory = temporaryDirectory
         self.committer = committer
         self.journalBodyLimit = journalBodyLimit
@@ -57,7 +59,7 @@ final class ObjectStager: BatchHandler {
                 continue
             }
             do {
-                let hasher = Hasher(.md5)
+                let hasher = DigestHasher(.md5)
                 var kept: [UInt8]? = self.journalBodyLimit.map { job.body.count <= $0 } == true ? [] : nil
                 kept?.reserveCapacity(job.body.count)
                 try self.write(job.body, to: temp, hasher: hasher, keeping: &kept)
@@ -82,39 +84,17 @@ final class ObjectStager: BatchHandler {
 
     func shutDown() {}
 
-    /// Copies the body's segments into `file`, streaming file segments in chunks, and
-    /// appends them to `kept` unless it is nil.
-    private func write(_ body: ObjectBody, to file: FileDescriptor, hasher: Hasher, keeping kept: inout [UInt8]?) throws {
-        for segment in body.segments {
-            switch segment {
-            case .bytes(let bytes):
-                hasher.update(bytes)
-                try file.writeAll(bytes)
-                kept?.append(contentsOf: bytes)
-            case .file(let path, let offset, let length):
-                let source = try FileDescriptor.open(path, flags: O_RDONLY)
-                var chunk = [UInt8](repeating: 0, count: min(Self.copyChunkSize, max(length, 1)))
-                var copied = 0
-                while copied < length {
-                    let wanted = min(chunk.count, length - copied)
-                    let count = try chunk.withUnsafeMutableBytes {
-                        try source.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<wanted]), at: offset + copied)
-                    }
-                    guard count > 0 else {
-                        throw BackendError(
-                            .invalidArgument, backend: "filesystem", operation: "put",
-                            message: "\(path) ended after \(copied) of \(length) bytes at offset \(offset)")
-                    }
-                    try chunk.withUnsafeBytes { buffer in
-                        let piece = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-                        hasher.update(piece)
-                        try file.writeAll(piece)
-                        kept?.append(contentsOf: piece)
-                    }
-                    copied += count
-                }
-                try source.close()
+    /// Copies the body into `file`, streaming file segments in chunks, and appends it to
+    /// `kept` unless that is nil.
+    private func write(_ body: SegmentedBody, to file: FileDescriptor, hasher: DigestHasher, keeping kept: inout [UInt8]?) throws {
+        do {
+            try SegmentedBodyReader.forEachChunk(of: body, chunkSize: Self.copyChunkSize) { chunk in
+                hasher.update(chunk)
+                try file.writeAll(chunk)
+                kept?.append(contentsOf: chunk)
             }
+        } catch let error as SegmentedBodyReader.ShortFileError {
+            throw BackendError(.invalidArgument, backend: "filesystem", operation: "put", message: error.description)
         }
     }
 }

@@ -1,6 +1,8 @@
+import BlockingWork
+import FileIO
 import Foundation
 
-/// Runs `SQLiteNotificationQueue` operations on its thread: every batch in one
+/// Runs `SQLiteNotificationQueue` operations in its batcher: every batch in one
 /// transaction (one fsync of the WAL at COMMIT), each operation in its own savepoint so
 /// that one failing operation does not undo the others. Callers are answered after
 /// COMMIT. Long-polling receivers that found nothing wait here until a send commits,

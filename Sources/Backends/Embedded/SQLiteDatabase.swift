@@ -2,8 +2,8 @@ internal import CSQLite
 
 /// A SQLite connection, the only file that imports CSQLite.
 ///
-/// Not `Sendable`: a connection belongs to the one thread of its owner's `BatchingThread`
-/// or `BlockingExecutor`, and is closed in `deinit`.
+/// Not `Sendable`: a connection is used by one pool job at a time, serialized by its owner's
+/// `Batcher` or `BlockingSerialQueue`, and is closed in `deinit`.
 final class SQLiteDatabase {
     let path: String
     private var handle: OpaquePointer?

@@ -1,3 +1,4 @@
+import BlockingWork
 import Foundation
 
 /// The embedded event index: the iCalendar UIDs routed to `create`, in
@@ -5,7 +6,7 @@ import Foundation
 /// (milliseconds since the Unix epoch).
 public final class SQLiteEventIndex: EventIndex {
     public let path: String
-    private let executor: BlockingExecutor
+    private let executor: BlockingSerialQueue
     private let connection: ConnectionBox
 
     public init(path: String) throws {
@@ -21,7 +22,7 @@ public final class SQLiteEventIndex: EventIndex {
         } catch {
             throw BackendError(.unavailable, backend: "sqlite-events", operation: "open", message: "\(error)")
         }
-        self.executor = BlockingExecutor(name: "cis-events")
+        self.executor = BlockingSerialQueue()
     }
 
     public func isKnown(uid: String) async throws -> Bool? {
@@ -53,7 +54,7 @@ public final class SQLiteEventIndex: EventIndex {
         }
     }
 
-    /// The connection, used only on `executor`'s thread.
+    /// The connection, used only inside `executor.run`.
     private final class ConnectionBox: @unchecked Sendable {
         // @unchecked: `database` is touched only inside `executor.run`, one closure at a time.
         let database: SQLiteDatabase

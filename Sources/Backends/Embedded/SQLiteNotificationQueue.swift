@@ -1,16 +1,17 @@
+import BlockingWork
 import Foundation
 
 /// The embedded queue with SQS semantics, in one SQLite database (WAL, synchronous=FULL).
 ///
-/// Every call runs on the queue's own thread, never on the caller's. With `groupCommit`,
-/// the calls that arrive while a transaction commits share the next transaction (one
-/// WAL fsync); without it, each call is its own transaction. The schema is documented
+/// Every call runs in the queue's batcher on the blocking pool, never on the caller's
+/// thread. With `groupCommit`, the calls that arrive while a transaction commits share the
+/// next transaction (one WAL fsync); without it, each call is its own transaction. The schema is documented
 /// on `QueueTables`. Limits follow SQS: 1...10 messages per receive, visibility
 /// 0...43200 s, wait 0...20 s, bodies up to 256 KiB.
 public final class SQLiteNotificationQueue: MessageQueue {
     public let path: String
     public let maxReceiveCount: Int
-    private let thread: BatchingThread<QueueBatch>
+    private let batcher: Batcher<QueueBatch>
     /// Transactions committed so far (tests check that concurrent sends share them).
     let transactions: LockedCounter
 
@@ -32,7 +33,7 @@ public final class SQLiteNotificationQueue: MessageQueue {
         self.transactions = transactions
         let batch = QueueBatch(path: path, maxReceiveCount: maxReceiveCount, transactions: transactions)
         if let error = batch.failedToOpen { throw error }
-        self.thread = BatchingThread(name: "cis-queue", maximumBatchSize: groupCommit ? 512 : 1, handler: batch)
+        self.batcher = Batcher(maximumBatchSize: groupCommit ? 512 : 1, handler: batch)
     }
 
     public func send(body: String) async throws -> String {
@@ -40,7 +41,7 @@ public final class SQLiteNotificationQueue: MessageQueue {
             throw self.invalid("send", "body of \(body.utf8.count) bytes is over \(Self.maximumBodySize)")
         }
         return try await withCheckedThrowingContinuation { continuation in
-            self.thread.submit(.send(body: body, continuation))
+            self.batcher.submit(.send(body: body, continuation))
         }
     }
 
@@ -60,17 +61,17 @@ public final class SQLiteNotificationQueue: MessageQueue {
                     maxMessages: maxMessages, visibilityTimeout: visibilityTimeout,
                     deadline: QueueBatch.now() + waitTime * 1000, continuation: continuation)
                 if box.set(request) { request.cancel() }
-                self.thread.submit(.receive(request))
+                self.batcher.submit(.receive(request))
             }
         } onCancel: {
             box.cancel()
-            self.thread.wake()
+            self.batcher.wake()
         }
     }
 
     public func delete(receiptHandle: String) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            self.thread.submit(.delete(receiptHandle: receiptHandle, continuation))
+            self.batcher.submit(.delete(receiptHandle: receiptHandle, continuation))
         }
     }
 
@@ -79,7 +80,7 @@ public final class SQLiteNotificationQueue: MessageQueue {
             throw self.invalid("changeVisibility", "visibilityTimeout \(visibilityTimeout) is not in 0...\(Self.maximumVisibilityTimeout)")
         }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            self.thread.submit(.changeVisibility(receiptHandle: receiptHandle, visibilityTimeout: visibilityTimeout, continuation))
+            self.batcher.submit(.changeVisibility(receiptHandle: receiptHandle, visibilityTimeout: visibilityTimeout, continuation))
         }
     }
 
@@ -122,7 +123,7 @@ public final class SQLiteNotificationQueue: MessageQueue {
 
     private func inspect<Result: Sendable>(_ body: @escaping @Sendable (QueueTables, Int) throws -> Result) async throws -> Result {
         let result = try await withCheckedThrowingContinuation { continuation in
-            self.thread.submit(.inspect({ tables, now in try body(tables, now) }, continuation))
+            self.batcher.submit(.inspect({ tables, now in try body(tables, now) }, continuation))
         }
         return result as! Result
     }

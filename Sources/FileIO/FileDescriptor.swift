@@ -1,0 +1,167 @@
+import CFileSync
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An open file descriptor, closed in `deinit`.
+///
+/// Not `Sendable`: used by one thread at a time. Every call blocks, so callers run it on
+/// the blocking pool (`BlockingWork`), never on an event loop or the cooperative pool.
+public final class FileDescriptor {
+    public let path: String
+    public private(set) var rawValue: Int32
+
+    private init(rawValue: Int32, path: String) {
+        self.rawValue = rawValue
+        self.path = path
+    }
+
+    deinit {
+        if self.rawValue >= 0 { _ = Glibc.close(self.rawValue) }
+    }
+
+    public static func open(_ path: String, flags: Int32, mode: mode_t = 0o640) throws -> FileDescriptor {
+        let fd = path.withCString { Glibc.open($0, flags | O_CLOEXEC, mode) }
+        guard fd >= 0 else { throw SystemCallError("open", path: path) }
+        return FileDescriptor(rawValue: fd, path: path)
+    }
+
+    public static func openDirectory(_ path: String) throws -> FileDescriptor {
+        try self.open(path, flags: O_RDONLY | O_DIRECTORY)
+    }
+
+    /// Creates `<directory>/<prefix>XXXXXX` (`mkstemp(3)`), readable and writable by the owner only.
+    public static func createUnique(in directory: String, prefix: String) throws -> FileDescriptor {
+        var template = Array("\(directory)/\(prefix)XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw SystemCallError("mkstemp", path: "\(directory)/\(prefix)XXXXXX") }
+        let path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return FileDescriptor(rawValue: fd, path: path)
+    }
+
+    /// Writes every byte, retrying short writes and EINTR.
+    public func writeAll(_ buffer: UnsafeRawBufferPointer) throws {
+        var offset = 0
+        while offset < buffer.count {
+            let written = Glibc.write(self.rawValue, buffer.baseAddress! + offset, buffer.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw SystemCallError("write", path: self.path)
+            }
+            offset += written
+        }
+    }
+
+    public func writeAll(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try self.writeAll($0) }
+    }
+
+    /// Writes every byte at `offset`, retrying short writes and EINTR.
+    public func writeAll(_ bytes: [UInt8], at offset: Int) throws {
+        try bytes.withUnsafeBytes { buffer in
+            var written = 0
+            while written < buffer.count {
+                let count = Glibc.pwrite(self.rawValue, buffer.baseAddress! + written, buffer.count - written, off_t(offset + written))
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    throw SystemCallError("pwrite", path: self.path)
+                }
+                written += count
+            }
+        }
+    }
+
+    /// Reads up to `buffer.count` bytes at `offset`; 0 at end of file.
+    public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws -> Int {
+        while true {
+            let count = Glibc.pread(self.rawValue, buffer.baseAddress!, buffer.count, off_t(offset))
+            if count >= 0 { return count }
+            if errno != EINTR { throw SystemCallError("pread", path: self.path) }
+        }
+    }
+
+    /// Reads exactly `count` bytes at `offset`; nil when the file ends first.
+    public func read(count: Int, at offset: Int) throws -> [UInt8]? {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let read = try bytes.withUnsafeMutableBytes {
+                try self.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[filled...]), at: offset + filled)
+            }
+            if read == 0 { return nil }
+            filled += read
+        }
+        return bytes
+    }
+
+    /// The whole file from its start.
+    public func readToEnd() throws -> [UInt8] {
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        var offset = 0
+        while true {
+            let count = try chunk.withUnsafeMutableBytes { try self.read(into: $0, at: offset) }
+            if count == 0 { return result }
+            result.append(contentsOf: chunk[0..<count])
+            offset += count
+        }
+    }
+
+    /// `flock`s the file exclusively; without `wait`, returns false when another open file
+    /// description holds it. Released when the descriptor closes.
+    public func lockExclusively(wait: Bool) throws -> Bool {
+        while cfilesync_flock(self.rawValue, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0 {
+            if errno == EINTR { continue }
+            if errno == EWOULDBLOCK { return false }
+            throw SystemCallError("flock", path: self.path)
+        }
+        return true
+    }
+
+    public func truncate(to length: Int) throws {
+        guard ftruncate(self.rawValue, off_t(length)) == 0 else { throw SystemCallError("ftruncate", path: self.path) }
+    }
+
+    public func size() throws -> Int {
+        var info = stat()
+        guard fstat(self.rawValue, &info) == 0 else { throw SystemCallError("fstat", path: self.path) }
+        return Int(info.st_size)
+    }
+
+    public func sync() throws {
+        guard fsync(self.rawValue) == 0 else { throw SystemCallError("fsync", path: self.path) }
+    }
+
+    public func dataSync() throws {
+        guard fdatasync(self.rawValue) == 0 else { throw SystemCallError("fdatasync", path: self.path) }
+    }
+
+    /// Starts writing the file's dirty pages back without waiting (`POSIX_FADV_DONTNEED`),
+    /// so that a later `dataSync` finds little left to do.
+    public func startWriteback() {
+        _ = posix_fadvise(self.rawValue, 0, 0, POSIX_FADV_DONTNEED)
+    }
+
+    /// `syncfs(2)` on the file system holding this file: every file's data and metadata on it.
+    public func syncFileSystem() throws {
+        guard cfilesync_syncfs(self.rawValue) == 0 else { throw SystemCallError("syncfs", path: self.path) }
+    }
+
+    /// Closes now rather than in `deinit`, reporting the error; idempotent.
+    public func close() throws {
+        let fd = self.rawValue
+        guard fd >= 0 else { return }
+        self.rawValue = -1
+        guard Glibc.close(fd) == 0 else { throw SystemCallError("close", path: self.path) }
+    }
+
+    /// Device and inode, to notice a path that now names another file.
+    public func identity() throws -> FileIdentity {
+        var info = stat()
+        guard fstat(self.rawValue, &info) == 0 else { throw SystemCallError("fstat", path: self.path) }
+        return FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+    }
+}

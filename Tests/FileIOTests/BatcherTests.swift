@@ -1,0 +1,131 @@
+import BlockingWork
+import Foundation
+import Testing
+
+@Suite("Batcher and BlockingPool")
+struct BatcherTests {
+    /// Records each batch; a batch holding `failing` fails all its jobs.
+    final class RecordingHandler: BatchHandler, @unchecked Sendable {
+        // @unchecked: `batches` is guarded by `lock`; `run` itself is serial by contract.
+        struct Job: Sendable {
+            var value: Int
+            var continuation: CheckedContinuation<Int, any Error>
+        }
+
+        struct BatchFailed: Error {}
+
+        let lock = NSLock()
+        var batches: [[Int]] = []
+        var running = 0
+        var overlapped = false
+        let failing: Int?
+        let delay: UInt32
+
+        init(failing: Int? = nil, delayMicroseconds: UInt32 = 20_000) {
+            self.failing = failing
+            self.delay = delayMicroseconds
+        }
+
+        func run(_ jobs: [Job]) {
+            self.lock.withLock {
+                self.running += 1
+                if self.running > 1 { self.overlapped = true }
+                self.batches.append(jobs.map(\.value))
+            }
+            usleep(self.delay)  // an fsync
+            let fails = jobs.contains { $0.value == self.failing }
+            self.lock.withLock { self.running -= 1 }
+            for job in jobs {
+                if fails {
+                    job.continuation.resume(throwing: BatchFailed())
+                } else {
+                    job.continuation.resume(returning: job.value * 10)
+                }
+            }
+        }
+
+        func nextWakeUp() -> Date? { nil }
+        func refuse(_ jobs: [Job]) { for job in jobs { job.continuation.resume(throwing: CancellationError()) } }
+        func shutDown() {}
+    }
+
+    static func submit(_ value: Int, to batcher: Batcher<RecordingHandler>) async throws -> Int {
+        try await withCheckedThrowingContinuation { continuation in
+            batcher.submit(RecordingHandler.Job(value: value, continuation: continuation))
+        }
+    }
+
+    @Test("concurrent submissions share fewer batches, never overlap, and each caller gets its own answer")
+    func groupsConcurrentSubmissions() async throws {
+        let handler = RecordingHandler()
+        let batcher = Batcher(maximumBatchSize: 512, handler: handler)
+        let answers = try await withThrowingTaskGroup(of: (Int, Int).self) { group in
+            for value in 0..<64 {
+                group.addTask { (value, try await Self.submit(value, to: batcher)) }
+            }
+            return try await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+        }
+        #expect(answers.count == 64)
+        for (value, answer) in answers { #expect(answer == value * 10) }
+        let batches = handler.lock.withLock { handler.batches }
+        #expect(batches.count < 64, "64 concurrent jobs took \(batches.count) batches")
+        #expect(batches.flatMap { $0 }.sorted() == Array(0..<64))
+        #expect(!handler.lock.withLock { handler.overlapped })
+    }
+
+    @Test("maximumBatchSize 1 runs one job per batch")
+    func batchSizeOne() async throws {
+        let handler = RecordingHandler(delayMicroseconds: 1000)
+        let batcher = Batcher(maximumBatchSize: 1, handler: handler)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for value in 0..<8 { group.addTask { _ = try await Self.submit(value, to: batcher) } }
+            try await group.waitForAll()
+        }
+        #expect(handler.lock.withLock { handler.batches.allSatisfy { $0.count == 1 } && handler.batches.count == 8 })
+    }
+
+    @Test("a failing batch fails only its own callers")
+    func failingBatch() async throws {
+        let handler = RecordingHandler(failing: 0, delayMicroseconds: 200_000)
+        let batcher = Batcher(maximumBatchSize: 512, handler: handler)
+        // Job 0 is alone in the first batch (nothing else queued yet); the others queue
+        // up while it runs and form the next batch.
+        let first = Task { try await Self.submit(0, to: batcher) }
+        try await Task.sleep(for: .milliseconds(50))
+        let rest = try await withThrowingTaskGroup(of: Int.self) { group in
+            for value in 1...5 { group.addTask { try await Self.submit(value, to: batcher) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(rest.sorted() == [10, 20, 30, 40, 50])
+        await #expect(throws: RecordingHandler.BatchFailed.self) { try await first.value }
+        let batches = handler.lock.withLock { handler.batches }
+        #expect(batches.first == [0])
+        #expect(batches.dropFirst().flatMap { $0 }.sorted() == [1, 2, 3, 4, 5])
+    }
+
+    @Test("forEachConcurrently runs every index once and reports each error")
+    func forEachConcurrently() {
+        let seen = Counter()
+        let errors = BlockingPool.forEachConcurrently(100) { index in
+            seen.add(index)
+            if index % 10 == 3 { throw RecordingHandler.BatchFailed() }
+        }
+        #expect(seen.values.sorted() == Array(0..<100))
+        #expect(errors.count == 100)
+        #expect(errors.indices.filter { errors[$0] != nil } == Array(stride(from: 3, to: 100, by: 10)))
+    }
+
+    @Test("BlockingPool.run runs off the calling task and returns or throws")
+    func run() async throws {
+        #expect(try await BlockingPool.run { 6 * 7 } == 42)
+        await #expect(throws: RecordingHandler.BatchFailed.self) { try await BlockingPool.run { throw RecordingHandler.BatchFailed() } }
+    }
+
+    final class Counter: @unchecked Sendable {
+        // @unchecked: guarded by `lock`.
+        private let lock = NSLock()
+        private var storage: [Int] = []
+        func add(_ value: Int) { self.lock.withLock { self.storage.append(value) } }
+        var values: [Int] { self.lock.withLock { self.storage } }
+    }
+}
