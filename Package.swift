@@ -143,7 +143,7 @@ let package = Package(
         .testTarget(
             name: "SMTPServerTests",
             dependencies: [
-                "SMTPServer", "SMTPCore",
+                "TestSupport", "SMTPServer", "SMTPCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -162,9 +162,9 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "AWSTests",
-            dependencies: ["AWS", "Digest", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["TestSupport", "AWS", "Digest", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
-        // Helpers shared by the test targets (temporary directories).
+        // Helpers shared by the test targets: temporary directories, loopback ports, the shared-data lookup.
         .target(
             name: "TestSupport",
             path: "Tests/TestSupport",
@@ -181,13 +181,13 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "InvitesTests",
-            dependencies: ["Invites"],
+            dependencies: ["TestSupport", "Invites"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "ConsumerTests",
             dependencies: [
-                "Consumer", "Backends", "Invites", "DropBox", "SMTPServer",
+                "TestSupport", "Consumer", "Backends", "Invites", "DropBox", "SMTPServer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
