@@ -62,7 +62,7 @@ set -e
 [ "$py_status" -eq 5 ] && { echo "test: pytest found no tests" >&2; py_status=1; }
 
 if [ -n "$shared_missing" ]; then
-  skipped="$(grep -c 'skipped: "needs [a-z0-9/-]* in CIS_SHARED_DIR' "$WORK/swift-test.log" || true)"
+  skipped="$(grep -c ' Test ".*" skipped: "needs [a-z0-9/-]* in CIS_SHARED_DIR' "$WORK/swift-test.log" || true)"
   echo "test: shared test data not found in $CIS_SHARED_DIR (${shared_missing# }): skipped the iMIP corpus" \
     "and AWS SigV4 vector suites ($skipped tests); set CIS_SHARED_DIR or place shared/ beside the project to run them" >&2
 fi
