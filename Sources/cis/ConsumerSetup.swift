@@ -34,8 +34,10 @@ struct ConsumerSetup {
     }
 
     func makeService(backends: BackendSet, logger: Logger) throws(ConfigurationError) -> ConsumerService {
+        let ledger = try self.makeLedger()
         let processor = MessageProcessor(
-            objectStore: backends.objectStore, publisher: try self.makeTopics(backends), eventIndex: try self.makeEventIndex(backends))
+            objectStore: backends.objectStore, publisher: try self.makeTopics(backends),
+            eventIndex: try self.makeEventIndex(backends, ledger: ledger), publishLedger: ledger)
         return ConsumerService(queue: backends.queue, processor: processor, configuration: self.configuration, logger: logger)
     }
 
@@ -55,15 +57,19 @@ struct ConsumerSetup {
         }
     }
 
-    private func makeEventIndex(_ backends: BackendSet) throws(ConfigurationError) -> any EventIndex {
+    /// The publish ledger: the table `published` of `<data-dir>/events.sqlite`, whatever the event index.
+    private func makeLedger() throws(ConfigurationError) -> SQLiteEventIndex {
+        do {
+            return try SQLiteEventIndex(path: "\(self.dataDirectory)/events.sqlite")
+        } catch {
+            throw ConfigurationError(source: "--data-dir", problem: "the publish ledger cannot use \(self.dataDirectory)/events.sqlite: \(error)")
+        }
+    }
+
+    private func makeEventIndex(_ backends: BackendSet, ledger: SQLiteEventIndex) throws(ConfigurationError) -> any EventIndex {
         switch self.eventIndex {
         case .local:
-            do {
-                return try SQLiteEventIndex(path: "\(self.dataDirectory)/events.sqlite")
-            } catch {
-                throw ConfigurationError(
-                    source: "--event-index", problem: "'local' cannot use \(self.dataDirectory)/events.sqlite: \(error)")
-            }
+            return ledger
         case .none:
             return NoEventIndex()
         case .dynamodb:

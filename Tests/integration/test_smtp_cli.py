@@ -191,3 +191,17 @@ def test_help_and_readme_state_the_same_defaults(tmp_path, command):
         assert match.group(1) == default, f"{variable}: help says {match.group(1)!r}, README {default!r}"
         checked += 1
     assert checked >= 5, f"only {checked} defaults compared for {command}"
+
+
+@pytest.mark.parametrize("args, env, names", [
+    (["--dead-letter-queue-url", "not-a-url"], {}, "--dead-letter-queue-url"),
+    ([], {"CIS_DEAD_LETTER_QUEUE_URL": "ftp://example.com/q"}, "CIS_DEAD_LETTER_QUEUE_URL"),
+    ([], {}, "--dead-letter-queue-url"),
+])
+def test_dlq_redrive_with_aws_checks_the_dead_letter_queue_url_at_start(tmp_path, args, env, names):
+    result = run_cis(["dlq", "redrive", "--all", "--backend", "aws", "--queue-url", "http://127.0.0.1:9/1/q", *args],
+                     tmp_path, env=env)
+    assert result.returncode == 78, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"cis: {names}"), lines[0]
