@@ -76,9 +76,16 @@ final class JSONLTopicFile {
         return messageIds
     }
 
-    /// Reads the whole lines appended since the last look; returns the end of the last one.
+    /// Cuts a torn last line, then reads the lines appended since the last look; returns the
+    /// end of the file.
     private func catchUp() throws -> Int {
-        let size = try self.descriptor.size()
+        var size = try self.descriptor.size()
+        if size > 0, try self.descriptor.read(count: 1, at: size - 1) != [Self.newline] {
+            // A last line without its newline: torn by a crash mid-write. Nobody else is
+            // writing (we hold the lock), so it is cut off.
+            size = try self.endOfLastWholeLine(before: size)
+            try self.descriptor.truncate(to: size)
+        }
         var offset: Int
         var skipFirstPartialLine = false
         if let scannedEnd = self.scannedEnd, scannedEnd <= size {
@@ -93,34 +100,40 @@ final class JSONLTopicFile {
         }
         var pending: [UInt8] = []
         var pendingOffset = offset
-        var lastLineEnd = offset
         while offset < size {
             guard let chunk = try self.descriptor.read(count: min(Self.readChunk, size - offset), at: offset) else { break }
             offset += chunk.count
             pending.append(contentsOf: chunk)
             var lineStart = 0
-            while let newline = pending[lineStart...].firstIndex(of: UInt8(ascii: "\n")) {
+            while let newline = pending[lineStart...].firstIndex(of: Self.newline) {
                 if skipFirstPartialLine {
                     skipFirstPartialLine = false
                 } else {
                     self.read(line: pending[lineStart..<newline], at: pendingOffset + lineStart)
                 }
                 lineStart = newline + 1
-                lastLineEnd = pendingOffset + lineStart
             }
             pending.removeFirst(lineStart)
             pendingOffset += lineStart
         }
-        if lastLineEnd < size && !skipFirstPartialLine {
-            // A last line without its newline: torn by a crash mid-write. Nobody else is
-            // writing (we hold the lock), so it is cut off.
-            try self.descriptor.truncate(to: lastLineEnd)
-        }
-        let end = skipFirstPartialLine ? size : lastLineEnd
-        self.scannedEnd = end
-        self.forget(before: end - self.deduplicationWindow)
-        return end
+        self.scannedEnd = size
+        self.forget(before: size - self.deduplicationWindow)
+        return size
     }
+
+    /// The offset just after the last newline before `offset` (0 when there is none).
+    private func endOfLastWholeLine(before offset: Int) throws -> Int {
+        var end = offset
+        while end > 0 {
+            let start = max(0, end - Self.readChunk)
+            guard let chunk = try self.descriptor.read(count: end - start, at: start) else { return 0 }
+            if let newline = chunk.lastIndex(of: Self.newline) { return start + newline + 1 }
+            end = start
+        }
+        return 0
+    }
+
+    private static let newline = UInt8(ascii: "\n")
 
     private func read(line: ArraySlice<UInt8>, at offset: Int) {
         struct Identifiers: Decodable {
