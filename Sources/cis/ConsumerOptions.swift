@@ -46,6 +46,11 @@ struct ConsumerOptions: ParsableArguments {
         valueName: "seconds"))
     var retryDelay: String?
 
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Local topics: bytes at the end of each topic file whose deduplication ids are not appended again, \(JSONLTopicPublisher.deduplicationWindowRange.text) (0: off). Env: CIS_TOPIC_DEDUPLICATION_WINDOW. Default: \(JSONLTopicPublisher.defaultDeduplicationWindow).",
+        valueName: "bytes"))
+    var topicDeduplicationWindow: String?
+
     func configuration(_ settings: Settings) throws(ConfigurationError) -> ConsumerConfiguration {
         let concurrency = try settings.value(
             self.concurrency, flag: "--consumer-concurrency", variable: "CIS_CONSUMER_CONCURRENCY",
@@ -69,6 +74,12 @@ struct ConsumerOptions: ParsableArguments {
         try settings.value(
             self.maxReceiveCount, flag: "--max-receive-count", variable: "CIS_MAX_RECEIVE_COUNT",
             default: SQLiteNotificationQueue.defaultMaxReceiveCount, parse: Parse.integer(in: SQLiteNotificationQueue.maxReceiveCountRange))
+    }
+
+    func deduplicationWindow(_ settings: Settings) throws(ConfigurationError) -> Int {
+        try settings.value(
+            self.topicDeduplicationWindow, flag: "--topic-deduplication-window", variable: "CIS_TOPIC_DEDUPLICATION_WINDOW",
+            default: JSONLTopicPublisher.defaultDeduplicationWindow, parse: Parse.integer(in: JSONLTopicPublisher.deduplicationWindowRange))
     }
 
     func eventIndexKind(_ settings: Settings) throws(ConfigurationError) -> EventIndexKind {

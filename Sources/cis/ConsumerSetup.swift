@@ -11,6 +11,8 @@ struct ConsumerSetup {
     var eventIndex: ConsumerOptions.EventIndexKind
     var backend: BackendOptions.Kind
     var dataDirectory: String
+    /// With `--backend local`: the JSONL topics' deduplication window.
+    var topicDeduplicationWindow: Int
     /// With `--backend aws`: the route topics.
     var awsTopics: [Route: String]?
     /// With `--event-index dynamodb`: the pipeline's table.
@@ -22,6 +24,7 @@ struct ConsumerSetup {
         self.eventIndex = try options.eventIndexKind(settings)
         self.backend = try backendOptions.kind(settings)
         self.dataDirectory = backendOptions.dataDirectory(settings)
+        self.topicDeduplicationWindow = try options.deduplicationWindow(settings)
         if self.eventIndex == .dynamodb {
             guard self.backend == .aws else {
                 throw ConfigurationError(source: "--event-index", problem: "'dynamodb' needs --backend aws")
@@ -51,7 +54,7 @@ struct ConsumerSetup {
             }
         }
         do {
-            return try JSONLTopicPublisher(directory: "\(self.dataDirectory)/topics")
+            return try JSONLTopicPublisher(directory: "\(self.dataDirectory)/topics", deduplicationWindow: self.topicDeduplicationWindow)
         } catch {
             throw ConfigurationError(source: "--data-dir", problem: "'\(self.dataDirectory)/topics' is not usable: \(error)")
         }

@@ -134,3 +134,4 @@ def test_dlq_redrive_from_an_sqs_dead_letter_queue():
     missing = subprocess.run([cis_binary(), "dlq", "redrive", chosen, *aws], env=env, capture_output=True, text=True, timeout=60)
     assert missing.returncode == 1
     assert f"no dead letter with message id {chosen}" in missing.stderr
+

@@ -155,6 +155,8 @@ def test_text_logs_are_human_readable_lines(tmp_path):
     (["--poll-wait", "21"], {}, "--poll-wait"),
     (["--retry-delay", "901"], {}, "--retry-delay"),
     ([], {"CIS_MAX_RECEIVE_COUNT": "0"}, "CIS_MAX_RECEIVE_COUNT"),
+    (["--topic-deduplication-window", "-1"], {}, "--topic-deduplication-window"),
+    ([], {"CIS_TOPIC_DEDUPLICATION_WINDOW": "2000000000"}, "CIS_TOPIC_DEDUPLICATION_WINDOW"),
     (["--shutdown-timeout", "0"], {}, "--shutdown-timeout"),
 ])
 def test_values_the_store_or_consumer_would_refuse_stop_at_start(tmp_path, args, env, names):

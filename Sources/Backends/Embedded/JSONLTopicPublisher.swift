@@ -18,8 +18,9 @@ public final class JSONLTopicPublisher: TopicPublisher {
     private let batcher: Batcher<TopicAppendBatch>
 
     /// Bytes at the end of a topic file whose deduplication ids are remembered (about 200 bytes
-    /// of memory per line in it).
+    /// of memory per line in it); 0 turns deduplication off.
     public static let defaultDeduplicationWindow = 64 << 20
+    public static let deduplicationWindowRange = 0...(1 << 30)
 
     public init(directory: String, deduplicationWindow: Int = JSONLTopicPublisher.defaultDeduplicationWindow) throws {
         self.directory = directory
