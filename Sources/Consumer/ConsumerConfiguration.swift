@@ -34,10 +34,13 @@ public struct ConsumerConfiguration: Sendable {
     public static let defaultRetryBackoff = RetryBackoff(base: .seconds(defaultRetryDelay), maximum: .seconds(maximumRetryDelay))
     public static let defaultReceiveFailureBackoff = RetryBackoff(base: .seconds(1), maximum: .seconds(30))
     /// SQS refuses to keep a message invisible longer than 12 hours after its receive; the hold
-    /// ends an hour before, so that the message is handed back rather than lapsing to another
-    /// consumer. Every hand-back on SQS costs a receive: an outage dead-letters a message only
-    /// after about `maxReceiveCount` × 11 hours.
-    public static let defaultMaximumTransientHold = Duration.seconds(11 * 3600)
+    /// ends an hour before at most, so that the message is handed back rather than lapsing to
+    /// another consumer. Every hand-back on SQS costs a receive: with the default an outage
+    /// dead-letters a message only after about `maxReceiveCount` × 11 hours.
+    public static let defaultTransientHoldSeconds = 11 * 3600
+    /// 0: hand the message back after its first transient failure.
+    public static let transientHoldRange = 0...defaultTransientHoldSeconds
+    public static let defaultMaximumTransientHold = Duration.seconds(defaultTransientHoldSeconds)
 
     public init(
         concurrency: Int = Self.defaultConcurrency,

@@ -156,6 +156,8 @@ def test_text_logs_are_human_readable_lines(tmp_path):
     (["--retry-delay", "901"], {}, "--retry-delay"),
     ([], {"CIS_MAX_RECEIVE_COUNT": "0"}, "CIS_MAX_RECEIVE_COUNT"),
     (["--topic-deduplication-window", "-1"], {}, "--topic-deduplication-window"),
+    (["--retry-hold", "43200"], {}, "--retry-hold"),
+    ([], {"CIS_RETRY_HOLD": "soon"}, "CIS_RETRY_HOLD"),
     ([], {"CIS_TOPIC_DEDUPLICATION_WINDOW": "2000000000"}, "CIS_TOPIC_DEDUPLICATION_WINDOW"),
     (["--shutdown-timeout", "0"], {}, "--shutdown-timeout"),
 ])
