@@ -97,6 +97,13 @@ def test_dlq_on_a_data_dir_without_a_queue_says_so(tmp_path: Path):
     assert not (tmp_path / "nothing-here").exists()
 
 
+@pytest.mark.parametrize("command", [["list"], ["show", "some-id"]])
+def test_dlq_list_and_show_are_for_the_local_queue(tmp_path: Path, command):
+    result = run_cis(["dlq", *command, "--backend", "aws", "--data-dir", str(tmp_path)])
+    assert result.returncode == 78
+    assert result.stderr.startswith(f"cis: --backend: 'dlq {command[0]}' works on the local queue"), result.stderr
+
+
 MOTO_ENDPOINT = os.environ.get("CIS_TEST_MOTO_ENDPOINT")
 
 
