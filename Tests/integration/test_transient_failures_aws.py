@@ -22,7 +22,8 @@ WAIT_SECONDS = 40
 
 def test_sns_unreachable_does_not_use_up_the_receive_limit(tmp_path: Path):
     pytest.importorskip("boto3")
-    from test_pipeline_aws import TOPIC_OPTIONS, aws_environment, client, free_port
+    from conftest import unused_loopback_port
+    from test_pipeline_aws import TOPIC_OPTIONS, aws_environment, client
     suffix = uuid.uuid4().hex[:10]
     sqs, sns, s3 = client("sqs"), client("sns"), client("s3")
     bucket = f"cis-transient-{suffix}"
@@ -39,7 +40,7 @@ def test_sns_unreachable_does_not_use_up_the_receive_limit(tmp_path: Path):
     sns.subscribe(TopicArn=topics["create"], Protocol="sqs", Endpoint=subscriber_arn)
 
     def serve(log: Path, env: dict, *extra: str) -> tuple[subprocess.Popen, int]:
-        port = free_port()
+        port = unused_loopback_port()
         args = [os.environ["CIS_BINARY"], "serve", "--backend", "aws", "--bucket", bucket, "--queue-url", intake,
                 "--listen", f"127.0.0.1:{port}", "--recipient", RECIPIENT, "--data-dir", str(tmp_path / "cis-data"),
                 "--poll-wait", "1", "--visibility-timeout", "3", "--retry-delay", "1", "--event-index", "none", *extra]
