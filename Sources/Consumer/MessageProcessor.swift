@@ -13,11 +13,16 @@ public struct MessageProcessor: Sendable {
     let objectStore: any ObjectStore
     let publisher: any TopicPublisher
     let router: EventRouter
+    let parsing: any InviteParsing
 
-    public init(objectStore: any ObjectStore, publisher: any TopicPublisher, eventIndex: any EventIndex) {
+    public init(
+        objectStore: any ObjectStore, publisher: any TopicPublisher, eventIndex: any EventIndex,
+        parsing: any InviteParsing = InProcessInviteParsing()
+    ) {
         self.objectStore = objectStore
         self.publisher = publisher
         self.router = EventRouter(eventIndex: eventIndex)
+        self.parsing = parsing
     }
 
     public func process(
@@ -59,7 +64,7 @@ public struct MessageProcessor: Sendable {
         let envelope = MessageEnvelopeMetadata(dictionary: fetched.metadata)
         let sender = envelope.mailFrom.isEmpty ? nil : envelope.mailFrom
         let input = InviteInput(message: fetched.bytes, bucket: object.bucket, key: object.key, envelopeSender: sender)
-        switch await InviteParsing.parse(input) {
+        switch try await self.parsing.parse(input) {
         case .requests(let requests):
             for request in requests {
                 try await self.publish(request, logger: logger)
