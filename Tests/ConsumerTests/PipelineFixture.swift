@@ -3,6 +3,7 @@ import Consumer
 import FileIO
 import Foundation
 import InMemoryLogging
+import Invites
 import Logging
 import Notifications
 import ServiceLifecycle
@@ -19,10 +20,14 @@ final class PipelineFixture: Sendable {
     let topics: JSONLTopicPublisher
     let eventIndex: any EventIndex
     let logs = InMemoryLogHandler()
+    let parsing: any InviteParsing
+    /// Tests run debug builds on a shared machine: a timeout that only a hostile message reaches.
+    static let patientParsing = InProcessInviteParsing(limits: ParseLimits(timeout: .seconds(60)))
 
     enum Index { case local, none }
 
-    init(maxReceiveCount: Int = 5, index: Index = .local) throws {
+    init(maxReceiveCount: Int = 5, index: Index = .local, parsing: any InviteParsing = PipelineFixture.patientParsing) throws {
+        self.parsing = parsing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cis-consumer-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         self.directory = directory
@@ -49,7 +54,7 @@ final class PipelineFixture: Sendable {
     }
 
     var processor: MessageProcessor {
-        MessageProcessor(objectStore: self.objectStore, publisher: self.topics, eventIndex: self.eventIndex)
+        MessageProcessor(objectStore: self.objectStore, publisher: self.topics, eventIndex: self.eventIndex, parsing: self.parsing)
     }
 
     /// What the drop box does for an accepted message: store the object, then queue its S3 event.

@@ -2,7 +2,7 @@
 /// events and the attendees of each event. libical's parse time and memory grow with these,
 /// so a text over a limit is refused without being parsed.
 enum CalendarPrescan {
-    /// `text` is unfolded (see `Unfolding`): every property starts a line.
+    /// `text` is unfolded (see `ContentLineFolding`): every property starts a line.
     static func check(_ text: String, budget: ParseBudget) throws(LimitExceeded) {
         var text = text
         if let exceeded = text.withUTF8({ Self.firstExceeded(in: $0, budget: budget) }) {

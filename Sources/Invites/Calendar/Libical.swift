@@ -29,7 +29,7 @@ enum Libical {
     static func parse(_ text: String, budget: ParseBudget) throws(CalendarReadError) -> ParsedCalendar {
         Self.initialize()
         icalerror_clear_errno()
-        let normalized = LineEnds.normalized(Array(text.utf8)) + [0]
+        let normalized = ContentLineFolding.folded(LineEnds.normalized(Array(text.utf8))) + [0]
         let parsed = normalized.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { icalparser_parse_string($0.baseAddress) }
         }

@@ -198,7 +198,7 @@ enum TextDecoding {
             return Self.utf8OrLatin1(bytes)
         }
         let asciiBased = !(name.hasPrefix("utf-16") || name.hasPrefix("utf-32") || name.hasPrefix("ucs"))
-        if let converted = Self.convert(asciiBased ? Unfolding.unfolded(bytes) : bytes, from: name) {
+        if let converted = Self.convert(asciiBased ? ContentLineFolding.unfolded(bytes) : bytes, from: name) {
             return converted
         }
         return Self.utf8OrLatin1(bytes)
@@ -207,7 +207,7 @@ enum TextDecoding {
     /// Undeclared or wrongly declared 8-bit calendar text, unfolded: UTF-8 when it is valid
     /// UTF-8, else ISO-8859-1.
     static func utf8OrLatin1(_ folded: [UInt8]) -> String {
-        let bytes = Unfolding.unfolded(folded)
+        let bytes = ContentLineFolding.unfolded(folded)
         if let text = String(validating: bytes, as: UTF8.self) {
             return text
         }
