@@ -16,6 +16,8 @@ public struct WorkerProcessInviteParsing: InviteParsing {
     public var limits: ParseLimits
     /// Past the timeout, the time the worker has to start and to report its own timeout.
     public static let startGrace = Duration.seconds(1)
+    /// Signals by which a C library's crash ends the worker (Swift runtime traps included).
+    static let crashSignals: Set<Int32> = [SIGSEGV, SIGBUS, SIGABRT, SIGILL, SIGFPE, SIGTRAP, SIGSYS]
 
     public init(executable: String, limits: ParseLimits) {
         self.executable = executable
@@ -58,8 +60,11 @@ public struct WorkerProcessInviteParsing: InviteParsing {
                 } catch {
                     return nil
                 }
-                killed.give(true)
-                kill(pid, SIGKILL)
+                // The read above ends only when the child is gone; until then the pid is its own.
+                if child.isRunning {
+                    killed.give(true)
+                    kill(pid, SIGKILL)
+                }
                 return nil
             }
             var output = Data()
@@ -74,10 +79,17 @@ public struct WorkerProcessInviteParsing: InviteParsing {
         if killed.taken == true {
             return .failure(InviteParser.timedOut(input, limits: self.limits))
         }
-        guard child.terminationReason == .exit, child.terminationStatus == 0 else {
-            let detail = child.terminationReason == .uncaughtSignal
-                ? "signal \(child.terminationStatus)" : "exit status \(child.terminationStatus)"
-            return .failure(InviteParser.parserStopped(input, detail: detail))
+        switch (child.terminationReason, child.terminationStatus) {
+        case (.exit, 0):
+            break
+        case (.uncaughtSignal, let signal) where Self.crashSignals.contains(signal):
+            // GMime or libical crashed on this message: it would crash again on every retry.
+            return .failure(InviteParser.parserStopped(input, detail: "signal \(signal)"))
+        case (.uncaughtSignal, let signal):
+            // Stopped from outside (shutdown, the OOM killer): not the message's fault.
+            throw MessageProcessingError(.transient, stage: .parse, reason: "the parse worker was stopped by signal \(signal)")
+        case (_, let status):
+            throw MessageProcessingError(.transient, stage: .parse, reason: "the parse worker exited with status \(status)")
         }
         do {
             return try ParseWorkerProtocol.decodeResponse(output)

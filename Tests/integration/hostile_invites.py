@@ -9,6 +9,9 @@ import base64
 import sys
 from pathlib import Path
 
+# The words of a timeout: a message that is legal but may take longer than the timeout to read
+# on a loaded machine is answered either way (published, or this failure), never late.
+PUBLISHED_OR_TIMED_OUT = "took longer than"
 FREQUENCIES = ["SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY"]
 CRLF = "\r\n"
 
@@ -82,7 +85,8 @@ def many_parameters(lines: int, parameters: int) -> bytes:
 
 
 def hostile_invites() -> list[tuple[str, bytes, str | None]]:
-    """(name, message, words of the failure reason, or None when the message is legal)."""
+    """(name, message, words of the failure reason, or None when the message is legal and must
+    be published; PUBLISHED_OR_TIMED_OUT: either)."""
     cases = [(f"zone-{f.lower()}", zone_with_frequency(f), f"FREQ={f}") for f in FREQUENCIES[:5]]
     cases += [
         ("zone-monthly", zone_with_frequency("MONTHLY"), None),
@@ -94,8 +98,8 @@ def hostile_invites() -> list[tuple[str, bytes, str | None]]:
         ("wide-mime", wide_mime(20000), "MIME parts"),
         ("attendees-100k", many_attendees(100_000), "attendees"),
         ("publish-10k-events", many_events(10_000), "events"),
-        ("base64-huge-line", huge_base64(12_000_000), "took longer than"),
-        ("parameters", many_parameters(50_000, 100), "took longer than"),
+        ("base64-huge", huge_base64(12_000_000), PUBLISHED_OR_TIMED_OUT),
+        ("parameters", many_parameters(100, 4_000), "took longer than"),
     ]
     return cases
 
