@@ -25,34 +25,32 @@ enum CalendarPrescan {
         var events = 0
         var attendees = 0
         var lines = 0
-        do {
-            var start = 0
-            while start < bytes.count {
-                var end = start
-                while end < bytes.count, bytes[end] != 0x0A, bytes[end] != 0x0D { end += 1 }
-                let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
-                if Self.hasPrefix(line, "BEGIN:") {
-                    components += 1
-                    if components > limits.maximumCalendarComponents {
-                        throw LimitExceeded(reason: FailureReason.tooManyComponents(limit: limits.maximumCalendarComponents))
-                    }
-                    if Self.hasPrefix(line, "BEGIN:VEVENT") {
-                        events += 1
-                        attendees = 0
-                        if events > limits.maximumEvents {
-                            throw LimitExceeded(reason: FailureReason.tooManyEvents(limit: limits.maximumEvents))
-                        }
-                    }
-                } else if Self.hasPrefix(line, "ATTENDEE"), line.count > 8, line[8] == 0x3A || line[8] == 0x3B {
-                    attendees += 1
-                    if attendees > limits.maximumAttendees {
-                        throw LimitExceeded(reason: FailureReason.tooManyAttendees(limit: limits.maximumAttendees))
+        var start = 0
+        while start < bytes.count {
+            var end = start
+            while end < bytes.count, bytes[end] != 0x0A, bytes[end] != 0x0D { end += 1 }
+            let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
+            if Self.hasPrefix(line, "BEGIN:") {
+                components += 1
+                if components > limits.maximumCalendarComponents {
+                    throw LimitExceeded(reason: FailureReason.tooManyComponents(limit: limits.maximumCalendarComponents))
+                }
+                if Self.hasPrefix(line, "BEGIN:VEVENT") {
+                    events += 1
+                    attendees = 0
+                    if events > limits.maximumEvents {
+                        throw LimitExceeded(reason: FailureReason.tooManyEvents(limit: limits.maximumEvents))
                     }
                 }
-                lines += 1
-                if lines % 65_536 == 0 { try budget.checkDeadline("counting the components of the calendar") }
-                start = end + 1
+            } else if Self.hasPrefix(line, "ATTENDEE"), line.count > 8, line[8] == 0x3A || line[8] == 0x3B {
+                attendees += 1
+                if attendees > limits.maximumAttendees {
+                    throw LimitExceeded(reason: FailureReason.tooManyAttendees(limit: limits.maximumAttendees))
+                }
             }
+            lines += 1
+            if lines % 65_536 == 0 { try budget.checkDeadline("counting the components of the calendar") }
+            start = end + 1
         }
     }
 

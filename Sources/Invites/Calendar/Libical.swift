@@ -127,7 +127,7 @@ enum Libical {
             event.end = Self.time(startProperty, in: vevent, adding: duration)
         }
         if isOutlookAllDay, let startProperty {
-            Self.makeAllDay(&event, start: startProperty, end: endProperty, duration: duration, in: vevent)
+            Self.makeAllDay(&event, start: startProperty, end: endProperty, duration: duration)
         }
         return event
     }
@@ -135,26 +135,22 @@ enum Libical {
     /// Outlook writes an all-day event as local midnight to midnight DATE-TIMEs with
     /// `X-MICROSOFT-CDO-ALLDAYEVENT:TRUE`: report it as the dates it means, as a VALUE=DATE
     /// event would be. Times that are not midnight are left as they are.
-    private static func makeAllDay(
-        _ event: inout ParsedEvent, start: OpaquePointer, end: OpaquePointer?, duration: icaldurationtype?,
-        in vevent: OpaquePointer
-    ) {
-        guard let startDate = Self.midnightDate(start, in: vevent) else { return }
+    private static func makeAllDay(_ event: inout ParsedEvent, start: OpaquePointer, end: OpaquePointer?, duration: icaldurationtype?) {
+        guard let startDate = Self.midnightDate(start) else { return }
         var endDate: icaltimetype?
         if let end {
-            guard let date = Self.midnightDate(end, in: vevent) else { return }
+            guard let date = Self.midnightDate(end) else { return }
             endDate = date
-        } else if let duration, icaldurationtype_is_bad_duration(duration) == 0,
-            duration.hours == 0, duration.minutes == 0, duration.seconds == 0
-        {
+        } else if let duration, icaldurationtype_is_bad_duration(duration) == 0 {
+            guard duration.hours == 0, duration.minutes == 0, duration.seconds == 0 else { return }
             endDate = icaltime_add(startDate, duration)
         }
-        event.start = Self.dateTime(startDate)
-        event.end = endDate.map(Self.dateTime)
+        event.start = Self.allDay(startDate)
+        event.end = endDate.map(Self.allDay)
     }
 
     /// The date of a DATE-TIME value written as 00:00:00, as a DATE.
-    private static func midnightDate(_ property: OpaquePointer, in component: OpaquePointer) -> icaltimetype? {
+    private static func midnightDate(_ property: OpaquePointer) -> icaltimetype? {
         guard let value = icalproperty_get_value(property), icalvalue_isa(value) == ICAL_DATETIME_VALUE else { return nil }
         var time = icalvalue_get_datetime(value)
         guard icaltime_is_null_time(time) == 0, icaltime_is_valid_time(time) != 0,
@@ -165,7 +161,7 @@ enum Libical {
         return time
     }
 
-    private static func dateTime(_ date: icaltimetype) -> EventTime {
+    private static func allDay(_ date: icaltimetype) -> EventTime {
         EventTime(year: Int(date.year), month: Int(date.month), day: Int(date.day), kind: .date)
     }
 

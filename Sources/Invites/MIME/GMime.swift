@@ -198,8 +198,11 @@ enum TextDecoding {
             return Self.utf8OrLatin1(bytes)
         }
         let asciiBased = !(name.hasPrefix("utf-16") || name.hasPrefix("utf-32") || name.hasPrefix("ucs"))
-        if let converted = Self.convert(asciiBased ? ContentLineFolding.unfolded(bytes) : bytes, from: name) {
+        if asciiBased, let converted = Self.convert(ContentLineFolding.unfolded(bytes), from: name) {
             return converted
+        }
+        if !asciiBased, let converted = Self.convert(bytes, from: name) {
+            return String(decoding: ContentLineFolding.unfolded(Array(converted.utf8)), as: UTF8.self)
         }
         return Self.utf8OrLatin1(bytes)
     }
