@@ -36,7 +36,7 @@ public struct WorkerProcessInviteParsing: InviteParsing {
         child.standardOutput = fromChild
         child.standardError = FileHandle.nullDevice
         do {
-            try child.run()
+            try await BlockingPool.run { try child.run() }
         } catch {
             throw MessageProcessingError(.transient, stage: .parse, reason: "the parse worker \(self.executable) did not start: \(error)")
         }
