@@ -13,6 +13,9 @@ struct ParseWorkerCommand: ParsableCommand {
         shouldDisplay: false)
 
     func run() throws {
+        // Should memory run out while a hostile message is parsed, the kernel's OOM killer takes
+        // this worker (the failure is then retried, bounded by the receive count), not the intake.
+        try? "1000".write(toFile: "/proc/self/oom_score_adj", atomically: false, encoding: .utf8)
         let request = try FileHandle.standardInput.readToEnd() ?? Data()
         let (input, limits) = try ParseWorkerProtocol.decodeRequest(request)
         InviteParser.initialize()
