@@ -33,8 +33,9 @@ public enum BlockingPool {
         }
     }
 
-    /// Starts `body` on the pool without waiting for it (the `Batcher`'s drain jobs).
-    static func submit(_ body: @escaping @Sendable () -> Void) {
+    /// Starts `body` on the pool without waiting for it (the `Batcher`'s drain jobs, a parse
+    /// the consumer may stop waiting for).
+    public static func submit(_ body: @escaping @Sendable () -> Void) {
         // The pool is never shut down, so every item runs `.active`; run it even if not.
         self.shared.submit { _ in body() }
     }

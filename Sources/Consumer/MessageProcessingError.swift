@@ -14,6 +14,7 @@ public struct MessageProcessingError: Error, Sendable, CustomStringConvertible {
         case fetch
         case index
         case publish
+        case parse
     }
 
     public var kind: Kind

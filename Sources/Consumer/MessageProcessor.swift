@@ -17,14 +17,17 @@ public struct MessageProcessor: Sendable {
     let publisher: any TopicPublisher
     let router: EventRouter
     let ledger: any PublishLedger
+    let parsing: any InviteParsing
 
     public init(
-        objectStore: any ObjectStore, publisher: any TopicPublisher, eventIndex: any EventIndex, publishLedger: any PublishLedger
+        objectStore: any ObjectStore, publisher: any TopicPublisher, eventIndex: any EventIndex, publishLedger: any PublishLedger,
+        parsing: any InviteParsing = InProcessInviteParsing()
     ) {
         self.objectStore = objectStore
         self.publisher = publisher
         self.router = EventRouter(eventIndex: eventIndex)
         self.ledger = publishLedger
+        self.parsing = parsing
     }
 
     public func process(
@@ -66,7 +69,7 @@ public struct MessageProcessor: Sendable {
         let envelope = MessageEnvelopeMetadata(dictionary: fetched.metadata)
         let sender = envelope.mailFrom.isEmpty ? nil : envelope.mailFrom
         let input = InviteInput(message: fetched.bytes, bucket: object.bucket, key: object.key, envelopeSender: sender)
-        switch await InviteParsing.parse(input) {
+        switch try await self.parsing.parse(input) {
         case .requests(let requests):
             var publishedCount = 0
             for request in requests {

@@ -41,6 +41,50 @@ enum FailureReason {
         "The calendar says METHOD:\(body.uppercased()) but its Content-Type says method=\(contentType.uppercased()) (RFC 6047 §2.4 requires them to agree); the message was not acted on because its instruction is ambiguous."
     }
 
+    static func timedOut(seconds: Double, stage: String) -> String {
+        "Reading the message took longer than the \(Self.seconds(seconds)) allowed (it stopped while \(stage)); the message is too large or too complex to be read as an invitation."
+    }
+
+    static func parserStopped(_ detail: String) -> String {
+        "The message could not be read: the parser stopped (\(detail)). Please send the invitation again as a plain iCalendar attachment."
+    }
+
+    static func tooManyMIMEParts(limit: Int) -> String {
+        "The message has more than \(limit) MIME parts; an invitation needs only a few. Please send it again with fewer attachments."
+    }
+
+    static func tooDeepMIME(limit: Int) -> String {
+        "The message nests multiparts or forwarded messages more than \(limit) levels deep; please send the invitation itself rather than a forward of a forward."
+    }
+
+    static func tooManyComponents(limit: Int) -> String {
+        "The calendar holds more than \(limit) components (events, time zones, alarms, ...); please send fewer events per message."
+    }
+
+    static func tooManyEvents(limit: Int) -> String {
+        "The calendar holds more than \(limit) events (VEVENT); please send at most \(limit) events per message."
+    }
+
+    static func tooManyAttendees(limit: Int) -> String {
+        "An event in the calendar has more than \(limit) attendees; invite a mailing list instead of each person."
+    }
+
+    static func tooManyOverrides(uid: String, limit: Int) -> String {
+        "The event \(uid) has more than \(limit) changed instances (RECURRENCE-ID); please send the series with fewer exceptions."
+    }
+
+    static func timeZoneTooFrequent(tzid: String, frequency: String) -> String {
+        "The time zone \(tzid) changes its offset with FREQ=\(frequency); real time zones change at most monthly (FREQ=YEARLY or MONTHLY), so its times cannot be trusted."
+    }
+
+    static func timeZoneTooManyTransitions(tzid: String, limit: Int) -> String {
+        "The time zone \(tzid) has more than \(limit) offset changes up to the year of the event; real time zones have a few per year, so its times cannot be trusted."
+    }
+
+    private static func seconds(_ seconds: Double) -> String {
+        seconds == seconds.rounded() ? "\(Int(seconds)) s" : "\(seconds) s"
+    }
+
     private static func libicalErrors(_ errors: [String]) -> String {
         guard !errors.isEmpty else { return "" }
         return " libical reported: " + errors.prefix(5).joined(separator: "; ") + "."

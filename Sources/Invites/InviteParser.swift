@@ -7,22 +7,54 @@ public enum InviteParser {
         Libical.initialize()
     }
 
-    public static func parse(_ input: InviteInput) -> InviteParseResult {
+    /// Parses `input` within `limits`: a message over one of them (the timeout included, checked
+    /// between stages) gives a failure saying which. A single libical or GMime call is not
+    /// interrupted; callers that need a hard deadline run this in a process they can kill
+    /// (`cis parse-worker`).
+    public static func parse(_ input: InviteInput, limits: ParseLimits = .default) -> InviteParseResult {
         Self.initialize()
+        let budget = ParseBudget(limits: limits)
+        var context = Self.context(of: input)
+        do {
+            return try Self.parse(input, budget: budget, context: &context)
+        } catch {
+            return .failure(context.failure(error.reason))
+        }
+    }
+
+    /// The failure for a parse stopped from outside at its deadline.
+    public static func timedOut(_ input: InviteInput, limits: ParseLimits) -> InviteFailure {
+        Self.context(of: input).failure(FailureReason.timedOut(seconds: limits.timeoutSeconds, stage: "reading the message"))
+    }
+
+    /// The failure for a parse whose worker ended without an answer (a crash in GMime or libical).
+    public static func parserStopped(_ input: InviteInput, detail: String) -> InviteFailure {
+        Self.context(of: input).failure(FailureReason.parserStopped(detail))
+    }
+
+    private static func context(of input: InviteInput) -> RequestContext {
         let envelopeSender = input.envelopeSender.flatMap { MailAddress.parseList($0).first?.address }
-        var context = RequestContext(
+        return RequestContext(
             requestId: input.requestId, mailto: envelopeSender, returnPath: envelopeSender,
             bucket: input.bucket, key: input.key)
+    }
 
+    private static func parse(
+        _ input: InviteInput, budget: ParseBudget, context: inout RequestContext
+    ) throws(LimitExceeded) -> InviteParseResult {
+        let envelopeSender = context.mailto
         let bytes = LineEnds.repairingBareCR(input.message)
         if TNEF.isTNEF(bytes) {
             return .failure(context.failure(FailureReason.tnef))
         }
         let parts: [CalendarPart]
         if let calendarText = BareCalendar.text(of: bytes) {
+            try budget.checkDeadline("decoding the calendar")
             parts = [CalendarPart(text: calendarText, contentTypeMethod: nil, isInline: true, mediaType: "text/calendar", filename: nil)]
         } else {
-            guard let message = GMime.parseMessage(bytes) else {
+            try MIMEPrescan.check(bytes, budget: budget)
+            try budget.checkDeadline("reading the MIME structure")
+            guard let message = try GMime.parseMessage(bytes, budget: budget) else {
                 return .failure(context.failure(FailureReason.notAMessage))
             }
             context.mailto = message.requester?.address ?? envelopeSender
@@ -35,13 +67,15 @@ public enum InviteParser {
             }
             parts = message.calendarParts
         }
-        return Self.bestResult(of: parts, context: context)
+        return try Self.bestResult(of: parts, context: context, budget: budget)
     }
 
     /// Interprets every calendar part and keeps the best outcome: a part that gives requests
     /// over one that fails, then a part whose body METHOD matches its Content-Type `method=`,
     /// then inline over attached, then document order.
-    private static func bestResult(of parts: [CalendarPart], context: RequestContext) -> InviteParseResult {
+    private static func bestResult(
+        of parts: [CalendarPart], context: RequestContext, budget: ParseBudget
+    ) throws(LimitExceeded) -> InviteParseResult {
         struct Candidate {
             var result: Result<[EventRequest], InviteFailure>
             var methodMatches: Bool
@@ -59,7 +93,8 @@ public enum InviteParser {
         }
         var candidates: [Candidate] = []
         for (index, part) in parts.enumerated() {
-            let interpretation = CalendarInterpreter.interpret(part, context: context)
+            try budget.checkDeadline("reading calendar part \(index + 1) of \(parts.count)")
+            let interpretation = try CalendarInterpreter.interpret(part, context: context, budget: budget)
             // One copy contradicting its own Content-Type makes the whole message ambiguous.
             if interpretation.methodContradicts, case .failure(let failure) = interpretation.result {
                 return .failure(failure)

@@ -16,13 +16,15 @@ struct ConsumeCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup(title: "Consumer") var consumer: ConsumerOptions
+    @OptionGroup(title: "Parsing") var parsing: ParseOptions
     @OptionGroup(title: "Backend") var backend: BackendOptions
     @OptionGroup(title: "Logging") var logging: LoggingOptions
 
     func run() async throws {
         try await Startup.run(logging: self.logging, shutdownTimeout: { _ in .seconds(30) }) {
             (settings, logger) async throws(ConfigurationError) in
-            let consumer = try ConsumerSetup(self.consumer, backendOptions: self.backend, settings: settings)
+            let consumer = try ConsumerSetup(
+                self.consumer, backendOptions: self.backend, parseOptions: self.parsing, settings: settings)
             let backends = try await BackendSet.make(
                 self.backend, settings: settings, logger: logger, maxReceiveCount: try self.consumer.receiveLimit(settings),
                 objectAccess: .readOnly)

@@ -1,6 +1,7 @@
 import AWS
 import Backends
 import Consumer
+import Invites
 import Logging
 import Notifications
 
@@ -17,10 +18,17 @@ struct ConsumerSetup {
     var awsTopics: [Route: String]?
     /// With `--event-index dynamodb`: the pipeline's table.
     var eventTable: String?
+    var parseLimits: ParseLimits
+    /// This binary: each message is parsed in a `cis parse-worker` child.
+    var parseWorker: String
 
     /// Resolves and checks every consumer option (before anything is created on disk).
-    init(_ options: ConsumerOptions, backendOptions: BackendOptions, settings: Settings) throws(ConfigurationError) {
+    init(
+        _ options: ConsumerOptions, backendOptions: BackendOptions, parseOptions: ParseOptions, settings: Settings
+    ) throws(ConfigurationError) {
         self.configuration = try options.configuration(settings)
+        self.parseLimits = try parseOptions.limits(settings)
+        self.parseWorker = try ParseWorkerExecutable.path()
         self.eventIndex = try options.eventIndexKind(settings)
         self.backend = try backendOptions.kind(settings)
         self.dataDirectory = backendOptions.dataDirectory(settings)
@@ -40,7 +48,8 @@ struct ConsumerSetup {
         let ledger = try self.makeLedger()
         let processor = MessageProcessor(
             objectStore: backends.objectStore, publisher: try self.makeTopics(backends),
-            eventIndex: try self.makeEventIndex(backends, ledger: ledger), publishLedger: ledger)
+            eventIndex: try self.makeEventIndex(backends, ledger: ledger), publishLedger: ledger,
+            parsing: WorkerProcessInviteParsing(executable: self.parseWorker, limits: self.parseLimits))
         return ConsumerService(queue: backends.queue, processor: processor, configuration: self.configuration, logger: logger)
     }
 

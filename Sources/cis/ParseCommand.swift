@@ -1,9 +1,10 @@
 import ArgumentParser
+import Consumer
 import Foundation
 import Invites
 
 /// `cis parse FILE`: what the consumer would do with one message, with no side effects.
-struct ParseCommand: ParsableCommand {
+struct ParseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parse",
         abstract: "Parse a message (.eml), a bare iCalendar file (.ics) or standard input (-) and print the event request JSON with the route it would take.",
@@ -12,7 +13,8 @@ struct ParseCommand: ParsableCommand {
             SEQUENCE > 0 means update). Prints one event JSON line per request on standard output. \
             A message for the failure route prints the failure JSON, writes the reason to standard \
             error and exits with status 2; a message with nothing to do writes why to standard error \
-            and exits with status 0.
+            and exits with status 0. The message is parsed in a child process under the same limits \
+            as in the consumer, and killed at --parse-timeout.
             """)
 
     @Argument(help: "The message or .ics file to parse, or - for standard input.")
@@ -27,12 +29,26 @@ struct ParseCommand: ParsableCommand {
     @Option(help: "The bucket to report.")
     var bucket: String = "local"
 
-    mutating func run() throws {
-        InviteParser.initialize()
+    @OptionGroup(title: "Parsing") var parsing: ParseOptions
+
+    func run() async throws {
+        let parsing: WorkerProcessInviteParsing
+        do {
+            parsing = WorkerProcessInviteParsing(
+                executable: try ParseWorkerExecutable.path(), limits: try self.parsing.limits(Settings()))
+        } catch {
+            throw Startup.fail("\(error)", exitCode: Startup.configurationExitCode)
+        }
         let bytes = try self.readInput()
         let input = InviteInput(
             message: bytes, bucket: self.bucket, key: self.key ?? self.defaultKey, envelopeSender: self.envelopeSender)
-        switch InviteParser.parse(input) {
+        let result: InviteParseResult
+        do {
+            result = try await parsing.parse(input)
+        } catch {
+            throw Startup.fail("\(error)")
+        }
+        switch result {
         case .requests(let requests):
             for request in requests {
                 print(request.json(route: EventClassifier.route(for: request, isKnown: nil)))

@@ -16,6 +16,7 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup(title: "SMTP intake") var intake: IntakeOptions
     @OptionGroup(title: "Backend") var backend: BackendOptions
     @OptionGroup(title: "Consumer") var consumer: ConsumerOptions
+    @OptionGroup(title: "Parsing") var parsing: ParseOptions
 
     @Flag(
         name: .customLong("consumer"), inversion: .prefixedNo,
@@ -31,7 +32,8 @@ struct ServeCommand: AsyncParsableCommand {
             let runConsumer = try settings.value(
                 self.runConsumer.map { String($0) }, flag: "--consumer", variable: "CIS_CONSUMER", default: true,
                 parse: Parse.boolean)
-            let consumer = runConsumer ? try ConsumerSetup(self.consumer, backendOptions: self.backend, settings: settings) : nil
+            let consumer = runConsumer ? try ConsumerSetup(
+                self.consumer, backendOptions: self.backend, parseOptions: self.parsing, settings: settings) : nil
             let backends = try await BackendSet.make(
                 self.backend, settings: settings, logger: logger, maxReceiveCount: try self.consumer.receiveLimit(settings))
             let server = intake.makeServer(backends: backends, logger: logger)

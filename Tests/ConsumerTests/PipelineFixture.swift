@@ -3,6 +3,7 @@ import Consumer
 import FileIO
 import Foundation
 import InMemoryLogging
+import Invites
 import Logging
 import Notifications
 import ServiceLifecycle
@@ -23,10 +24,14 @@ final class PipelineFixture: Sendable {
     /// The publish ledger (`events.sqlite`, also the event index with `.local`).
     let ledger: SQLiteEventIndex
     let logs = InMemoryLogHandler()
+    let parsing: any InviteParsing
+    /// Tests run debug builds on a shared machine: a timeout that only a hostile message reaches.
+    static let patientParsing = InProcessInviteParsing(limits: ParseLimits(timeout: .seconds(60)))
 
     enum Index { case local, none }
 
-    init(maxReceiveCount: Int = 5, index: Index = .local) throws {
+    init(maxReceiveCount: Int = 5, index: Index = .local, parsing: any InviteParsing = PipelineFixture.patientParsing) throws {
+        self.parsing = parsing
         self.temporaryDirectory = try TemporaryDirectory(prefix: "cis-consumer")
         let directory = self.temporaryDirectory.path
         self.objectStore = try FileSystemObjectStore(directory: directory + "/objects", bucketName: Self.bucket)
@@ -53,7 +58,7 @@ final class PipelineFixture: Sendable {
     }
 
     func processor(publisher: any TopicPublisher) -> MessageProcessor {
-        MessageProcessor(objectStore: self.objectStore, publisher: publisher, eventIndex: self.eventIndex, publishLedger: self.ledger)
+        MessageProcessor(objectStore: self.objectStore, publisher: publisher, eventIndex: self.eventIndex, publishLedger: self.ledger, parsing: self.parsing)
     }
 
     /// What the drop box does for an accepted message: store the object, then queue its S3 event.

@@ -174,7 +174,7 @@ def readme_defaults():
     return [(variable, default) for variable, default in rows]
 
 
-@pytest.mark.parametrize("command", ["serve", "smtp", "consume"])
+@pytest.mark.parametrize("command", ["serve", "smtp", "consume", "parse"])
 def test_help_and_readme_state_the_same_defaults(tmp_path, command):
     """Each default lives in one constant that the option, its help and (by this test) the
     README agree on."""
@@ -202,3 +202,40 @@ def test_dlq_redrive_with_aws_checks_the_dead_letter_queue_url_at_start(tmp_path
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(f"cis: {names}"), lines[0]
+
+
+@pytest.mark.parametrize("command", ["serve", "consume", "parse"])
+@pytest.mark.parametrize("args, env, name", [
+    (["--parse-timeout", "0"], {}, "--parse-timeout"),
+    ([], {"CIS_PARSE_TIMEOUT": "61"}, "CIS_PARSE_TIMEOUT"),
+    (["--max-mime-parts", "0"], {}, "--max-mime-parts"),
+    ([], {"CIS_MAX_MIME_DEPTH": "deep"}, "CIS_MAX_MIME_DEPTH"),
+    (["--max-calendar-components", "-5"], {}, "--max-calendar-components"),
+    ([], {"CIS_MAX_CALENDAR_EVENTS": "0"}, "CIS_MAX_CALENDAR_EVENTS"),
+    (["--max-attendees", "1.5"], {}, "--max-attendees"),
+    ([], {"CIS_MAX_OVERRIDES": "1000001"}, "CIS_MAX_OVERRIDES"),
+    (["--max-timezone-transitions", "none"], {}, "--max-timezone-transitions"),
+])
+def test_bad_parse_limits_stop_at_start_with_one_line(tmp_path, command, args, env, name):
+    """Every parse limit is checked at start by `cis serve`, `cis consume` and `cis parse` alike."""
+    (tmp_path / "invite.ics").write_text("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")
+    before = {"serve": ["--listen", "127.0.0.1:0"], "consume": [], "parse": ["invite.ics"]}[command]
+    result = run_cis([command, *before, *args], tmp_path, env=env)
+    assert result.returncode == 78, result
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"cis: {name}"), lines[0]
+    assert result.stdout == ""
+    assert not (tmp_path / "cis-data").exists()
+
+
+@pytest.mark.parametrize("command", ["serve", "consume", "parse"])
+def test_help_documents_every_parse_limit(tmp_path, command):
+    help_text = " ".join(run_cis([command, "--help"], tmp_path).stdout.split())
+    for flag, variable in [("--parse-timeout", "CIS_PARSE_TIMEOUT"), ("--max-mime-parts", "CIS_MAX_MIME_PARTS"),
+                           ("--max-mime-depth", "CIS_MAX_MIME_DEPTH"),
+                           ("--max-calendar-components", "CIS_MAX_CALENDAR_COMPONENTS"),
+                           ("--max-calendar-events", "CIS_MAX_CALENDAR_EVENTS"), ("--max-attendees", "CIS_MAX_ATTENDEES"),
+                           ("--max-overrides", "CIS_MAX_OVERRIDES"),
+                           ("--max-timezone-transitions", "CIS_MAX_TIMEZONE_TRANSITIONS")]:
+        assert flag in help_text and variable in help_text, (flag, variable)

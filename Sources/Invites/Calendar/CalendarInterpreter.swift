@@ -12,25 +12,30 @@ enum CalendarInterpreter {
     /// Methods about exactly one UID (RFC 5546 §3.2).
     static let singleUIDMethods: Set<String> = ["request", "cancel", "reply", "counter"]
 
-    static func interpret(_ part: CalendarPart, context: RequestContext) -> Interpretation {
+    static func interpret(_ part: CalendarPart, context: RequestContext, budget: ParseBudget) throws(LimitExceeded) -> Interpretation {
+        try CalendarPrescan.check(part.text, budget: budget)
         let calendar: ParsedCalendar
         do {
-            calendar = try Libical.parse(part.text)
+            calendar = try Libical.parse(part.text, budget: budget)
         } catch {
-            return Interpretation(
-                result: .failure(context.failure(FailureReason.unparseable(error.message), method: part.contentTypeMethod)),
-                methodMatches: false)
+            switch error {
+            case .overLimit(let exceeded): throw exceeded
+            case .unparseable(let error):
+                return Interpretation(
+                    result: .failure(context.failure(FailureReason.unparseable(error.message), method: part.contentTypeMethod)),
+                    methodMatches: false)
+            }
         }
         let methodMatches = calendar.method != nil && calendar.method == part.contentTypeMethod
         let methodContradicts = calendar.method != nil && part.contentTypeMethod != nil && !methodMatches
         return Interpretation(
-            result: Self.requests(from: calendar, contentTypeMethod: part.contentTypeMethod, context: context),
+            result: try Self.requests(from: calendar, contentTypeMethod: part.contentTypeMethod, context: context, limits: budget.limits),
             methodMatches: methodMatches, methodContradicts: methodContradicts)
     }
 
     static func requests(
-        from calendar: ParsedCalendar, contentTypeMethod: String?, context: RequestContext
-    ) -> Result<[EventRequest], InviteFailure> {
+        from calendar: ParsedCalendar, contentTypeMethod: String?, context: RequestContext, limits: ParseLimits = .default
+    ) throws(LimitExceeded) -> Result<[EventRequest], InviteFailure> {
         if let body = calendar.method, let contentType = contentTypeMethod, body != contentType {
             return .failure(context.failure(FailureReason.methodMismatch(body: body, contentType: contentType), method: body))
         }
@@ -52,6 +57,9 @@ enum CalendarInterpreter {
         }
         var requests: [EventRequest] = []
         for (uid, events) in groups {
+            if events.count - 1 > limits.maximumOverrides {
+                throw LimitExceeded(reason: FailureReason.tooManyOverrides(uid: uid, limit: limits.maximumOverrides))
+            }
             let request = Self.request(uid: uid, events: events, method: method, prodid: calendar.prodid, context: context)
             if let reason = Self.missingRequirement(of: request, errors: calendar.errors) {
                 return .failure(context.failure(reason, method: method))

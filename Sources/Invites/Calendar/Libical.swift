@@ -1,16 +1,23 @@
 internal import CLibical
 import Synchronization
 
-/// The only file that talks to libical: parses iCalendar text and copies out Swift values.
+/// The only file that talks to libical: parses iCalendar text and copies out Swift values
+/// (`Libical+TimeZones.swift` checks VTIMEZONE rules before libical expands them).
 ///
-/// libical keeps process-wide state (error settings and errno, the built-in time zone cache),
-/// so every call into it holds `Libical.lock`.
+/// libical 3.0 is built with pthreads: its error number and string ring buffer are per thread,
+/// and its built-in time zones and zone expansion have their own mutexes. What a parse owns
+/// (the component tree, its VTIMEZONEs) is used by one thread only, so parses run in parallel;
+/// only time zone resolution and conversion, which may load and expand the process-wide
+/// system zones, hold `Libical.zoneLock`, and that section is short because every VTIMEZONE
+/// of the text was bounded first.
 enum Libical {
-    private static let lock = Mutex(())
+    private static let zoneLock = Mutex(())
 
     private static let initialized: Void = {
         // Bad input must never abort the process.
         icalerror_set_errors_are_fatal(0)
+        // Created lazily without a lock inside libical: create it once, here.
+        _ = icaltimezone_get_utc_timezone()
     }()
 
     /// Configures libical once per process; safe to call from any thread, any number of times.
@@ -18,28 +25,34 @@ enum Libical {
         Self.initialized
     }
 
-    /// Parses one iCalendar object (or several concatenated VCALENDARs, merged).
-    static func parse(_ text: String) throws(CalendarParseError) -> ParsedCalendar {
+    /// Parses one iCalendar object (or several concatenated VCALENDARs, merged), within `budget`.
+    static func parse(_ text: String, budget: ParseBudget) throws(CalendarReadError) -> ParsedCalendar {
         Self.initialize()
-        return try Self.lock.withLock { _ throws(CalendarParseError) in
-            icalerror_clear_errno()
-            let normalized = LineEnds.normalized(Array(text.utf8)) + [0]
-            let parsed = normalized.withUnsafeBufferPointer { buffer in
-                buffer.withMemoryRebound(to: CChar.self) { icalparser_parse_string($0.baseAddress) }
+        icalerror_clear_errno()
+        let normalized = ContentLineFolding.folded(LineEnds.normalized(Array(text.utf8))) + [0]
+        let parsed = normalized.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { icalparser_parse_string($0.baseAddress) }
+        }
+        guard let root = parsed else {
+            let code = icalerrno_return().pointee
+            let detail = code == ICAL_NO_ERROR ? "no iCalendar object found" : String(cString: icalerror_strerror(code))
+            throw .unparseable(CalendarParseError(message: detail))
+        }
+        let component = OwnedComponent(owning: root)
+        do {
+            return try component.withUnsafePointer { root throws(LimitExceeded) in
+                try budget.checkDeadline("reading the calendar")
+                try Self.checkTimeZones(in: root, budget: budget)
+                return try Self.calendar(from: root, budget: budget)
             }
-            guard let root = parsed else {
-                let code = icalerrno_return().pointee
-                let detail = code == ICAL_NO_ERROR ? "no iCalendar object found" : String(cString: icalerror_strerror(code))
-                throw CalendarParseError(message: detail)
-            }
-            let component = OwnedComponent(owning: root)
-            return component.withUnsafePointer { Self.calendar(from: $0) }
+        } catch {
+            throw .overLimit(error)
         }
     }
 
     // MARK: - Components
 
-    private static func calendar(from root: OpaquePointer) -> ParsedCalendar {
+    private static func calendar(from root: OpaquePointer, budget: ParseBudget) throws(LimitExceeded) -> ParsedCalendar {
         var calendar = ParsedCalendar(method: nil, prodid: nil, events: [], otherComponents: [], errors: [])
         Self.collectErrors(in: root, into: &calendar.errors)
         let vcalendars: [OpaquePointer]
@@ -64,6 +77,7 @@ enum Libical {
             for child in Self.children(of: vcalendar, kind: ICAL_ANY_COMPONENT) {
                 let kind = icalcomponent_isa(child)
                 if kind == ICAL_VEVENT_COMPONENT {
+                    try budget.checkDeadline("reading event \(calendar.events.count + 1) of the calendar")
                     calendar.events.append(Self.event(from: child))
                 } else if kind != ICAL_VTIMEZONE_COMPONENT, let name = icalcomponent_kind_to_string(kind) {
                     calendar.otherComponents.append(String(cString: name))
@@ -77,6 +91,8 @@ enum Libical {
         var event = ParsedEvent()
         var duration: icaldurationtype?
         var startProperty: OpaquePointer?
+        var endProperty: OpaquePointer?
+        var isOutlookAllDay = false
         for property in Self.properties(of: vevent) {
             switch icalproperty_isa(property) {
             case ICAL_UID_PROPERTY: event.uid = Self.text(property)
@@ -87,7 +103,9 @@ enum Libical {
             case ICAL_DTSTART_PROPERTY:
                 startProperty = property
                 event.start = Self.time(property, in: vevent)
-            case ICAL_DTEND_PROPERTY: event.end = Self.time(property, in: vevent)
+            case ICAL_DTEND_PROPERTY:
+                endProperty = property
+                event.end = Self.time(property, in: vevent)
             case ICAL_DURATION_PROPERTY: duration = icalproperty_get_duration(property)
             case ICAL_RECURRENCEID_PROPERTY: event.recurrenceId = Self.time(property, in: vevent)
             case ICAL_SUMMARY_PROPERTY: event.summary = Self.text(property)
@@ -98,13 +116,53 @@ enum Libical {
             case ICAL_ORGANIZER_PROPERTY: event.organizer = Self.organizer(property)
             case ICAL_ATTENDEE_PROPERTY:
                 if let attendee = Self.attendee(property) { event.attendees.append(attendee) }
+            case ICAL_X_PROPERTY:
+                if let name = icalproperty_get_x_name(property), String(cString: name).uppercased() == "X-MICROSOFT-CDO-ALLDAYEVENT" {
+                    isOutlookAllDay = Self.valueString(property)?.uppercased() == "TRUE"
+                }
             default: break
             }
         }
         if event.end == nil, let duration, let startProperty, icaldurationtype_is_bad_duration(duration) == 0 {
             event.end = Self.time(startProperty, in: vevent, adding: duration)
         }
+        if isOutlookAllDay, let startProperty {
+            Self.makeAllDay(&event, start: startProperty, end: endProperty, duration: duration)
+        }
         return event
+    }
+
+    /// Outlook writes an all-day event as local midnight to midnight DATE-TIMEs with
+    /// `X-MICROSOFT-CDO-ALLDAYEVENT:TRUE`: report it as the dates it means, as a VALUE=DATE
+    /// event would be. Times that are not midnight are left as they are.
+    private static func makeAllDay(_ event: inout ParsedEvent, start: OpaquePointer, end: OpaquePointer?, duration: icaldurationtype?) {
+        guard let startDate = Self.midnightDate(start) else { return }
+        var endDate: icaltimetype?
+        if let end {
+            guard let date = Self.midnightDate(end) else { return }
+            endDate = date
+        } else if let duration, icaldurationtype_is_bad_duration(duration) == 0 {
+            guard duration.hours == 0, duration.minutes == 0, duration.seconds == 0 else { return }
+            endDate = icaltime_add(startDate, duration)
+        }
+        event.start = Self.allDay(startDate)
+        event.end = endDate.map(Self.allDay)
+    }
+
+    /// The date of a DATE-TIME value written as 00:00:00, as a DATE.
+    private static func midnightDate(_ property: OpaquePointer) -> icaltimetype? {
+        guard let value = icalproperty_get_value(property), icalvalue_isa(value) == ICAL_DATETIME_VALUE else { return nil }
+        var time = icalvalue_get_datetime(value)
+        guard icaltime_is_null_time(time) == 0, icaltime_is_valid_time(time) != 0,
+            time.hour == 0, time.minute == 0, time.second == 0
+        else { return nil }
+        time.is_date = 1
+        time.zone = nil
+        return time
+    }
+
+    private static func allDay(_ date: icaltimetype) -> EventTime {
+        EventTime(year: Int(date.year), month: Int(date.month), day: Int(date.day), kind: .date)
     }
 
     private static func organizer(_ property: OpaquePointer) -> EventOrganizer {
@@ -130,6 +188,12 @@ enum Libical {
     /// database (IANA names, Windows names mapped to IANA), and converted to UTC.
     private static func time(
         _ property: OpaquePointer, in component: OpaquePointer, adding duration: icaldurationtype? = nil
+    ) -> EventTime? {
+        Self.zoneLock.withLock { _ in Self.resolvedTime(property, in: component, adding: duration) }
+    }
+
+    private static func resolvedTime(
+        _ property: OpaquePointer, in component: OpaquePointer, adding duration: icaldurationtype?
     ) -> EventTime? {
         guard let value = icalproperty_get_value(property) else { return nil }
         let valueKind = icalvalue_isa(value)
@@ -199,7 +263,7 @@ enum Libical {
         return Self.valueString(property)
     }
 
-    private static func valueString(_ property: OpaquePointer) -> String? {
+    static func valueString(_ property: OpaquePointer) -> String? {
         Self.owned(icalproperty_get_value_as_string_r(property))
     }
 
@@ -216,7 +280,7 @@ enum Libical {
 
     // MARK: - Traversal
 
-    private static func properties(of component: OpaquePointer) -> [OpaquePointer] {
+    static func properties(of component: OpaquePointer) -> [OpaquePointer] {
         var result: [OpaquePointer] = []
         var property = icalcomponent_get_first_property(component, ICAL_ANY_PROPERTY)
         while let current = property {
@@ -226,7 +290,7 @@ enum Libical {
         return result
     }
 
-    private static func children(of component: OpaquePointer, kind: icalcomponent_kind) -> [OpaquePointer] {
+    static func children(of component: OpaquePointer, kind: icalcomponent_kind) -> [OpaquePointer] {
         var result: [OpaquePointer] = []
         var child = icalcomponent_get_first_component(component, kind)
         while let current = child {
@@ -263,7 +327,7 @@ private final class OwnedComponent {
         icalcomponent_free(self.pointer)
     }
 
-    func withUnsafePointer<Result>(_ body: (OpaquePointer) throws -> Result) rethrows -> Result {
+    func withUnsafePointer<Result, Failure: Error>(_ body: (OpaquePointer) throws(Failure) -> Result) throws(Failure) -> Result {
         try body(self.pointer)
     }
 }

@@ -33,3 +33,9 @@ struct ParsedEvent: Sendable, Equatable {
 struct CalendarParseError: Error, Sendable, Equatable {
     var message: String
 }
+
+/// Why a calendar part gave no calendar: libical could not read it, or it is over a limit.
+enum CalendarReadError: Error, Sendable, Equatable {
+    case unparseable(CalendarParseError)
+    case overLimit(LimitExceeded)
+}

@@ -4,9 +4,6 @@ internal import CGMime
 ///
 /// GMime objects never leave this file; each one is released before the function that made it returns.
 enum GMime {
-    /// Nesting deeper than this is not followed (a message is not a place for deeper trees).
-    static let maximumDepth = 32
-
     private static let initialized: Void = {
         g_mime_init()
     }()
@@ -17,7 +14,8 @@ enum GMime {
     }
 
     /// Parses an RFC 5322 message; `nil` when GMime cannot make a message of the bytes.
-    static func parseMessage(_ bytes: [UInt8]) -> MIMEMessage? {
+    /// Throws when the tree has more parts or levels than `budget` allows.
+    static func parseMessage(_ bytes: [UInt8], budget: ParseBudget) throws(LimitExceeded) -> MIMEMessage? {
         Self.initialize()
         let stream = bytes.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { characters in
@@ -31,7 +29,8 @@ enum GMime {
         g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE)
         guard let message = g_mime_parser_construct_message(parser, nil) else { return nil }
         defer { cgmime_unref(message) }
-        return Self.describe(message)
+        try budget.checkDeadline("reading the MIME structure")
+        return try Self.describe(message, budget: budget)
     }
 
     /// Parses an RFC 5322 address list; groups are flattened to their members.
@@ -42,8 +41,10 @@ enum GMime {
         return Self.addresses(in: list)
     }
 
-    private static func describe(_ message: UnsafeMutablePointer<GMimeMessage>) -> MIMEMessage {
-        var collector = PartCollector()
+    private static func describe(
+        _ message: UnsafeMutablePointer<GMimeMessage>, budget: ParseBudget
+    ) throws(LimitExceeded) -> MIMEMessage {
+        var collector = PartCollector(budget: budget)
         var mediaType = "text/plain"
         var reportType: String?
         if let body = g_mime_message_get_mime_part(message) {
@@ -52,6 +53,9 @@ enum GMime {
                 reportType = Self.string(g_mime_content_type_get_parameter(contentType, "report-type"))?.lowercased()
             }
             collector.walk(body, depth: 0)
+        }
+        if let exceeded = collector.exceeded {
+            throw exceeded
         }
         let returnPath = Self.string(g_mime_object_get_header(cgmime_message_object(message), "Return-Path"))
             .flatMap { Self.parseAddressList($0).first?.address }
@@ -97,13 +101,35 @@ enum GMime {
     }
 }
 
-/// Walks a MIME tree and keeps the calendar parts and whether TNEF was seen.
+/// Walks a MIME tree and keeps the calendar parts and whether TNEF was seen; stops at the
+/// first limit the tree is over.
 private struct PartCollector {
+    let budget: ParseBudget
     var parts: [CalendarPart] = []
     var hasTNEF = false
+    var visited = 0
+    var exceeded: LimitExceeded?
+
+    init(budget: ParseBudget) {
+        self.budget = budget
+    }
 
     mutating func walk(_ object: UnsafeMutablePointer<GMimeObject>, depth: Int) {
-        guard depth <= GMime.maximumDepth else { return }
+        guard self.exceeded == nil else { return }
+        let limits = self.budget.limits
+        self.visited += 1
+        do throws(LimitExceeded) {
+            if depth > limits.maximumMIMEDepth {
+                throw LimitExceeded(reason: FailureReason.tooDeepMIME(limit: limits.maximumMIMEDepth))
+            }
+            if self.visited > limits.maximumMIMEParts {
+                throw LimitExceeded(reason: FailureReason.tooManyMIMEParts(limit: limits.maximumMIMEParts))
+            }
+            try self.budget.checkDeadline("reading MIME part \(self.visited)")
+        } catch {
+            self.exceeded = error
+            return
+        }
         if cgmime_is_multipart(object) != 0 {
             let multipart = cgmime_multipart(object)
             let count = g_mime_multipart_get_count(multipart)
@@ -164,19 +190,27 @@ private struct PartCollector {
 
 /// Converts a part's bytes from its declared charset to a Swift string.
 enum TextDecoding {
+    /// Calendar text in `charset`, unfolded first (RFC 5545 §3.1: a fold may split a
+    /// multi-octet character) unless the charset is not ASCII-based (UTF-16, UTF-32).
     static func utf8(_ bytes: [UInt8], charset: String?) -> String {
         let name = (charset ?? "").filter { $0 != " " && $0 != "\t" }.lowercased()
         if name.isEmpty || name == "utf-8" || name == "utf8" || name == "us-ascii" || name == "ascii" {
             return Self.utf8OrLatin1(bytes)
         }
-        if let converted = Self.convert(bytes, from: name) {
+        let asciiBased = !(name.hasPrefix("utf-16") || name.hasPrefix("utf-32") || name.hasPrefix("ucs"))
+        if asciiBased, let converted = Self.convert(ContentLineFolding.unfolded(bytes), from: name) {
             return converted
+        }
+        if !asciiBased, let converted = Self.convert(bytes, from: name) {
+            return String(decoding: ContentLineFolding.unfolded(Array(converted.utf8)), as: UTF8.self)
         }
         return Self.utf8OrLatin1(bytes)
     }
 
-    /// Undeclared or wrongly declared 8-bit text: UTF-8 when it is valid UTF-8, else ISO-8859-1.
-    static func utf8OrLatin1(_ bytes: [UInt8]) -> String {
+    /// Undeclared or wrongly declared 8-bit calendar text, unfolded: UTF-8 when it is valid
+    /// UTF-8, else ISO-8859-1.
+    static func utf8OrLatin1(_ folded: [UInt8]) -> String {
+        let bytes = ContentLineFolding.unfolded(folded)
         if let text = String(validating: bytes, as: UTF8.self) {
             return text
         }

@@ -1,5 +1,5 @@
 /// An overridden instance of a recurring event: a VEVENT with the master's UID and a RECURRENCE-ID.
-public struct EventOverride: Sendable, Equatable {
+public struct EventOverride: Sendable, Equatable, Codable {
     public var recurrenceId: EventTime
     public var sequence: Int
     public var start: EventTime?

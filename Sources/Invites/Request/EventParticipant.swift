@@ -1,5 +1,5 @@
 /// The ORGANIZER of an event (RFC 5545 §3.8.4.3).
-public struct EventOrganizer: Sendable, Equatable {
+public struct EventOrganizer: Sendable, Equatable, Codable {
     /// The calendar address without its `mailto:` scheme.
     public var email: String?
     /// The CN parameter.
@@ -15,7 +15,7 @@ public struct EventOrganizer: Sendable, Equatable {
 }
 
 /// One ATTENDEE of an event (RFC 5545 §3.8.4.1).
-public struct EventAttendee: Sendable, Equatable {
+public struct EventAttendee: Sendable, Equatable, Codable {
     /// The calendar address without its `mailto:` scheme.
     public var email: String
     /// The CN parameter.

@@ -1,5 +1,5 @@
 /// The standardized event request: one iCalendar UID of one message, ready to route.
-public struct EventRequest: Sendable, Equatable {
+public struct EventRequest: Sendable, Equatable, Codable {
     /// The iTIP method in lower case: `request`, `publish`, `cancel`, `reply` or `counter`.
     public var method: String
     /// The request id (the `uid` field): the last segment of the object key.

@@ -2,8 +2,8 @@
 ///
 /// Times with a known zone are converted to UTC; all-day dates and floating
 /// times (no zone at all) are kept as written and flagged.
-public struct EventTime: Sendable, Equatable, Hashable {
-    public enum Kind: String, Sendable, Equatable, Hashable {
+public struct EventTime: Sendable, Equatable, Hashable, Codable {
+    public enum Kind: String, Sendable, Equatable, Hashable, Codable {
         /// An instant, converted to UTC.
         case utc
         /// An all-day `VALUE=DATE` value.

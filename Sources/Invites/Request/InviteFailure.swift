@@ -1,5 +1,5 @@
 /// A message that goes to the failure route: the requester is told the reason.
-public struct InviteFailure: Sendable, Error, Equatable {
+public struct InviteFailure: Sendable, Error, Equatable, Codable {
     /// The reason in plain words, for a person to read.
     public var reason: String
     /// The request id: the last segment of the object key.
