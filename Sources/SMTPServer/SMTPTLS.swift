@@ -29,6 +29,8 @@ public enum SMTPTLS {
         var configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: certificates.map { .certificate($0) }, privateKey: .privateKey(privateKey))
         configuration.minimumTLSVersion = .tlsv12
+        // Closing waits this long at most for the client's close_notify.
+        configuration.shutdownTimeout = SMTPServerConfiguration.closeGracePeriod
         do {
             return try NIOSSLContext(configuration: configuration)
         } catch {

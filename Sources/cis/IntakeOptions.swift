@@ -60,6 +60,31 @@ struct IntakeOptions: ParsableArguments {
     var maxConnectionsPerIP: String?
 
     @Option(parsing: .unconditional, help: ArgumentHelp(
+        "New connections per client network and minute, 0 for no limit. Env: CIS_MAX_CONNECTION_RATE. Default: \(SMTPServerConfiguration.defaultMaximumConnectionRate).",
+        valueName: "n"))
+    var maxConnectionRate: String?
+
+    @Option(name: .customLong("client-ipv4-prefix"), parsing: .unconditional, help: ArgumentHelp(
+        "Per-client limits count IPv4 addresses by this prefix length (1-32). Env: CIS_CLIENT_IPV4_PREFIX. Default: \(SMTPServerConfiguration.defaultClientIPv4Prefix).",
+        valueName: "bits"))
+    var clientIPv4Prefix: String?
+
+    @Option(name: .customLong("client-ipv6-prefix"), parsing: .unconditional, help: ArgumentHelp(
+        "Per-client limits count IPv6 addresses by this prefix length (1-128). Env: CIS_CLIENT_IPV6_PREFIX. Default: \(SMTPServerConfiguration.defaultClientIPv6Prefix).",
+        valueName: "bits"))
+    var clientIPv6Prefix: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "NOOP, RSET, VRFY and HELP commands per session before each one more counts as an error. Env: CIS_JUNK_COMMAND_LIMIT. Default: \(SessionConfiguration.defaultJunkCommandLimit).",
+        valueName: "n"))
+    var junkCommandLimit: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Reply bytes a client may leave unread before it is disconnected (at least 4096). Env: CIS_MAX_PENDING_REPLY_BYTES. Default: \(SMTPServerConfiguration.defaultMaximumPendingReplyBytes).",
+        valueName: "bytes"))
+    var maxPendingReplyBytes: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp(
         "Longest wait for a command, in seconds. Env: CIS_COMMAND_TIMEOUT. Default: \(SMTPServerConfiguration.defaultCommandTimeout.wholeSeconds).", valueName: "seconds"))
     var commandTimeout: String?
 
@@ -67,6 +92,26 @@ struct IntakeOptions: ParsableArguments {
         "Longest wait for more message text during DATA, in seconds. Env: CIS_DATA_TIMEOUT. Default: \(SMTPServerConfiguration.defaultDataTimeout.wholeSeconds).",
         valueName: "seconds"))
     var dataTimeout: String?
+
+    @Option(name: .customLong("tls-handshake-timeout"), parsing: .unconditional, help: ArgumentHelp(
+        "Longest wait for the TLS handshake after STARTTLS, in seconds. Env: CIS_TLS_HANDSHAKE_TIMEOUT. Default: \(SMTPServerConfiguration.defaultTLSHandshakeTimeout.wholeSeconds).",
+        valueName: "seconds"))
+    var tlsHandshakeTimeout: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Longest a session may last, in seconds. Env: CIS_MAX_SESSION_TIME. Default: \(SMTPServerConfiguration.defaultMaximumSessionTime.wholeSeconds).",
+        valueName: "seconds"))
+    var maxSessionTime: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Slowest average message text rate in bytes per second once the grace period is over, 0 for no check. Env: CIS_MIN_DATA_RATE. Default: \(SMTPServerConfiguration.defaultMinimumDataRate).",
+        valueName: "bytes"))
+    var minDataRate: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Seconds of DATA before the minimum data rate applies. Env: CIS_MIN_DATA_RATE_GRACE. Default: \(SMTPServerConfiguration.defaultMinimumDataRateGrace.wholeSeconds).",
+        valueName: "seconds"))
+    var minDataRateGrace: String?
 
     @Option(parsing: .unconditional, help: ArgumentHelp(
         "On SIGTERM/SIGINT, how long a message in flight may take to finish, in seconds. Env: CIS_SHUTDOWN_TIMEOUT. Default: \(SMTPServerConfiguration.defaultShutdownTimeout.wholeSeconds).",
@@ -113,12 +158,40 @@ struct IntakeOptions: ParsableArguments {
             maximumConnectionsPerAddress: try settings.value(
                 self.maxConnectionsPerIP, flag: "--max-connections-per-ip", variable: "CIS_MAX_CONNECTIONS_PER_IP",
                 default: SMTPServerConfiguration.defaultMaximumConnectionsPerAddress, parse: Parse.positiveInteger),
+            maximumConnectionRate: try settings.value(
+                self.maxConnectionRate, flag: "--max-connection-rate", variable: "CIS_MAX_CONNECTION_RATE",
+                default: SMTPServerConfiguration.defaultMaximumConnectionRate, parse: Parse.nonNegativeInteger),
+            clientIPv4Prefix: try settings.value(
+                self.clientIPv4Prefix, flag: "--client-ipv4-prefix", variable: "CIS_CLIENT_IPV4_PREFIX",
+                default: SMTPServerConfiguration.defaultClientIPv4Prefix, parse: Parse.integer(in: 1...32)),
+            clientIPv6Prefix: try settings.value(
+                self.clientIPv6Prefix, flag: "--client-ipv6-prefix", variable: "CIS_CLIENT_IPV6_PREFIX",
+                default: SMTPServerConfiguration.defaultClientIPv6Prefix, parse: Parse.integer(in: 1...128)),
             commandTimeout: try settings.value(
                 self.commandTimeout, flag: "--command-timeout", variable: "CIS_COMMAND_TIMEOUT",
                 default: SMTPServerConfiguration.defaultCommandTimeout, parse: Parse.timeAmount),
             dataTimeout: try settings.value(
                 self.dataTimeout, flag: "--data-timeout", variable: "CIS_DATA_TIMEOUT",
                 default: SMTPServerConfiguration.defaultDataTimeout, parse: Parse.timeAmount),
+            tlsHandshakeTimeout: try settings.value(
+                self.tlsHandshakeTimeout, flag: "--tls-handshake-timeout", variable: "CIS_TLS_HANDSHAKE_TIMEOUT",
+                default: SMTPServerConfiguration.defaultTLSHandshakeTimeout, parse: Parse.timeAmount),
+            maximumSessionTime: try settings.value(
+                self.maxSessionTime, flag: "--max-session-time", variable: "CIS_MAX_SESSION_TIME",
+                default: SMTPServerConfiguration.defaultMaximumSessionTime, parse: Parse.timeAmount),
+            minimumDataRate: try settings.value(
+                self.minDataRate, flag: "--min-data-rate", variable: "CIS_MIN_DATA_RATE",
+                default: SMTPServerConfiguration.defaultMinimumDataRate, parse: Parse.nonNegativeInteger),
+            minimumDataRateGrace: try settings.value(
+                self.minDataRateGrace, flag: "--min-data-rate-grace", variable: "CIS_MIN_DATA_RATE_GRACE",
+                default: SMTPServerConfiguration.defaultMinimumDataRateGrace, parse: Parse.timeAmount),
+            maximumPendingReplyBytes: try settings.value(
+                self.maxPendingReplyBytes, flag: "--max-pending-reply-bytes", variable: "CIS_MAX_PENDING_REPLY_BYTES",
+                default: SMTPServerConfiguration.defaultMaximumPendingReplyBytes,
+                parse: Parse.integer(in: 4096...(1 << 30))),
+            junkCommandLimit: try settings.value(
+                self.junkCommandLimit, flag: "--junk-command-limit", variable: "CIS_JUNK_COMMAND_LIMIT",
+                default: SessionConfiguration.defaultJunkCommandLimit, parse: Parse.positiveInteger),
             spoolDirectory: spoolDirectory)
     }
 

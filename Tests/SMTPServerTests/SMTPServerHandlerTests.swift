@@ -14,7 +14,8 @@ final class HandlerHarness {
 
     init(
         maximumMessageSize: Int = 1000, admission: ConnectionLimiter.Admission = .admitted,
-        tlsContext: NIOSSLContext? = nil, maximumErrors: Int = 10
+        tlsContext: NIOSSLContext? = nil, maximumErrors: Int = 10,
+        deadlines: SMTPServerHandler.Deadlines = .init(command: .seconds(300), data: .seconds(600), minimumDataRate: 0)
     ) throws {
         let configuration = SessionConfiguration(
             hostname: "mx.test", recipientPolicy: RecipientPolicy(addresses: ["create@localhost"]),
@@ -23,7 +24,7 @@ final class HandlerHarness {
         let logs = self.logs
         let handler = SMTPServerHandler(
             configuration: configuration, admission: admission, clientAddress: "192.0.2.7", clientPort: 40000,
-            timeouts: .init(command: .seconds(300), data: .seconds(600)), tlsContext: tlsContext,
+            deadlines: deadlines, tlsContext: tlsContext,
             logger: Logger(label: "test") { _ in logs })
         self.channel = EmbeddedChannel(handler: handler)
         try self.channel.connect(to: SocketAddress(ipAddress: "192.0.2.7", port: 40000)).wait()
@@ -203,6 +204,74 @@ final class HandlerHarness {
         #expect(!harness.channel.isActive)
     }
 
+    @Test func messageTextBelowTheMinimumRateIsCutOffAfterTheGrace() throws {
+        let harness = try HandlerHarness(
+            deadlines: .init(command: .seconds(300), data: .seconds(600), minimumDataRate: 100, minimumDataRateGrace: .seconds(10)))
+        try harness.startTransaction()
+        // 10 bytes a second keeps the idle timer from firing; 1000 bytes earn 10 s at 100 bytes/s.
+        for _ in 0..<15 {
+            try harness.send("0123456789")
+            harness.channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+        }
+        #expect(try harness.codes() == ["421 4.4.2"])
+        #expect(!harness.channel.isActive)
+        #expect(try harness.events().contains { if case .messageDiscarded = $0 { true } else { false } })
+        #expect(harness.logs.entries.contains { $0.message == "message text below the minimum data rate" })
+    }
+
+    @Test func messageTextAtTheMinimumRateIsKept() throws {
+        let harness = try HandlerHarness(
+            maximumMessageSize: 10_000,
+            deadlines: .init(command: .seconds(300), data: .seconds(600), minimumDataRate: 100, minimumDataRateGrace: .seconds(10)))
+        try harness.startTransaction()
+        for _ in 0..<30 {
+            try harness.send(String(repeating: "x", count: 120))
+            harness.channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+        }
+        try harness.send("\r\n.\r\n")
+        #expect(try harness.codes() == [])
+        #expect(try harness.completedMessage() != nil)
+    }
+
+    @Test func theTLSHandshakeHasItsOwnDeadlineAndNoReply() throws {
+        let certificate = try TestCertificate.shared.get()
+        let harness = try HandlerHarness(
+            tlsContext: try SMTPTLS.makeServerContext(
+                certificatePath: certificate.certificatePath, privateKeyPath: certificate.privateKeyPath),
+            deadlines: .init(command: .seconds(300), data: .seconds(600), tlsHandshake: .seconds(5)))
+        try harness.send("EHLO c\r\nSTARTTLS\r\n")
+        _ = try harness.output()
+        harness.channel.embeddedEventLoop.advanceTime(by: .seconds(6))
+        #expect(!harness.channel.isActive)
+    }
+
+    @Test func theSessionTimeLimitEndsABusySession() throws {
+        let harness = try HandlerHarness(
+            deadlines: .init(command: .seconds(300), data: .seconds(600), session: .seconds(10)))
+        for _ in 0..<9 {
+            try harness.send("NOOP\r\n")
+            harness.channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+        }
+        #expect(harness.channel.isActive)
+        harness.channel.embeddedEventLoop.advanceTime(by: .seconds(2))
+        #expect(try harness.codes().suffix(2) == ["250 2.0.0", "421 4.4.2"])
+        #expect(!harness.channel.isActive)
+    }
+
+    @Test func readsStopWhileTheSocketIsNotWritable() throws {
+        let harness = try HandlerHarness()
+        let reads = ReadCounter()
+        try harness.channel.pipeline.syncOperations.addHandler(reads, position: .first)
+        harness.channel.read()
+        #expect(reads.count == 1)
+        harness.channel.isWritable = false
+        harness.channel.read()
+        #expect(reads.count == 1)
+        harness.channel.isWritable = true
+        harness.channel.pipeline.fireChannelWritabilityChanged()
+        #expect(reads.count == 2)
+    }
+
     @Test func dataTimeoutDiscardsTheMessage() throws {
         let harness = try HandlerHarness()
         try harness.startTransaction()
@@ -215,8 +284,8 @@ final class HandlerHarness {
     }
 
     @Test func refusedConnectionGets421() throws {
-        let harness = try HandlerHarness(admission: .tooManyFromAddress)
-        #expect(try harness.output() == "421 4.7.0 mx.test Error: too many connections from your address\r\n")
+        let harness = try HandlerHarness(admission: .tooManyFromNetwork)
+        #expect(try harness.output() == "421 4.7.0 mx.test Error: too many connections from your network\r\n")
         #expect(!harness.channel.isActive)
     }
 
@@ -278,5 +347,16 @@ final class HandlerHarness {
         let events = try harness.events()
         #expect(events.contains { if case .messageDiscarded = $0 { true } else { false } })
         #expect(!events.contains { if case .messageCompleted = $0 { true } else { false } })
+    }
+}
+
+/// Counts the reads that reach the front of the pipeline.
+final class ReadCounter: ChannelOutboundHandler {
+    typealias OutboundIn = ByteBuffer
+    var count = 0
+
+    func read(context: ChannelHandlerContext) {
+        self.count += 1
+        context.read()
     }
 }
