@@ -390,3 +390,24 @@ def test_a_bare_cr_never_reaches_a_reply_or_the_store(start_cis, raw_smtp):
         assert text.endswith("\r\n")
         assert all("\r" not in line and "\n" not in line for line in text[:-2].split("\r\n")), repr(text)
     assert cis.queue_rows() == []
+
+
+def ipv6_loopback_available():
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
+            probe.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not ipv6_loopback_available(), reason="no IPv6 loopback (::1) on this machine")
+def test_an_ipv6_client_is_counted_by_its_slash_64(start_cis):
+    cis = start_cis("--listen", "[::1]:0", "--max-connections-per-ip", "1")
+    with socket.create_connection(("::1", cis.port), timeout=10) as first, \
+            socket.create_connection(("::1", cis.port), timeout=10) as second:
+        assert first_reply(first).startswith("220 ")
+        assert first_reply(second).startswith("421 4.7.0 ")
+    refused = cis.wait_for_log(lambda e: e.get("message", "").startswith("connection refused"))
+    assert refused["smtp.client.network"] == "0:0:0:0:0:0:0:0/64"
+    assert refused["smtp.client.address"] == "::1"
