@@ -58,9 +58,9 @@ public struct SMTPServerConfiguration: Sendable {
     public static let defaultRecipients = ["create@localhost"]
     public static let defaultMaximumConnections = 1000
     public static let defaultMaximumConnectionsPerAddress = 20
-    /// Postfix has no rate limit by default; 120 a minute (two a second, from one network)
-    /// is far above what a sending MTA needs and stops a reconnect loop.
-    public static let defaultMaximumConnectionRate = 120
+    /// Off, as Postfix's `smtpd_client_connection_rate_limit`: the concurrency limits hold
+    /// by themselves, and a rate suited to one MX (the README suggests 60) is a local choice.
+    public static let defaultMaximumConnectionRate = 0
     public static let defaultClientIPv4Prefix = 32
     public static let defaultClientIPv6Prefix = 64
     public static let defaultCommandTimeout = TimeAmount.seconds(300)

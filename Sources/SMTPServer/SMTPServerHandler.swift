@@ -202,9 +202,11 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         }
     }
 
+    /// Not passed on: the async side writes only delivery outcomes, which this handler turns
+    /// into replies itself. Were it told the socket is not writable, it would hold the outcome
+    /// of a stored message, and the session would wait for it past every deadline.
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         self.readIfAllowed(context: context)
-        context.fireChannelWritabilityChanged()
     }
 
     // MARK: Processing

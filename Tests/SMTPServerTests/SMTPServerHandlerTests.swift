@@ -272,6 +272,15 @@ final class HandlerHarness {
         #expect(reads.count == 2)
     }
 
+    @Test func theAsyncSideNeverHearsOfWritability() throws {
+        let harness = try HandlerHarness()
+        let events = WritabilityEvents()
+        try harness.channel.pipeline.syncOperations.addHandler(events)
+        harness.channel.isWritable = false
+        harness.channel.pipeline.fireChannelWritabilityChanged()
+        #expect(events.count == 0)
+    }
+
     @Test func dataTimeoutDiscardsTheMessage() throws {
         let harness = try HandlerHarness()
         try harness.startTransaction()
@@ -358,5 +367,15 @@ final class ReadCounter: ChannelOutboundHandler {
     func read(context: ChannelHandlerContext) {
         self.count += 1
         context.read()
+    }
+}
+
+/// Counts the writability changes that get past the handler.
+final class WritabilityEvents: ChannelInboundHandler {
+    typealias InboundIn = SMTPConnectionEvent
+    var count = 0
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        self.count += 1
     }
 }
