@@ -272,6 +272,40 @@ final class HandlerHarness {
         #expect(reads.count == 2)
     }
 
+    @Test func aTimeoutClosesEvenWhenIts421CannotBeWritten() throws {
+        let harness = try HandlerHarness(deadlines: .init(command: .seconds(5), data: .seconds(600)))
+        try harness.send("EHLO c\r\n")
+        _ = try harness.output()
+        let socket = StalledSocket()
+        try harness.channel.pipeline.syncOperations.addHandler(socket, position: .first)
+        harness.channel.embeddedEventLoop.advanceTime(by: .seconds(5))
+        #expect(socket.held.map { String(buffer: $0) } == ["421 4.4.2 mx.test Error: timeout exceeded\r\n"])
+        #expect(harness.channel.isActive, "the 421 gets its grace")
+        harness.channel.embeddedEventLoop.advanceTime(by: SMTPServerConfiguration.closeGracePeriod)
+        #expect(!harness.channel.isActive)
+    }
+
+    @Test func aClientThatLeavesTooManyRepliesUnreadIsDisconnected() throws {
+        let harness = try HandlerHarness(
+            deadlines: .init(command: .seconds(300), data: .seconds(600), maximumPendingReplyBytes: 4096))
+        _ = try harness.output()
+        let socket = StalledSocket()
+        try harness.channel.pipeline.syncOperations.addHandler(socket, position: .first)
+        try harness.send(String(repeating: "EHLO client.example\r\n", count: 100))
+        #expect(!harness.channel.isActive)
+        let pending = socket.held.reduce(0) { $0 + $1.readableBytes }
+        #expect(pending > 2048 && pending <= 4096)
+        #expect(harness.logs.entries.contains { $0.message == "closing: the client does not read its replies" })
+    }
+
+    @Test func aClientThatReadsMayPipelineWithoutLimit() throws {
+        let harness = try HandlerHarness(
+            deadlines: .init(command: .seconds(300), data: .seconds(600), maximumPendingReplyBytes: 4096))
+        try harness.send(String(repeating: "EHLO client.example\r\n", count: 100))
+        #expect(harness.channel.isActive)
+        #expect(try harness.codes().count == 101)
+    }
+
     @Test func theAsyncSideNeverHearsOfWritability() throws {
         let harness = try HandlerHarness()
         let events = WritabilityEvents()
@@ -377,5 +411,26 @@ final class WritabilityEvents: ChannelInboundHandler {
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         self.count += 1
+    }
+}
+
+/// A socket whose peer reads nothing: writes are held, never completed, until the close.
+final class StalledSocket: ChannelOutboundHandler {
+    typealias OutboundIn = ByteBuffer
+    private(set) var held: [ByteBuffer] = []
+    private var promises: [EventLoopPromise<Void>] = []
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        self.held.append(self.unwrapOutboundIn(data))
+        if let promise { self.promises.append(promise) }
+    }
+
+    func flush(context: ChannelHandlerContext) {}
+
+    func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        let promises = self.promises
+        self.promises = []
+        promises.forEach { $0.fail(ChannelError.ioOnClosedChannel) }
+        context.close(mode: mode, promise: promise)
     }
 }
