@@ -163,7 +163,7 @@ let package = Package(
         .testTarget(
             name: "SMTPServerTests",
             dependencies: [
-                "SMTPServer", "SMTPCore",
+                "TestSupport", "SMTPServer", "SMTPCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -186,9 +186,9 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "AWSTests",
-            dependencies: ["AWS", "Digest", "FileIO", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["TestSupport", "AWS", "Digest", "FileIO", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
-        // Helpers shared by the test targets (temporary directories).
+        // Helpers shared by the test targets: temporary directories, loopback ports, the shared-data lookup.
         .target(
             name: "TestSupport",
             path: "Tests/TestSupport",
@@ -205,13 +205,13 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "InvitesTests",
-            dependencies: ["Invites", "Notifications"],
+            dependencies: ["TestSupport", "Invites", "Notifications"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "ConsumerTests",
             dependencies: [
-                "Consumer", "Backends", "Invites", "DropBox", "SMTPCore", "FileIO", "Notifications",
+                "TestSupport", "Consumer", "Backends", "Invites", "DropBox", "SMTPCore", "FileIO", "Notifications",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

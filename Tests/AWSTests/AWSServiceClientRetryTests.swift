@@ -2,6 +2,7 @@ import AWS
 import FileIO
 import Foundation
 import Logging
+import TestSupport
 import Testing
 
 @Suite("AWSServiceClient retries")
@@ -77,7 +78,7 @@ struct AWSServiceClientRetryTests {
 
     @Test("connection errors are retried, then surface as a transport error")
     func connectionErrorsRetried() async throws {
-        let port = try CurlTransportTests.unusedPort()
+        let port = try unusedLoopbackPort()
         let client = AWSServiceClient(
             service: "s3", region: "us-east-1", endpoint: AWSEndpoint(scheme: "http", host: "127.0.0.1", port: port),
             credentials: AWSCredentialChain(sources: [StaticCredentialSource(AWSCredentials(accessKeyId: "AKID", secretAccessKey: "secret"))]),

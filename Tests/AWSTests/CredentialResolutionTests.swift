@@ -1,5 +1,6 @@
 import AWS
 import Foundation
+import TestSupport
 import Testing
 
 /// Each credentials source, the chain's order and its refresh. Container and IMDS endpoints are
@@ -10,11 +11,10 @@ struct CredentialResolutionTests {
     let transport = CurlTransport(configuration: .init(workerCount: 2, connectTimeout: .seconds(1)))
 
     /// A temp directory with `credentials` and `config` files.
-    static func profileFiles(credentials: String, config: String) throws -> URL {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cis-aws-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try credentials.write(to: directory.appendingPathComponent("credentials"), atomically: true, encoding: .utf8)
-        try config.write(to: directory.appendingPathComponent("config"), atomically: true, encoding: .utf8)
+    static func profileFiles(credentials: String, config: String) throws -> TemporaryDirectory {
+        let directory = try TemporaryDirectory(prefix: "cis-aws")
+        try credentials.write(toFile: directory.file("credentials"), atomically: true, encoding: .utf8)
+        try config.write(toFile: directory.file("config"), atomically: true, encoding: .utf8)
         return directory
     }
 
@@ -34,7 +34,7 @@ struct CredentialResolutionTests {
         let chain = AWSCredentialChain.defaultChain(
             environment: Self.environment([
                 "AWS_ACCESS_KEY_ID": "ENVKEY", "AWS_SECRET_ACCESS_KEY": "envsecret", "AWS_SESSION_TOKEN": "envtoken",
-                "AWS_SHARED_CREDENTIALS_FILE": directory.appendingPathComponent("credentials").path,
+                "AWS_SHARED_CREDENTIALS_FILE": directory.file("credentials"),
             ]), transport: self.transport)
         let credentials = try await chain.credentials()
         #expect(credentials == AWSCredentials(accessKeyId: "ENVKEY", secretAccessKey: "envsecret", sessionToken: "envtoken"))
@@ -70,8 +70,8 @@ struct CredentialResolutionTests {
                 endpoint_url = http://127.0.0.1:4566
                 """)
         let files = [
-            "AWS_SHARED_CREDENTIALS_FILE": directory.appendingPathComponent("credentials").path,
-            "AWS_CONFIG_FILE": directory.appendingPathComponent("config").path,
+            "AWS_SHARED_CREDENTIALS_FILE": directory.file("credentials"),
+            "AWS_CONFIG_FILE": directory.file("config"),
         ]
         let work = Self.environment(files.merging(["AWS_PROFILE": "work"]) { $1 })
         #expect(

@@ -2,6 +2,7 @@ import AWS
 import Digest
 import FileIO
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("CurlTransport against a loopback server")
@@ -29,8 +30,8 @@ struct CurlTransportTests {
     func putStreamsFromFile() async throws {
         let server = try await ScriptedHTTPServer(plan: [.init(method: "PUT", status: 200)])
         defer { server.stop() }
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("cis-body-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: file) }
+        let directory = try TemporaryDirectory(prefix: "cis-body")
+        let file = URL(fileURLWithPath: directory.file("body"))
         let content = (0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
         try Data(content).write(to: file)
         let head = Array("Received: by test\r\n".utf8)
@@ -59,7 +60,7 @@ struct CurlTransportTests {
 
     @Test("a refused connection is a retryable couldNotConnect")
     func connectionRefused() async throws {
-        let port = try Self.unusedPort()
+        let port = try unusedLoopbackPort()
         await #expect {
             try await self.transport.send(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/"))
         } throws: { error in
@@ -109,8 +110,8 @@ struct CurlTransportTests {
     func shortBodyFile() async throws {
         let server = try await ScriptedHTTPServer(plan: [.init(method: "PUT", status: 200)])
         defer { server.stop() }
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("cis-short-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: file) }
+        let directory = try TemporaryDirectory(prefix: "cis-short")
+        let file = URL(fileURLWithPath: directory.file("body"))
         try Data(repeating: 7, count: 100).write(to: file)
         await #expect {
             try await self.transport.send(
@@ -118,23 +119,5 @@ struct CurlTransportTests {
         } throws: { error in
             (error as? HTTPTransportError)?.kind == .invalidRequest
         }
-    }
-
-    static func unusedPort() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        try withUnsafeMutablePointer(to: &address) { pointer in
-            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                guard bind(descriptor, $0, length) == 0, getsockname(descriptor, $0, &length) == 0 else {
-                    throw ScriptedHTTPServer.ServerFailed(message: "cannot bind a loopback port")
-                }
-            }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

@@ -4,6 +4,7 @@ import Digest
 import FileIO
 import Foundation
 import Notifications
+import TestSupport
 import Testing
 
 /// The AWS backends against moto_server (started by `make test`).
@@ -44,8 +45,8 @@ struct AWSBackendsTests {
         let moto = try MotoServer()
         let bucket = MotoServer.uniqueName("cis-large")
         try await moto.createBucket(bucket)
-        let spool = FileManager.default.temporaryDirectory.appendingPathComponent("cis-spool-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: spool) }
+        let directory = try TemporaryDirectory(prefix: "cis-spool")
+        let spool = URL(fileURLWithPath: directory.file("message"))
         var content = [UInt8](repeating: 0, count: 30 * 1024 * 1024)
         for index in stride(from: 0, to: content.count, by: 4096) { content[index] = UInt8(truncatingIfNeeded: index / 4096) }
         try Data(content).write(to: spool)
@@ -163,7 +164,7 @@ struct AWSBackendsTests {
 
     @Test("an endpoint that is down entirely is unavailable, after bounded retries")
     func endpointDown() async throws {
-        let port = try Self.closedLoopbackPort()
+        let port = try unusedLoopbackPort()
         let services = try MotoServer.services(endpoint: "http://127.0.0.1:\(port)")
         let started = ContinuousClock.now
         await #expect {
@@ -172,22 +173,5 @@ struct AWSBackendsTests {
             (error as? BackendError)?.kind == .unavailable && (error as? BackendError)?.isRetryable == true
         }
         #expect(ContinuousClock.now - started < .seconds(30), "bounded retries, not an endless loop")
-    }
-
-    /// A loopback port nothing listens on: bound, read, closed.
-    static func closedLoopbackPort() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
-            }
-        }
-        try #require(bound, "cannot bind a loopback port")
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

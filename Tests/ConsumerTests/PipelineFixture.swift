@@ -6,6 +6,7 @@ import InMemoryLogging
 import Logging
 import Notifications
 import ServiceLifecycle
+import TestSupport
 import Testing
 
 /// The consumer's world on disk, as `cis` lays it out in its data dir: the real embedded
@@ -13,7 +14,8 @@ import Testing
 final class PipelineFixture: Sendable {
     static let bucket = "cis-local"
 
-    let directory: String
+    private let temporaryDirectory: TemporaryDirectory
+    var directory: String { self.temporaryDirectory.path }
     let objectStore: FileSystemObjectStore
     let queue: SQLiteNotificationQueue
     let topics: JSONLTopicPublisher
@@ -23,9 +25,8 @@ final class PipelineFixture: Sendable {
     enum Index { case local, none }
 
     init(maxReceiveCount: Int = 5, index: Index = .local) throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cis-consumer-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        self.directory = directory
+        self.temporaryDirectory = try TemporaryDirectory(prefix: "cis-consumer")
+        let directory = self.temporaryDirectory.path
         self.objectStore = try FileSystemObjectStore(directory: directory + "/objects", bucketName: Self.bucket)
         self.queue = try SQLiteNotificationQueue(path: directory + "/queue.sqlite", maxReceiveCount: maxReceiveCount)
         self.topics = try JSONLTopicPublisher(directory: directory + "/topics")
@@ -33,10 +34,6 @@ final class PipelineFixture: Sendable {
         case .local: self.eventIndex = try SQLiteEventIndex(path: directory + "/events.sqlite")
         case .none: self.eventIndex = NoEventIndex()
         }
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(atPath: self.directory)
     }
 
     var topicsDirectory: String { self.directory + "/topics" }

@@ -1,9 +1,11 @@
 import Foundation
 import Invites
+import TestSupport
 import Testing
 
 /// Every message of the third-party corpus against expectations written by reading each file.
-@Suite("Corpus")
+/// Skipped where the shared data is absent (a fresh clone), except under CI.
+@Suite("Corpus", .sharedData(FixturePaths.corpusDirectory))
 struct CorpusTests {
     static let expectationsURL = FixturePaths.fixtures.appendingPathComponent("corpus-expected.json")
 
@@ -13,15 +15,12 @@ struct CorpusTests {
 
     @Test("the corpus directory is present")
     func corpusIsPresent() throws {
-        let path = FixturePaths.corpus.path
-        #expect(
-            FileManager.default.fileExists(atPath: path),
-            "corpus missing at \(path): set CIS_SHARED_DIR to the shared directory holding corpus/imip")
+        _ = try FixturePaths.corpus()
     }
 
     @Test("every corpus file has an expectation")
     func everyFileIsCovered() throws {
-        let files = try FileManager.default.contentsOfDirectory(atPath: FixturePaths.corpus.path)
+        let files = try FileManager.default.contentsOfDirectory(atPath: FixturePaths.corpus().path)
             .filter { $0 != "SOURCES.md" && !$0.hasPrefix(".") }
         let covered = Set(try Self.expectations().map(\.file))
         let uncovered = files.filter { !covered.contains($0) }.sorted()
@@ -30,7 +29,7 @@ struct CorpusTests {
 
     @Test("message matches its expectation", arguments: try CorpusTests.expectations())
     func messageMatchesExpectation(_ expectation: Expectation) throws {
-        let message = try expectation.message(in: FixturePaths.corpus)
+        let message = try expectation.message(in: FixturePaths.corpus())
         let input = InviteInput(
             message: message, bucket: "corpus", key: "incoming/" + expectation.testDescription,
             envelopeSender: "envelope@example.net")

@@ -1,16 +1,18 @@
 import Foundation
 import Invites
 import Notifications
+import TestSupport
 import Testing
 
 /// Damaged input never crashes the process, and parsing is safe from several tasks at once.
 @Suite("Robustness")
 struct RobustnessTests {
     static func corpusMessages() throws -> [(name: String, bytes: [UInt8])] {
-        try CorpusTests.expectations().map { ($0.testDescription, try $0.message(in: FixturePaths.corpus)) }
+        let corpus = try FixturePaths.corpus()
+        return try CorpusTests.expectations().map { ($0.testDescription, try $0.message(in: corpus)) }
     }
 
-    @Test("every corpus message cut short at 16 points gives an outcome, never a crash")
+    @Test("every corpus message cut short at 16 points gives an outcome, never a crash", .sharedData(FixturePaths.corpusDirectory))
     func truncatedCorpus() throws {
         var outcomes = 0
         for (name, bytes) in try Self.corpusMessages() where bytes.count > 16 {
@@ -79,7 +81,7 @@ struct RobustnessTests {
         }
     }
 
-    @Test("parsing from eight tasks at once gives the same results as one at a time")
+    @Test("parsing from eight tasks at once gives the same results as one at a time", .sharedData(FixturePaths.corpusDirectory))
     func concurrentParsing() async throws {
         let messages = try Self.corpusMessages().filter { $0.bytes.count < 200_000 }
         let sequential = messages.map { Self.summary(InviteParser.parse(InviteInput(message: $0.bytes, bucket: "b", key: $0.name, envelopeSender: nil))) }

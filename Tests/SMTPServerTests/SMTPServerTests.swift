@@ -5,6 +5,7 @@ import NIOSSL
 import SMTPCore
 import SMTPServer
 import ServiceLifecycle
+import TestSupport
 import Testing
 
 /// Runs the real `SMTPServer` on 127.0.0.1 port 0 in a `ServiceGroup`, hands the port to
@@ -14,9 +15,9 @@ func withRunningServer(
     configure: (inout SMTPServerConfiguration) -> Void = { _ in },
     _ body: (_ port: Int, _ group: ServiceGroup) async throws -> Void
 ) async throws {
-    let spool = FileManager.default.temporaryDirectory.appendingPathComponent("cis-spool-\(UUID().uuidString)").path
-    defer { try? FileManager.default.removeItem(atPath: spool) }
-    var configuration = SMTPServerConfiguration(host: "127.0.0.1", port: 0, hostname: "mx.test", spoolDirectory: spool)
+    let spool = try TemporaryDirectory(prefix: "cis-spool")
+    defer { withExtendedLifetime(spool) {} }  // removed only once the server has stopped
+    var configuration = SMTPServerConfiguration(host: "127.0.0.1", port: 0, hostname: "mx.test", spoolDirectory: spool.path)
     configure(&configuration)
     let (ports, portContinuation) = AsyncStream<Int>.makeStream()
     let server = SMTPServer(
@@ -214,11 +215,7 @@ func withRunningServer(
         try await withRunningServer(sink: sink) { port, group in
             let idle = try await SMTPTestClient(port: port)
             _ = try await idle.readReply()
-            let busy = try await SMTPTestClient(port: port)
-            _ = try await busy.readReply()
-            try await busy.send("EHLO c\r\nMAIL FROM:<>\r\nRCPT TO:<create@localhost>\r\nDATA\r\nin flight\r\n.\r\n")
-            for _ in 0..<4 { _ = try await busy.readReply() }
-            await sink.waitForDeliveryStart()
+            let busy = try await Self.messageInFlight(port: port, sink: sink)
             await group.triggerGracefulShutdown()
             #expect(try await idle.readCode() == "421 4.3.2")
             #expect(await idle.isClosedByServer())
@@ -241,37 +238,123 @@ func withRunningServer(
         #expect(sink.deliveries.count == 1)
     }
 
-    /// Connections keep arriving while the listener closes; those caught in between are closed,
-    /// and the server still stops cleanly.
+    /// Connections keep arriving while the server shuts down with a message in flight: each is
+    /// refused, or is closed by the server after at most its greeting and a 421 (or the 221 it
+    /// asked for; one accepted while the listener closes may get no reply at all); none is left
+    /// open; and the message in flight is still stored and answered 250.
     @Test func connectionsArrivingDuringShutdown() async throws {
-        try await withRunningServer(sink: RecordingSink()) { port, group in
-            try await withThrowingTaskGroup(of: Void.self) { clients in
-                for _ in 0..<4 {
+        let sink = RecordingSink()
+        sink.hold()
+        try await withRunningServer(sink: sink, configure: { $0.maximumConnectionsPerAddress = 100 }) { port, group in
+            let busy = try await Self.messageInFlight(port: port, sink: sink)
+
+            let (greeted, greetedContinuation) = AsyncStream<Void>.makeStream()
+            let arrivals = try await withThrowingTaskGroup(of: [Arrival].self) { clients in
+                // Idle clients stay connected until the server closes them, then come straight back;
+                // the others connect, QUIT and come back, so that arrivals span the whole shutdown.
+                for index in 0..<Self.arrivingClients {
                     clients.addTask {
-                        for _ in 0..<30 {
-                            guard let client = try? await SMTPTestClient(port: port) else { return }
-                            client.closeAfter(.seconds(5))
-                            _ = try? await client.readReply()
-                            await client.close()
-                        }
+                        await Self.arriveUntilRefused(
+                            port: port, quit: index >= Self.idleClients, greeted: greetedContinuation)
                     }
                 }
-                try await Task.sleep(for: .milliseconds(50))
+                var greetings = greeted.makeAsyncIterator()
+                for _ in 0..<Self.arrivingClients { await greetings.next() }
+                try await Task.sleep(for: .milliseconds(100))  // the QUIT clients come and go meanwhile
                 await group.triggerGracefulShutdown()
-                try await clients.waitForAll()
+                // Once the listener is closed, the message in flight may finish.
+                var refused = false
+                for _ in 0..<500 where !refused {
+                    if let probe = try? await SMTPTestClient(port: port) {
+                        await probe.close()
+                        try await Task.sleep(for: .milliseconds(10))
+                    } else {
+                        refused = true
+                    }
+                }
+                try #require(refused, "the listener still accepts connections after shutdown")
+                sink.release()
+                #expect((try? await busy.readCode()) == "250 2.0.0", "the message in flight is answered")
+                #expect((try? await busy.readCode()) == "421 4.3.2", "then the session is closed with 421")
+                return try await clients.reduce(into: []) { $0 += $1 }
             }
+            for arrival in arrivals {
+                switch arrival {
+                case .refused:
+                    break
+                case .closed(let codes, let quit):
+                    let allowed: Set<String> = quit ? ["220", "221 2.0.0", "421 4.3.2"] : ["220", "421 4.3.2"]
+                    #expect(codes.allSatisfy(allowed.contains), "unexpected replies \(codes)")
+                    #expect(codes.dropFirst().allSatisfy { $0 != "220" }, "greeted twice: \(codes)")
+                case .leftOpen(let codes):
+                    Issue.record("a connection was left open after \(codes) until the client gave up")
+                }
+            }
+            let refused = arrivals.filter { $0 == .refused }.count
+            #expect(refused == Self.arrivingClients, "every client ends refused")
+            let idleToldShutdown = arrivals.contains(.closed(codes: ["220", "421 4.3.2"], quit: false))
+            #expect(idleToldShutdown, "idle sessions are told 421")
         }
+        #expect(sink.deliveries.count == 1)
+    }
+
+    /// A client whose message the (holding) sink has started to deliver; it gives up after 10 s.
+    private static func messageInFlight(port: Int, sink: RecordingSink) async throws -> SMTPTestClient {
+        let client = try await SMTPTestClient(port: port)
+        client.closeAfter(.seconds(10))
+        _ = try await client.readReply()
+        try await client.send("EHLO c\r\nMAIL FROM:<>\r\nRCPT TO:<create@localhost>\r\nDATA\r\nin flight\r\n.\r\n")
+        for _ in 0..<4 { _ = try await client.readReply() }
+        await sink.waitForDeliveryStart()
+        return client
+    }
+
+    /// Clients connecting during shutdown; the first `idleClients` wait, the others QUIT.
+    private static let arrivingClients = 16
+    private static let idleClients = 4
+
+    private enum Arrival: Equatable, Sendable {
+        case refused
+        /// Closed by the server after these reply codes.
+        case closed(codes: [String], quit: Bool)
+        /// Still open when the client gave up.
+        case leftOpen(codes: [String])
+    }
+
+    /// Connects again and again until the connection is refused.
+    private static func arriveUntilRefused(
+        port: Int, quit: Bool, greeted: AsyncStream<Void>.Continuation
+    ) async -> [Arrival] {
+        var arrivals: [Arrival] = []
+        for attempt in 0..<1000 where !Task.isCancelled {
+            guard let client = try? await SMTPTestClient(port: port) else {
+                arrivals.append(.refused)
+                break
+            }
+            client.closeAfter(.seconds(10))
+            var codes: [String] = []
+            if attempt == 0 {
+                // Connected and greeted before the test starts the shutdown.
+                codes += [try? await client.readCode()].compactMap { $0 }
+                greeted.yield()
+            }
+            if quit {
+                try? await client.send("QUIT\r\n")
+            }
+            codes += await client.codesUntilClosed()
+            arrivals.append(client.closedByDeadline ? .leftOpen(codes: codes) : .closed(codes: codes, quit: quit))
+        }
+        return arrivals
     }
 
     @Test func portInUseIsABindError() async throws {
         try await withRunningServer(sink: RecordingSink()) { port, _ in
-            let spool = FileManager.default.temporaryDirectory.appendingPathComponent("cis-\(UUID().uuidString)").path
+            let spool = try TemporaryDirectory(prefix: "cis-spool")
             let second = SMTPServer(
-                configuration: SMTPServerConfiguration(host: "127.0.0.1", port: port, hostname: "mx.test", spoolDirectory: spool),
+                configuration: SMTPServerConfiguration(host: "127.0.0.1", port: port, hostname: "mx.test", spoolDirectory: spool.path),
                 sink: RecordingSink(), logger: Logger(label: "test"))
             let error = try await #require(throws: SMTPServerError.self) { try await second.run() }
             #expect(error.kind == .bindFailed)
-            try? FileManager.default.removeItem(atPath: spool)
         }
     }
 }

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -31,6 +32,7 @@ final class SMTPTestClient {
     struct ConnectionClosed: Error {}
 
     let channel: any Channel
+    private let deadlineFired = NIOLockedValueBox(false)
     private var iterator: AsyncStream<ByteBuffer>.AsyncIterator
     private var received = ByteBuffer()
 
@@ -68,7 +70,11 @@ final class SMTPTestClient {
 
     /// The code (and enhanced code) of the next reply, like "250 2.1.5" or "220".
     func readCode() async throws -> String {
-        let reply = try await self.readReply()
+        Self.code(of: try await self.readReply())
+    }
+
+    /// The code (and enhanced code) of a reply, like "250 2.1.5" or "220".
+    static func code(of reply: String) -> String {
         let words = reply.split(separator: "\r\n").last!.split(separator: " ")
         if words.count > 1, words[1].contains("."), words[1].allSatisfy({ $0.isNumber || $0 == "." }) {
             return "\(words[0]) \(words[1])"
@@ -86,6 +92,15 @@ final class SMTPTestClient {
             guard var chunk = await self.iterator.next() else { throw ConnectionClosed() }
             self.received.writeBuffer(&chunk)
         }
+    }
+
+    /// The codes of every reply until the connection closes (none for a close without a word).
+    func codesUntilClosed() async -> [String] {
+        var codes: [String] = []
+        while let reply = try? await self.readReply() {
+            codes.append(Self.code(of: reply))
+        }
+        return codes
     }
 
     /// Whether the server closed the connection (reads nothing more).
@@ -117,8 +132,17 @@ final class SMTPTestClient {
     /// Closes the connection after `timeout` unless it closed before: a bound on any read.
     func closeAfter(_ timeout: TimeAmount) {
         let channel = self.channel
-        let scheduled = channel.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+        let fired = self.deadlineFired
+        let scheduled = channel.eventLoop.scheduleTask(in: timeout) {
+            fired.withLockedValue { $0 = true }
+            channel.close(promise: nil)
+        }
         channel.closeFuture.whenComplete { _ in scheduled.cancel() }
+    }
+
+    /// Whether `closeAfter` had to close the connection: the server left it open that long.
+    var closedByDeadline: Bool {
+        self.deadlineFired.withLockedValue { $0 }
     }
 
     func close() async {

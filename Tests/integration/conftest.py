@@ -17,6 +17,14 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 HOSTNAME = "mx.test"
 
 
+def unused_loopback_port():
+    """A loopback TCP port nothing listens on: bound on 127.0.0.1 port 0, read back, closed.
+    For a server told to listen there, or for "connection refused"; not reserved."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def cis_binary():
     binary = os.environ.get("CIS_BINARY")
     if not binary:
@@ -24,6 +32,14 @@ def cis_binary():
     if not os.access(binary, os.X_OK):
         pytest.fail(f"CIS_BINARY={binary} is not an executable")
     return binary
+
+
+def run_cis(args, cwd, env=None, timeout=30):
+    """Runs `cis <args>` to completion in `cwd` with no CIS_* variables but those in `env`."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("CIS_")}
+    clean.update(env or {})
+    return subprocess.run([cis_binary(), *args], cwd=cwd, env=clean, capture_output=True, text=True,
+                          timeout=timeout)
 
 
 class CisServer:
@@ -205,6 +221,11 @@ class RawSMTP:
             if len(line) < 4 or line[3:4] != b"-":
                 text = b"".join(lines).decode()
                 return int(line[:3]), text
+
+    def command(self, line):
+        """Sends one command line (CRLF added) and returns its reply as (code, text)."""
+        self.send(line + "\r\n")
+        return self.read_reply()
 
     def read_code(self):
         """The reply code plus the enhanced code, like "250 2.1.5" (or "354")."""

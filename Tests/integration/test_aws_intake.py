@@ -6,7 +6,6 @@ import json
 import os
 import pathlib
 import smtplib
-import socket
 import subprocess
 import time
 import uuid
@@ -14,7 +13,7 @@ import uuid
 import boto3
 import pytest
 
-from conftest import INVITE, cis_binary, queued_id
+from conftest import INVITE, cis_binary, queued_id, unused_loopback_port
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -220,17 +219,9 @@ def test_s3_failures_are_retried_and_the_message_stored_once(moto, start_cis, tm
         proxy.wait(timeout=10)
 
 
-def closed_port():
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
-
-
 def test_s3_down_is_451_and_nothing_queued(moto, start_cis):
     stack = Stack(moto)
-    server = start_cis(*stack.args(), env=aws_env(moto, AWS_ENDPOINT_URL_S3=f"http://127.0.0.1:{closed_port()}"))
+    server = start_cis(*stack.args(), env=aws_env(moto, AWS_ENDPOINT_URL_S3=f"http://127.0.0.1:{unused_loopback_port()}"))
     code, reply = send(server)
     assert code == 451, reply
     assert reply.startswith("4.3.0")
@@ -240,7 +231,7 @@ def test_s3_down_is_451_and_nothing_queued(moto, start_cis):
 
 def test_sqs_down_is_451(moto, start_cis):
     stack = Stack(moto)
-    server = start_cis(*stack.args(), env=aws_env(moto, AWS_ENDPOINT_URL_SQS=f"http://127.0.0.1:{closed_port()}"))
+    server = start_cis(*stack.args(), env=aws_env(moto, AWS_ENDPOINT_URL_SQS=f"http://127.0.0.1:{unused_loopback_port()}"))
     code, reply = send(server)
     assert code == 451, reply
     assert stack.receive(stack.queue_url, wait=1) == []

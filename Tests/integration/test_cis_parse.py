@@ -1,20 +1,12 @@
 """`cis parse`: the event JSON and route for a message, with no side effects."""
 import json
-import os
 import pathlib
 import subprocess
 
-import pytest
+from conftest import cis_binary
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CASES = ROOT / "Tests" / "InvitesTests" / "Fixtures" / "cases"
-
-
-def cis_binary():
-    binary = os.environ.get("CIS_BINARY")
-    if not binary:
-        pytest.fail("CIS_BINARY is not set: build with `swift build --product cis` and export its path")
-    return binary
 
 
 def run_parse(args, cwd, stdin=None):

@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from conftest import RawSMTP, queued_id, unused_loopback_port
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "deploy" / "cloudformation.yaml"
@@ -674,31 +675,6 @@ def mdwe_supported():
     return probe.returncode == 0
 
 
-def free_loopback_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class SMTPLines:
-    def __init__(self, sock):
-        self.file = sock.makefile("rb")
-        self.sock = sock
-
-    def reply(self):
-        lines = []
-        while True:
-            line = self.file.readline().decode()
-            assert line, f"connection closed; got {lines}"
-            lines.append(line.rstrip("\r\n"))
-            if len(line) < 4 or line[3] != "-":
-                return lines
-
-    def command(self, text):
-        self.sock.sendall(text.encode() + b"\r\n")
-        return self.reply()
-
-
 INVITE_MESSAGE = "\r\n".join([
     "From: Organizer <organizer@example.org>",
     "To: create@localhost",
@@ -741,7 +717,7 @@ def serve_one_invite(environment, tmp_path):
     SMTP; yields the message id from the 250 reply and a function returning the log so far;
     on leaving, stops cis with SIGTERM and expects exit status 0."""
     binary = require_cis_binary()
-    port = free_loopback_port()
+    port = unused_loopback_port()
     environment = dict(environment, CIS_LISTEN=f"127.0.0.1:{port}", CIS_HOSTNAME="mx.test",
                        CIS_RECIPIENTS="create@localhost", PATH="/usr/bin:/bin", HOME=str(tmp_path))
     log_path = tmp_path / "cis.log"
@@ -757,22 +733,23 @@ def serve_one_invite(environment, tmp_path):
             while True:
                 assert process.poll() is None, f"cis exited {process.returncode}:\n{log_text()}"
                 try:
-                    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+                    smtp = RawSMTP(port)
                     break
                 except ConnectionRefusedError:
                     assert time.monotonic() < deadline, "cis did not listen within 30 s"
                     time.sleep(0.2)
-            with sock:
-                smtp = SMTPLines(sock)
-                assert smtp.reply()[0].startswith("220 mx.test")
-                assert smtp.command("EHLO client.test")[-1].startswith("250")
-                assert smtp.command("MAIL FROM:<organizer@example.org>")[0].startswith("250")
-                assert smtp.command("RCPT TO:<create@localhost>")[0].startswith("250")
-                assert smtp.command("DATA")[0].startswith("354")
-                queued = smtp.command(INVITE_MESSAGE + ".")[0]
+            try:
+                assert smtp.read_reply()[1].startswith("220 mx.test")
+                assert smtp.command("EHLO client.test")[0] == 250
+                assert smtp.command("MAIL FROM:<organizer@example.org>")[0] == 250
+                assert smtp.command("RCPT TO:<create@localhost>")[0] == 250
+                assert smtp.command("DATA")[0] == 354
+                queued = smtp.command(INVITE_MESSAGE + ".")[1]
                 assert queued.startswith("250 2.0.0"), f"{queued}\n{log_text()}"
-                assert smtp.command("QUIT")[0].startswith("221")
-            yield queued.rsplit(" ", 1)[-1], log_text
+                assert smtp.command("QUIT")[0] == 221
+            finally:
+                smtp.close()
+            yield queued_id(queued), log_text
             assert process.poll() is None, f"cis exited {process.returncode}:\n{log_text()}"
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=60) == 0, log_text()

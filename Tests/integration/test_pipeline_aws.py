@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import unused_loopback_port
 from pipeline_support import RECIPIENT, invite, send
 
 boto3 = pytest.importorskip("boto3")
@@ -82,14 +83,8 @@ def aws_world():
             "subscribers": subscribers, "table": table, "sqs": sqs, "s3": s3, "dynamodb": dynamodb}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_serve(world: dict, tmp_path: Path, *extra: str, topics: dict | None = None) -> tuple[subprocess.Popen, int, Path]:
-    port = free_port()
+    port = unused_loopback_port()
     log = tmp_path / f"serve-aws-{port}.log"
     args = [CIS_BINARY, "serve", "--backend", "aws", "--bucket", world["bucket"], "--queue-url", world["intake"],
             "--listen", f"127.0.0.1:{port}", "--hostname", "mx.invites.test", "--recipient", RECIPIENT,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import cis_binary
+from conftest import cis_binary, run_cis
 from pipeline_support import RECIPIENT, invite, send
 
 WAIT_SECONDS = 30
@@ -190,12 +190,6 @@ CONSUMER_OPTIONS = [
     ("--visibility-timeout", "CIS_VISIBILITY_TIMEOUT"), ("--max-receive-count", "CIS_MAX_RECEIVE_COUNT"),
     ("--poll-wait", "CIS_POLL_WAIT"), ("--retry-delay", "CIS_RETRY_DELAY"),
 ]
-
-
-def run_cis(args: list[str], cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("CIS_")}
-    clean.update(env or {})
-    return subprocess.run([cis_binary(), *args], cwd=cwd, env=clean, capture_output=True, text=True, timeout=30)
 
 
 @pytest.mark.parametrize("command", ["serve", "consume"])

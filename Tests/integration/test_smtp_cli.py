@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import INVITE, cis_binary
+from conftest import INVITE, cis_binary, run_cis
 
 OPTIONS = [
     ("--listen", "CIS_LISTEN"), ("--hostname", "CIS_HOSTNAME"), ("--recipient", "CIS_RECIPIENTS"),
@@ -24,13 +24,6 @@ OPTIONS = [
     ("--backend", "CIS_BACKEND"), ("--data-dir", "CIS_DATA_DIR"), ("--prefix", "CIS_S3_PREFIX"),
     ("--log-format", "CIS_LOG_FORMAT"),
 ]
-
-
-def run_cis(args, tmp_path, env=None, timeout=30):
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("CIS_")}
-    clean.update(env or {})
-    return subprocess.run([cis_binary(), *args], cwd=tmp_path, env=clean, capture_output=True, text=True,
-                          timeout=timeout)
 
 
 @pytest.mark.parametrize("command", ["serve", "smtp"])

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// Where the tests find their data.
 enum FixturePaths {
@@ -10,20 +11,11 @@ enum FixturePaths {
             .appendingPathComponent("Fixtures")
     }
 
-    /// The third-party corpus: $CIS_SHARED_DIR/corpus/imip, by default <package root>/../shared/corpus/imip.
-    static var corpus: URL {
-        let shared: URL
-        if let configured = ProcessInfo.processInfo.environment["CIS_SHARED_DIR"], !configured.isEmpty {
-            shared = URL(fileURLWithPath: configured)
-        } else {
-            shared = URL(fileURLWithPath: #filePath)
-                .deletingLastPathComponent()  // Support
-                .deletingLastPathComponent()  // InvitesTests
-                .deletingLastPathComponent()  // Tests
-                .deletingLastPathComponent()  // package root
-                .deletingLastPathComponent()
-                .appendingPathComponent("shared")
-        }
-        return shared.appendingPathComponent("corpus").appendingPathComponent("imip")
+    /// The third-party corpus, `corpus/imip` of the shared directory (see `SharedTestData`);
+    /// tests that read it carry `.sharedData(FixturePaths.corpusDirectory)`.
+    static let corpusDirectory = "corpus/imip"
+
+    static func corpus() throws -> URL {
+        try SharedTestData.directory(Self.corpusDirectory)
     }
 }
