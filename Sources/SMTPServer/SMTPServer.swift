@@ -127,7 +127,7 @@ public final class SMTPServer: Service, Sendable {
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelOption(.socketOption(.so_keepalive), value: 1)
-                .childChannelOption(Self.tcpOption(TCP_KEEPIDLE), value: SocketOptionValue(SMTPServerConfiguration.keepaliveIdle.nanoseconds / 1_000_000_000))
+                .childChannelOption(Self.tcpOption(TCP_KEEPIDLE), value: SocketOptionValue(configuration.tcpKeepaliveIdle))
                 .childChannelOption(Self.tcpOption(TCP_KEEPINTVL), value: SocketOptionValue(SMTPServerConfiguration.keepaliveInterval.nanoseconds / 1_000_000_000))
                 .childChannelOption(Self.tcpOption(TCP_KEEPCNT), value: SocketOptionValue(SMTPServerConfiguration.keepaliveProbes))
                 .childChannelOption(

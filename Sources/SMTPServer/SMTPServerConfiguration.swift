@@ -49,6 +49,8 @@ public struct SMTPServerConfiguration: Sendable {
     /// reading its replies and the connection is closed. Reading stops well before, as
     /// soon as the socket is not writable.
     public var maximumPendingReplyBytes: Int
+    /// Seconds of silence before the first TCP keepalive probe on an accepted socket.
+    public var tcpKeepaliveIdle: Int
     /// Where message text over `spoolThreshold` octets is written while it arrives.
     public var spoolDirectory: String
     public var spoolThreshold: Int
@@ -74,9 +76,10 @@ public struct SMTPServerConfiguration: Sendable {
     /// After a 421 that ends a session, how long its write may take before the socket is
     /// closed anyway (the client may not be reading). Also bounds the TLS close_notify wait.
     public static let closeGracePeriod = TimeAmount.seconds(2)
-    /// TCP keepalive on accepted sockets: first probe after this idle time, then every
-    /// `keepaliveInterval`, giving up after `keepaliveProbes` unanswered probes.
-    public static let keepaliveIdle = TimeAmount.seconds(60)
+    /// TCP keepalive on accepted sockets: first probe after `tcpKeepaliveIdle` seconds
+    /// without traffic, then every `keepaliveInterval`, giving up after `keepaliveProbes`
+    /// unanswered probes.
+    public static let defaultTCPKeepaliveIdle = 60
     public static let keepaliveInterval = TimeAmount.seconds(10)
     public static let keepaliveProbes = 6
     /// After SIGTERM, how long a message in flight may take to finish.
@@ -105,6 +108,7 @@ public struct SMTPServerConfiguration: Sendable {
         minimumDataRate: Int = Self.defaultMinimumDataRate,
         minimumDataRateGrace: TimeAmount = Self.defaultMinimumDataRateGrace,
         maximumPendingReplyBytes: Int = Self.defaultMaximumPendingReplyBytes,
+        tcpKeepaliveIdle: Int = Self.defaultTCPKeepaliveIdle,
         junkCommandLimit: Int = SessionConfiguration.defaultJunkCommandLimit,
         spoolDirectory: String,
         spoolThreshold: Int = Self.defaultSpoolThreshold
@@ -130,6 +134,7 @@ public struct SMTPServerConfiguration: Sendable {
         self.minimumDataRate = minimumDataRate
         self.minimumDataRateGrace = minimumDataRateGrace
         self.maximumPendingReplyBytes = maximumPendingReplyBytes
+        self.tcpKeepaliveIdle = tcpKeepaliveIdle
         self.junkCommandLimit = junkCommandLimit
         self.spoolDirectory = spoolDirectory
         self.spoolThreshold = spoolThreshold

@@ -113,6 +113,11 @@ struct IntakeOptions: ParsableArguments {
         valueName: "seconds"))
     var minDataRateGrace: String?
 
+    @Option(name: .customLong("tcp-keepalive"), parsing: .unconditional, help: ArgumentHelp(
+        "Seconds of silence before the first TCP keepalive probe on a client connection (1-32767). Env: CIS_TCP_KEEPALIVE. Default: \(SMTPServerConfiguration.defaultTCPKeepaliveIdle).",
+        valueName: "seconds"))
+    var tcpKeepalive: String?
+
     @Option(parsing: .unconditional, help: ArgumentHelp(
         "On SIGTERM/SIGINT, how long a message in flight may take to finish, in seconds. Env: CIS_SHUTDOWN_TIMEOUT. Default: \(SMTPServerConfiguration.defaultShutdownTimeout.wholeSeconds).",
         valueName: "seconds"))
@@ -189,6 +194,9 @@ struct IntakeOptions: ParsableArguments {
                 self.maxPendingReplyBytes, flag: "--max-pending-reply-bytes", variable: "CIS_MAX_PENDING_REPLY_BYTES",
                 default: SMTPServerConfiguration.defaultMaximumPendingReplyBytes,
                 parse: Parse.integer(in: 4096...(1 << 30))),
+            tcpKeepaliveIdle: try settings.value(
+                self.tcpKeepalive, flag: "--tcp-keepalive", variable: "CIS_TCP_KEEPALIVE",
+                default: SMTPServerConfiguration.defaultTCPKeepaliveIdle, parse: Parse.integer(in: 1...32767)),
             junkCommandLimit: try settings.value(
                 self.junkCommandLimit, flag: "--junk-command-limit", variable: "CIS_JUNK_COMMAND_LIMIT",
                 default: SessionConfiguration.defaultJunkCommandLimit, parse: Parse.positiveInteger),

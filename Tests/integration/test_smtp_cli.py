@@ -20,7 +20,7 @@ OPTIONS = [
     ("--min-data-rate", "CIS_MIN_DATA_RATE"), ("--min-data-rate-grace", "CIS_MIN_DATA_RATE_GRACE"),
     ("--max-pending-reply-bytes", "CIS_MAX_PENDING_REPLY_BYTES"), ("--junk-command-limit", "CIS_JUNK_COMMAND_LIMIT"),
     ("--max-connection-rate", "CIS_MAX_CONNECTION_RATE"), ("--client-ipv4-prefix", "CIS_CLIENT_IPV4_PREFIX"),
-    ("--client-ipv6-prefix", "CIS_CLIENT_IPV6_PREFIX"),
+    ("--client-ipv6-prefix", "CIS_CLIENT_IPV6_PREFIX"), ("--tcp-keepalive", "CIS_TCP_KEEPALIVE"),
     ("--backend", "CIS_BACKEND"), ("--data-dir", "CIS_DATA_DIR"), ("--prefix", "CIS_S3_PREFIX"),
     ("--log-format", "CIS_LOG_FORMAT"),
 ]
@@ -57,6 +57,8 @@ def test_help_documents_every_option_and_its_variable(tmp_path, command):
     (["--client-ipv4-prefix", "33"], {}, "--client-ipv4-prefix"),
     ([], {"CIS_CLIENT_IPV4_PREFIX": "0"}, "CIS_CLIENT_IPV4_PREFIX"),
     (["--client-ipv6-prefix", "129"], {}, "--client-ipv6-prefix"),
+    (["--tcp-keepalive", "0.5"], {}, "--tcp-keepalive"),
+    ([], {"CIS_TCP_KEEPALIVE": "40000"}, "CIS_TCP_KEEPALIVE"),
     (["--listen", "127.0.0.1"], {}, "--listen"),
     (["--listen", "127.0.0.1:70000"], {}, "--listen"),
     ([], {"CIS_LISTEN": "mail.example.com:25"}, "CIS_LISTEN"),

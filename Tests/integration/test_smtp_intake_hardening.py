@@ -241,19 +241,31 @@ def test_a_fast_message_passes_the_minimum_rate(start_cis):
     assert len(cis.queue_rows()) == 1
 
 
-def test_accepted_sockets_have_tcp_keepalive(cis, raw_smtp):
-    client = raw_smtp(cis.port)
-    assert client.read_code() == "220"
-    client_port = client.sock.getsockname()[1]
-    # /proc/net/tcp: "tr" 2 is the keepalive timer; tm->when is in 1/100 s.
+def server_side_timer(port, client_port):
+    """The (timer, when) of the server's end of a loopback connection from /proc/net/tcp:
+    timer 02 is the keepalive timer; when is in 1/100 s."""
     with open("/proc/net/tcp") as table:
         rows = [line.split() for line in table.readlines()[1:]]
     server_side = [r for r in rows
-                   if int(r[1].split(":")[1], 16) == cis.port and int(r[2].split(":")[1], 16) == client_port]
+                   if int(r[1].split(":")[1], 16) == port and int(r[2].split(":")[1], 16) == client_port]
     assert len(server_side) == 1, server_side
     timer, when = server_side[0][5].split(":")
-    assert timer == "02", server_side[0]
-    assert 50 * 100 < int(when, 16) <= 60 * 100
+    return timer, int(when, 16)
+
+
+def test_accepted_sockets_have_tcp_keepalive(start_cis, raw_smtp):
+    cis = start_cis()
+    client = raw_smtp(cis.port)
+    assert client.read_code() == "220"
+    timer, when = server_side_timer(cis.port, client.sock.getsockname()[1])
+    assert timer == "02"
+    assert 50 * 100 < when <= 60 * 100
+    tuned = start_cis("--tcp-keepalive", "7")
+    client = raw_smtp(tuned.port)
+    assert client.read_code() == "220"
+    timer, when = server_side_timer(tuned.port, client.sock.getsockname()[1])
+    assert timer == "02"
+    assert 0 < when <= 7 * 100
 
 
 # Item 3: limits by network.
@@ -336,8 +348,10 @@ def test_running_out_of_file_descriptors_backs_off_and_recovers(start_cis):
         client.ehlo()
         client.mail("organizer@example.com")
         client.rcpt("create@localhost")
-        code, _ = client.data(INVITE.encode())
+        code, text = client.data(INVITE.encode())
     assert code == 250
+    queued_id(text.decode())
+    assert len(cis.queue_rows()) == 1
 
 
 # Item 4: strict envelope syntax.
