@@ -117,7 +117,9 @@ public final class SMTPServer: Service, Sendable {
         let limiter = self.limiter
         let registry = self.registry
         let logger = self.logger
-        let pendingReplies = configuration.maximumPendingReplyBytes
+        // Reading stops once this much output waits for the socket: half the reply allowance,
+        // and never more than 32 KiB, however large the allowance.
+        let stopReadingAt = min(configuration.maximumPendingReplyBytes / 2, 32 * 1024)
         do {
             // The async bind puts NIO's `AcceptBackoffHandler` on the listener: when accept(2)
             // fails for want of file descriptors it pauses accepting for a second instead of
@@ -131,7 +133,7 @@ public final class SMTPServer: Service, Sendable {
                 .childChannelOption(Self.tcpOption(TCP_KEEPINTVL), value: SocketOptionValue(SMTPServerConfiguration.keepaliveInterval.nanoseconds / 1_000_000_000))
                 .childChannelOption(Self.tcpOption(TCP_KEEPCNT), value: SocketOptionValue(SMTPServerConfiguration.keepaliveProbes))
                 .childChannelOption(
-                    .writeBufferWaterMark, value: .init(low: pendingReplies / 4, high: pendingReplies / 2))
+                    .writeBufferWaterMark, value: .init(low: stopReadingAt / 2, high: stopReadingAt))
                 .bind(host: configuration.host, port: configuration.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try Self.configure(

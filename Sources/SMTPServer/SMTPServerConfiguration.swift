@@ -49,6 +49,8 @@ public struct SMTPServerConfiguration: Sendable {
     /// reading its replies and the connection is closed. Reading stops well before, as
     /// soon as the socket is not writable.
     public var maximumPendingReplyBytes: Int
+    /// How long the reply that ends a session may take to be written before the socket is closed anyway.
+    public var closeTimeout: TimeAmount
     /// Seconds of silence before the first TCP keepalive probe on an accepted socket.
     public var tcpKeepaliveIdle: Int
     /// Where message text over `spoolThreshold` octets is written while it arrives.
@@ -75,7 +77,7 @@ public struct SMTPServerConfiguration: Sendable {
     public static let defaultMaximumPendingReplyBytes = 65_536
     /// After a 421 that ends a session, how long its write may take before the socket is
     /// closed anyway (the client may not be reading). Also bounds the TLS close_notify wait.
-    public static let closeGracePeriod = TimeAmount.seconds(2)
+    public static let defaultCloseTimeout = TimeAmount.seconds(2)
     /// TCP keepalive on accepted sockets: first probe after `tcpKeepaliveIdle` seconds
     /// without traffic, then every `keepaliveInterval`, giving up after `keepaliveProbes`
     /// unanswered probes.
@@ -108,6 +110,7 @@ public struct SMTPServerConfiguration: Sendable {
         minimumDataRate: Int = Self.defaultMinimumDataRate,
         minimumDataRateGrace: TimeAmount = Self.defaultMinimumDataRateGrace,
         maximumPendingReplyBytes: Int = Self.defaultMaximumPendingReplyBytes,
+        closeTimeout: TimeAmount = Self.defaultCloseTimeout,
         tcpKeepaliveIdle: Int = Self.defaultTCPKeepaliveIdle,
         junkCommandLimit: Int = SessionConfiguration.defaultJunkCommandLimit,
         spoolDirectory: String,
@@ -134,6 +137,7 @@ public struct SMTPServerConfiguration: Sendable {
         self.minimumDataRate = minimumDataRate
         self.minimumDataRateGrace = minimumDataRateGrace
         self.maximumPendingReplyBytes = maximumPendingReplyBytes
+        self.closeTimeout = closeTimeout
         self.tcpKeepaliveIdle = tcpKeepaliveIdle
         self.junkCommandLimit = junkCommandLimit
         self.spoolDirectory = spoolDirectory

@@ -21,7 +21,7 @@ extension SMTPServerHandler {
             minimumDataRate: Int = SMTPServerConfiguration.defaultMinimumDataRate,
             minimumDataRateGrace: TimeAmount = SMTPServerConfiguration.defaultMinimumDataRateGrace,
             maximumPendingReplyBytes: Int = SMTPServerConfiguration.defaultMaximumPendingReplyBytes,
-            closeGrace: TimeAmount = SMTPServerConfiguration.closeGracePeriod
+            closeGrace: TimeAmount = SMTPServerConfiguration.defaultCloseTimeout
         ) {
             self.command = command
             self.data = data
@@ -39,7 +39,7 @@ extension SMTPServerHandler {
                 tlsHandshake: configuration.tlsHandshakeTimeout, session: configuration.maximumSessionTime,
                 minimumDataRate: configuration.minimumDataRate,
                 minimumDataRateGrace: configuration.minimumDataRateGrace,
-                maximumPendingReplyBytes: configuration.maximumPendingReplyBytes)
+                maximumPendingReplyBytes: configuration.maximumPendingReplyBytes, closeGrace: configuration.closeTimeout)
         }
     }
 }

@@ -113,6 +113,11 @@ struct IntakeOptions: ParsableArguments {
         valueName: "seconds"))
     var minDataRateGrace: String?
 
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "After the reply that ends a session (421), seconds it may take to be written before the connection is dropped anyway. Env: CIS_CLOSE_TIMEOUT. Default: \(SMTPServerConfiguration.defaultCloseTimeout.wholeSeconds).",
+        valueName: "seconds"))
+    var closeTimeout: String?
+
     @Option(name: .customLong("tcp-keepalive"), parsing: .unconditional, help: ArgumentHelp(
         "Seconds of silence before the first TCP keepalive probe on a client connection (1-32767). Env: CIS_TCP_KEEPALIVE. Default: \(SMTPServerConfiguration.defaultTCPKeepaliveIdle).",
         valueName: "seconds"))
@@ -138,7 +143,10 @@ struct IntakeOptions: ParsableArguments {
                 return text
             })
         let recipients = try self.recipientAddresses(settings)
-        let tlsContext = try self.tlsContext(settings)
+        let closeTimeout = try settings.value(
+            self.closeTimeout, flag: "--close-timeout", variable: "CIS_CLOSE_TIMEOUT",
+            default: SMTPServerConfiguration.defaultCloseTimeout, parse: Parse.timeAmount)
+        let tlsContext = try self.tlsContext(settings, closeTimeout: closeTimeout)
         let requireTLS = try settings.flag(self.requireTLS, flag: "--require-tls", variable: "CIS_REQUIRE_TLS")
         if requireTLS && tlsContext == nil {
             throw ConfigurationError(source: "--require-tls", problem: "needs a certificate (--tls-cert and --tls-key)")
@@ -194,6 +202,7 @@ struct IntakeOptions: ParsableArguments {
                 self.maxPendingReplyBytes, flag: "--max-pending-reply-bytes", variable: "CIS_MAX_PENDING_REPLY_BYTES",
                 default: SMTPServerConfiguration.defaultMaximumPendingReplyBytes,
                 parse: Parse.integer(in: 4096...(1 << 30))),
+            closeTimeout: closeTimeout,
             tcpKeepaliveIdle: try settings.value(
                 self.tcpKeepalive, flag: "--tcp-keepalive", variable: "CIS_TCP_KEEPALIVE",
                 default: SMTPServerConfiguration.defaultTCPKeepaliveIdle, parse: Parse.integer(in: 1...32767)),
@@ -237,7 +246,7 @@ struct IntakeOptions: ParsableArguments {
         return addresses
     }
 
-    private func tlsContext(_ settings: Settings) throws(ConfigurationError) -> NIOSSLContext? {
+    private func tlsContext(_ settings: Settings, closeTimeout: TimeAmount) throws(ConfigurationError) -> NIOSSLContext? {
         let certificate = settings.raw(self.tlsCertificate, flag: "--tls-cert", variable: "CIS_TLS_CERT")
         let key = settings.raw(self.tlsKey, flag: "--tls-key", variable: "CIS_TLS_KEY")
         switch (certificate, key) {
@@ -249,7 +258,8 @@ struct IntakeOptions: ParsableArguments {
             throw ConfigurationError(source: key.source, problem: "needs --tls-cert (or CIS_TLS_CERT) as well")
         case (let certificate?, let key?):
             do {
-                return try SMTPTLS.makeServerContext(certificatePath: certificate.value, privateKeyPath: key.value)
+                return try SMTPTLS.makeServerContext(
+                    certificatePath: certificate.value, privateKeyPath: key.value, closeTimeout: closeTimeout)
             } catch let error as SMTPTLSError {
                 throw ConfigurationError(
                     source: error.file == .certificate ? certificate.source : key.source, problem: error.description)

@@ -281,7 +281,7 @@ final class HandlerHarness {
         harness.channel.embeddedEventLoop.advanceTime(by: .seconds(5))
         #expect(socket.held.map { String(buffer: $0) } == ["421 4.4.2 mx.test Error: timeout exceeded\r\n"])
         #expect(harness.channel.isActive, "the 421 gets its grace")
-        harness.channel.embeddedEventLoop.advanceTime(by: SMTPServerConfiguration.closeGracePeriod)
+        harness.channel.embeddedEventLoop.advanceTime(by: SMTPServerConfiguration.defaultCloseTimeout)
         #expect(!harness.channel.isActive)
     }
 

@@ -21,6 +21,7 @@ OPTIONS = [
     ("--max-pending-reply-bytes", "CIS_MAX_PENDING_REPLY_BYTES"), ("--junk-command-limit", "CIS_JUNK_COMMAND_LIMIT"),
     ("--max-connection-rate", "CIS_MAX_CONNECTION_RATE"), ("--client-ipv4-prefix", "CIS_CLIENT_IPV4_PREFIX"),
     ("--client-ipv6-prefix", "CIS_CLIENT_IPV6_PREFIX"), ("--tcp-keepalive", "CIS_TCP_KEEPALIVE"),
+    ("--close-timeout", "CIS_CLOSE_TIMEOUT"),
     ("--backend", "CIS_BACKEND"), ("--data-dir", "CIS_DATA_DIR"), ("--prefix", "CIS_S3_PREFIX"),
     ("--log-format", "CIS_LOG_FORMAT"),
 ]
@@ -59,6 +60,7 @@ def test_help_documents_every_option_and_its_variable(tmp_path, command):
     (["--client-ipv6-prefix", "129"], {}, "--client-ipv6-prefix"),
     (["--tcp-keepalive", "0.5"], {}, "--tcp-keepalive"),
     ([], {"CIS_TCP_KEEPALIVE": "40000"}, "CIS_TCP_KEEPALIVE"),
+    (["--close-timeout", "0"], {}, "--close-timeout"),
     (["--listen", "127.0.0.1"], {}, "--listen"),
     (["--listen", "127.0.0.1:70000"], {}, "--listen"),
     ([], {"CIS_LISTEN": "mail.example.com:25"}, "CIS_LISTEN"),

@@ -135,6 +135,36 @@ def test_a_client_that_reads_nothing_is_closed_after_the_command_timeout(start_c
         flooder.close()
 
 
+@pytest.mark.parametrize("close_timeout", [1, 3])
+def test_a_421_that_cannot_be_written_gets_the_close_timeout_then_the_close(start_cis, close_timeout):
+    """With a reply allowance too large to trip, a client that reads nothing still cannot
+    hold its slot: reading stops when its replies back up, the command timeout writes a 421
+    the socket will not take, and the close timeout drops the connection anyway."""
+    cis = start_cis("--command-timeout", "1", "--close-timeout", str(close_timeout), "--max-connections", "1",
+                    "--max-pending-reply-bytes", str(1 << 30))
+    baseline = rss_kib(cis.process.pid)
+    flooder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    flooder.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    flooder.connect(("127.0.0.1", cis.port))
+    flooder.settimeout(1)
+    chunk = b"EHLO client.example\r\n" * 2048
+    sent = 0
+    try:
+        with pytest.raises(socket.timeout):
+            while sent < 64 << 20:
+                flooder.sendall(chunk)
+                sent += len(chunk)
+        assert rss_kib(cis.process.pid) - baseline < 32 * 1024
+        cis.wait_for_log(lambda e: e.get("message") == "timeout", timeout=5)
+        timed_out = time.monotonic()
+        wait_for_free_slot(cis.port, timed_out + 10)
+        freed_after = time.monotonic() - timed_out
+        # The 421 is held for the close timeout (it cannot be written), and no longer.
+        assert close_timeout - 0.5 < freed_after < close_timeout + 1.5, f"freed {freed_after:.1f}s after the timeout"
+    finally:
+        flooder.close()
+
+
 def test_a_non_reading_noop_flood_is_cut_off_with_bounded_memory(start_cis):
     """The issue's 6 MB of pipelined NOOPs that never read a reply: junk commands past the
     limit count as errors, so the session ends instead of growing the reply buffer."""
