@@ -17,19 +17,30 @@ public protocol MessageQueue: Sendable {
 
     /// Makes a received message visible again after `visibilityTimeout` seconds from now (0: at once).
     func changeVisibility(receiptHandle: String, visibilityTimeout: Int) async throws
+
+    /// Hands a received message back after a transient failure (a backend unavailable, not the
+    /// message at fault): visible again after `visibilityTimeout` seconds and, where the queue
+    /// allows it, with this receive not counted toward the dead-letter limit. The embedded queue
+    /// uncounts it; SQS counts every receive (there this is `changeVisibility`).
+    func retryLater(receiptHandle: String, visibilityTimeout: Int) async throws
 }
 
 public struct QueueMessage: Sendable, Equatable {
     public var messageId: String
     public var body: String
     public var receiptHandle: String
-    /// How many times the message has been received, this receive included (SQS ApproximateReceiveCount).
+    /// How many times the message has been received, this receive included (SQS
+    /// ApproximateReceiveCount); receives handed back by `retryLater` are not counted where the
+    /// queue allows it.
     public var receiveCount: Int
+    /// How many times the message was handed back by `retryLater` (0 on SQS, where they are in `receiveCount`).
+    public var transientFailures: Int
 
-    public init(messageId: String, body: String, receiptHandle: String, receiveCount: Int) {
+    public init(messageId: String, body: String, receiptHandle: String, receiveCount: Int, transientFailures: Int = 0) {
         self.messageId = messageId
         self.body = body
         self.receiptHandle = receiptHandle
         self.receiveCount = receiveCount
+        self.transientFailures = transientFailures
     }
 }

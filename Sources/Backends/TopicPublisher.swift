@@ -7,14 +7,15 @@ public struct TopicMessage: Sendable, Equatable {
     /// SNS message attributes (String type): at least `method` and `uid`.
     public var attributes: [String: String]
     /// Identical for every publish of the same request (request id + UID + SEQUENCE), so that
-    /// subscribers can drop a repeat after a redelivery.
+    /// subscribers can drop a repeat after a redelivery. Made to fit SNS FIFO's rules by
+    /// `DeduplicationId.fitting` (a hash when longer than 128 characters).
     public var deduplicationId: String
     public var subject: String?
 
     public init(defaultMessage: String, attributes: [String: String], deduplicationId: String, subject: String? = nil) {
         self.defaultMessage = defaultMessage
         self.attributes = attributes
-        self.deduplicationId = deduplicationId
+        self.deduplicationId = DeduplicationId.fitting(deduplicationId)
         self.subject = subject
     }
 }

@@ -6,9 +6,12 @@ public struct ConsumerConfiguration: Sendable {
     public var pollWaitTime: Int
     /// Seconds a received message stays hidden from other consumers while it is processed.
     public var visibilityTimeout: Int
-    /// Hides a message that failed for a transient reason (object store or topic unavailable) for
-    /// `delay(afterAttempt: receiveCount)` before it is received again.
+    /// Waits before processing a message again after a transient failure (object store, topic
+    /// or event index unavailable): `delay(afterAttempt: failures so far)`.
     public var retryBackoff: RetryBackoff
+    /// How long the worker keeps retrying a message after transient failures before it hands
+    /// it back to the queue (it also does at graceful shutdown).
+    public var maximumTransientHold: Duration
     /// Waits between receives after the queue itself failed, by consecutive failures.
     public var receiveFailureBackoff: RetryBackoff
 
@@ -30,13 +33,22 @@ public struct ConsumerConfiguration: Sendable {
     public static let retryDelayRange = 1...maximumRetryDelay
     public static let defaultRetryBackoff = RetryBackoff(base: .seconds(defaultRetryDelay), maximum: .seconds(maximumRetryDelay))
     public static let defaultReceiveFailureBackoff = RetryBackoff(base: .seconds(1), maximum: .seconds(30))
+    /// SQS refuses to keep a message invisible longer than 12 hours after its receive; the hold
+    /// ends an hour before at most, so that the message is handed back rather than lapsing to
+    /// another consumer. Every hand-back on SQS costs a receive: with the default an outage
+    /// dead-letters a message only after about `maxReceiveCount` × 11 hours.
+    public static let defaultTransientHoldSeconds = 11 * 3600
+    /// 0: hand the message back after its first transient failure.
+    public static let transientHoldRange = 0...defaultTransientHoldSeconds
+    public static let defaultMaximumTransientHold = Duration.seconds(defaultTransientHoldSeconds)
 
     public init(
         concurrency: Int = Self.defaultConcurrency,
         pollWaitTime: Int = Self.defaultPollWaitTime,
         visibilityTimeout: Int = Self.defaultVisibilityTimeout,
         retryBackoff: RetryBackoff = Self.defaultRetryBackoff,
-        receiveFailureBackoff: RetryBackoff = Self.defaultReceiveFailureBackoff
+        receiveFailureBackoff: RetryBackoff = Self.defaultReceiveFailureBackoff,
+        maximumTransientHold: Duration = Self.defaultMaximumTransientHold
     ) {
         precondition(concurrency >= 1, "concurrency must be at least 1")
         precondition(Self.pollWaitTimeRange.contains(pollWaitTime), "poll wait must be 0...20 seconds")
@@ -46,5 +58,6 @@ public struct ConsumerConfiguration: Sendable {
         self.visibilityTimeout = visibilityTimeout
         self.retryBackoff = retryBackoff
         self.receiveFailureBackoff = receiveFailureBackoff
+        self.maximumTransientHold = maximumTransientHold
     }
 }

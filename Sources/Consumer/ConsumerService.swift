@@ -6,9 +6,15 @@ import ServiceLifecycle
 /// `configuration.concurrency` messages at once.
 ///
 /// A message is deleted only after every publish it needed succeeded. After a transient
-/// failure (a backend unavailable) it stays on the queue, hidden for a backoff that grows with
-/// its receive count; after a permanent one it is left as it is, so that the queue's
-/// dead-letter policy takes it once its receive count reaches the maximum.
+/// failure (a backend unavailable) the worker keeps the message (extending its visibility)
+/// and tries again after a backoff that grows with each failure, so an outage does not use up
+/// the queue's receive limit: SQS counts every receive, and a message received again is one
+/// receive closer to the dead-letter queue. It hands the message back with `retryLater`
+/// (which the embedded queue does not count as a receive) only when graceful shutdown starts
+/// or after `maximumTransientHold`, under SQS's 12 hours. After a permanent failure the
+/// message is left as it is, so that the queue's dead-letter policy takes it once its receive
+/// count reaches the maximum; a worker that dies while processing leaves it too, so a message
+/// that keeps crashing the worker also ends there.
 ///
 /// On graceful shutdown the worker stops polling, finishes the messages in flight and returns.
 public struct ConsumerService: Service {
@@ -20,7 +26,8 @@ public struct ConsumerService: Service {
     let logger: Logger
     let sleep: Sleep
 
-    /// - Parameter sleep: waits between receives after the queue failed; tests pass a shorter one.
+    /// - Parameter sleep: waits between receives after the queue failed, and before a message is
+    ///   processed again after a transient failure; tests pass a shorter one.
     public init(
         queue: any MessageQueue,
         processor: MessageProcessor,
@@ -102,20 +109,29 @@ public struct ConsumerService: Service {
         logger[metadataKey: "consumer.receive_count"] = "\(message.receiveCount)"
         logger.debug("Message received")
         switch await self.processKeepingInvisible(message, logger: logger) {
-        case .success(let outcome):
+        case .processed(let outcome):
             await self.delete(message, outcome: outcome, logger: logger)
-        case .failure(let error):
-            await self.keep(message, after: error, logger: logger)
+        case .permanentFailure(let error):
+            logger.error(
+                "Message cannot be processed; left for the dead-letter queue",
+                metadata: ["consumer.error": "\(error)", "consumer.stage": "\(error.stage.rawValue)"])
+        case .handBack(let delaySeconds):
+            await self.retryLater(message, afterSeconds: delaySeconds, logger: logger)
         }
     }
 
-    /// Processes the message while extending its visibility every
-    /// `ConsumerConfiguration.visibilityExtensionDivisor`th of the visibility timeout (two chances
-    /// before it lapses), so that a message slower than the timeout is not
-    /// delivered to a second consumer meanwhile.
-    private func processKeepingInvisible(
-        _ message: QueueMessage, logger: Logger
-    ) async -> Result<ProcessingOutcome, MessageProcessingError> {
+    private enum Verdict {
+        case processed(ProcessingOutcome)
+        case permanentFailure(MessageProcessingError)
+        /// Transient failures went on until shutdown or the hold limit: give the message back.
+        case handBack(delaySeconds: Int)
+    }
+
+    /// Processes the message, again after each transient failure, while extending its
+    /// visibility every `ConsumerConfiguration.visibilityExtensionDivisor`th of the visibility
+    /// timeout (two chances before it lapses), so that it is not delivered to a second consumer
+    /// meanwhile.
+    private func processKeepingInvisible(_ message: QueueMessage, logger: Logger) async -> Verdict {
         let visibilityTimeout = self.configuration.visibilityTimeout
         return await withTaskGroup(of: Void.self) { group in
             if visibilityTimeout > 0 {
@@ -123,14 +139,41 @@ public struct ConsumerService: Service {
                     await self.extendVisibility(of: message, every: .milliseconds(visibilityTimeout * 1000 / ConsumerConfiguration.visibilityExtensionDivisor), logger: logger)
                 }
             }
-            let result: Result<ProcessingOutcome, MessageProcessingError>
-            do throws(MessageProcessingError) {
-                result = .success(try await self.processor.process(message, logger: logger))
-            } catch {
-                result = .failure(error)
-            }
+            let verdict = await self.processRetryingTransientFailures(message, logger: logger)
             group.cancelAll()
-            return result
+            return verdict
+        }
+    }
+
+    private func processRetryingTransientFailures(_ message: QueueMessage, logger: Logger) async -> Verdict {
+        let clock = ContinuousClock()
+        let holdEnds = clock.now + self.configuration.maximumTransientHold
+        // Failures so far: the receives before this one, and hand-backs the queue did not count.
+        var attempt = message.receiveCount + message.transientFailures - 1
+        while true {
+            let error: MessageProcessingError
+            do throws(MessageProcessingError) {
+                return .processed(try await self.processor.process(message, logger: logger))
+            } catch let failure {
+                error = failure
+            }
+            guard error.kind == .transient else { return .permanentFailure(error) }
+            attempt += 1
+            let delay = self.configuration.retryBackoff.delay(afterAttempt: attempt)
+            let delaySeconds = self.configuration.retryBackoff.delaySeconds(afterAttempt: attempt)
+            logger.warning(
+                "Message processing failed; retrying later",
+                metadata: [
+                    "consumer.error": "\(error)", "consumer.stage": "\(error.stage.rawValue)", "consumer.retry.delay_seconds": "\(delaySeconds)",
+                    "consumer.retry.attempt": "\(attempt)",
+                ])
+            if Self.isStopping || clock.now + delay > holdEnds { return .handBack(delaySeconds: delaySeconds) }
+            do {
+                try await cancelWhenGracefulShutdown { [sleep = self.sleep] in try await sleep(delay) }
+            } catch {
+                return .handBack(delaySeconds: delaySeconds)
+            }
+            if Self.isStopping { return .handBack(delaySeconds: delaySeconds) }
         }
     }
 
@@ -152,8 +195,8 @@ public struct ConsumerService: Service {
         do {
             try await self.queue.delete(receiptHandle: message.receiptHandle)
         } catch {
-            // Everything was published; the redelivery publishes the same messages again with the
-            // same deduplication ids.
+            // Everything was published and recorded in the publish ledger; the redelivery
+            // finds every publish there and publishes nothing.
             logger.warning("Deleting a processed message failed; it will be redelivered", metadata: ["consumer.error": "\(error)"])
             return
         }
@@ -165,26 +208,14 @@ public struct ConsumerService: Service {
         }
     }
 
-    private func keep(_ message: QueueMessage, after error: MessageProcessingError, logger: Logger) async {
-        switch error.kind {
-        case .transient:
-            let delay = self.configuration.retryBackoff.delaySeconds(afterAttempt: message.receiveCount)
+    private func retryLater(_ message: QueueMessage, afterSeconds delay: Int, logger: Logger) async {
+        do {
+            try await self.queue.retryLater(receiptHandle: message.receiptHandle, visibilityTimeout: delay)
+            logger.info("Message handed back to the queue for a later retry", metadata: ["consumer.retry.delay_seconds": "\(delay)"])
+        } catch {
             logger.warning(
-                "Message processing failed; retrying later",
-                metadata: [
-                    "consumer.error": "\(error)", "consumer.stage": "\(error.stage.rawValue)", "consumer.retry.delay_seconds": "\(delay)",
-                ])
-            do {
-                try await self.queue.changeVisibility(receiptHandle: message.receiptHandle, visibilityTimeout: delay)
-            } catch {
-                logger.warning(
-                    "Changing the visibility of a failed message failed; it reappears after its visibility timeout",
-                    metadata: ["consumer.error": "\(error)"])
-            }
-        case .permanent:
-            logger.error(
-                "Message cannot be processed; left for the dead-letter queue",
-                metadata: ["consumer.error": "\(error)", "consumer.stage": "\(error.stage.rawValue)"])
+                "Handing back a failed message failed; it reappears after its visibility timeout",
+                metadata: ["consumer.error": "\(error)"])
         }
     }
 }

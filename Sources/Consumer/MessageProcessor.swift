@@ -6,18 +6,25 @@ import Notifications
 /// Processes one queue message: decodes the notification, fetches each object, parses the
 /// invite, and publishes every event request (or the failure notice) to its route's topic.
 ///
-/// Returning means every publish succeeded and the message may be deleted. Publishing is
-/// idempotent per request: a redelivered message publishes the same messages with the same
-/// deduplication ids.
+/// Returning means every publish succeeded and the message may be deleted. Each publish is
+/// looked up in the publish ledger first and recorded there as soon as it succeeded, so a
+/// redelivered message (or a retry after a failure halfway through its events) publishes
+/// only what was not published yet. What is left is the moment between a publish and its
+/// record: the JSONL topics and SNS FIFO topics drop that repeat by its deduplication id;
+/// an SNS standard topic gets it twice (see docs/architecture.md, "Exactly-once effect").
 public struct MessageProcessor: Sendable {
     let objectStore: any ObjectStore
     let publisher: any TopicPublisher
     let router: EventRouter
+    let ledger: any PublishLedger
 
-    public init(objectStore: any ObjectStore, publisher: any TopicPublisher, eventIndex: any EventIndex) {
+    public init(
+        objectStore: any ObjectStore, publisher: any TopicPublisher, eventIndex: any EventIndex, publishLedger: any PublishLedger
+    ) {
         self.objectStore = objectStore
         self.publisher = publisher
         self.router = EventRouter(eventIndex: eventIndex)
+        self.ledger = publishLedger
     }
 
     public func process(
@@ -61,29 +68,41 @@ public struct MessageProcessor: Sendable {
         let input = InviteInput(message: fetched.bytes, bucket: object.bucket, key: object.key, envelopeSender: sender)
         switch await InviteParsing.parse(input) {
         case .requests(let requests):
+            var publishedCount = 0
             for request in requests {
-                try await self.publish(request, logger: logger)
+                if try await self.publish(request, logger: logger) { publishedCount += 1 }
             }
-            return requests.count
+            return publishedCount
         case .failure(let failure):
-            try await self.publish(failure, logger: logger)
-            return 1
+            return try await self.publish(failure, logger: logger) ? 1 : 0
         case .ignored(let reason):
             logger.info("Message ignored", metadata: ["consumer.ignored.reason": "\(reason)"])
             return 0
         }
     }
 
-    private func publish(_ request: EventRequest, logger: Logger) async throws(MessageProcessingError) {
+    /// Returns false when the ledger says it was published before.
+    private func publish(_ request: EventRequest, logger: Logger) async throws(MessageProcessingError) -> Bool {
         let route = try await self.router.route(for: request)
+        let key = PublishKey(requestId: request.requestId, uid: request.originalUID, sequence: request.sequence, route: route)
+        if let messageId = try await self.publishedMessageId(for: key) {
+            // Published and recorded before a crash or a failure after it: the UID may still lack its record.
+            if route == .create {
+                try await self.router.didPublishCreate(request)
+            }
+            logger.info(
+                "Event request already published; not published again",
+                metadata: ["consumer.route": "\(route.rawValue)", "consumer.request.id": "\(request.requestId)", "consumer.publish.message_id": "\(messageId)"])
+            return false
+        }
         if route == .create {
             try await self.router.willPublishCreate(request)
         }
+        let (json, truncated) = TopicMessageSizeLimit.json(for: request, route: route)
         let message = TopicMessage(
-            defaultMessage: request.json(route: route),
-            attributes: ["method": request.method, "uid": request.requestId],
+            defaultMessage: json, attributes: ["method": request.method, "uid": request.requestId],
             deduplicationId: request.deduplicationId)
-        let messageId = try await self.publish(message, to: route)
+        let messageId = try await self.publish(message, to: route, key: key)
         if route == .create {
             try await self.router.didPublishCreate(request)
         }
@@ -94,15 +113,25 @@ public struct MessageProcessor: Sendable {
                 "consumer.request.id": "\(request.requestId)",
                 "consumer.request.method": "\(request.method)",
                 "consumer.publish.message_id": "\(messageId)",
+                "consumer.publish.truncated": "\(truncated)",
             ])
+        return true
     }
 
-    private func publish(_ failure: InviteFailure, logger: Logger) async throws(MessageProcessingError) {
+    /// Returns false when the ledger says it was published before.
+    private func publish(_ failure: InviteFailure, logger: Logger) async throws(MessageProcessingError) -> Bool {
+        let key = PublishKey(requestId: failure.requestId, uid: "", sequence: -1, route: .failure)
+        if let messageId = try await self.publishedMessageId(for: key) {
+            logger.info(
+                "Failure notice already published; not published again",
+                metadata: ["consumer.request.id": "\(failure.requestId)", "consumer.publish.message_id": "\(messageId)"])
+            return false
+        }
         let message = TopicMessage(
-            defaultMessage: failure.json(),
+            defaultMessage: TopicMessageSizeLimit.json(for: failure).json,
             attributes: ["method": failure.method ?? "none", "uid": failure.requestId],
             deduplicationId: failure.deduplicationId)
-        let messageId = try await self.publish(message, to: .failure)
+        let messageId = try await self.publish(message, to: .failure, key: key)
         logger.info(
             "Published failure notice",
             metadata: [
@@ -110,6 +139,26 @@ public struct MessageProcessor: Sendable {
                 "consumer.request.id": "\(failure.requestId)",
                 "consumer.publish.message_id": "\(messageId)",
             ])
+        return true
+    }
+
+    private func publishedMessageId(for key: PublishKey) async throws(MessageProcessingError) -> String? {
+        do {
+            return try await self.ledger.publishedMessageId(for: key)
+        } catch {
+            throw MessageProcessingError(backendError: error, stage: .index)
+        }
+    }
+
+    /// Publishes, then records the publish in the ledger.
+    private func publish(_ message: TopicMessage, to route: Route, key: PublishKey) async throws(MessageProcessingError) -> String {
+        let messageId = try await self.publish(message, to: route)
+        do {
+            try await self.ledger.recordPublished(key, messageId: messageId)
+        } catch {
+            throw MessageProcessingError(backendError: error, stage: .index)
+        }
+        return messageId
     }
 
     private func publish(_ message: TopicMessage, to route: Route) async throws(MessageProcessingError) -> String {

@@ -121,6 +121,14 @@ public final class FileDescriptor {
         return true
     }
 
+    /// Releases a `lockExclusively` lock before the descriptor closes.
+    public func unlock() throws {
+        while cfilesync_flock(self.rawValue, LOCK_UN) != 0 {
+            if errno == EINTR { continue }
+            throw SystemCallError("flock", path: self.path)
+        }
+    }
+
     public func truncate(to length: Int) throws {
         guard ftruncate(self.rawValue, off_t(length)) == 0 else { throw SystemCallError("ftruncate", path: self.path) }
     }

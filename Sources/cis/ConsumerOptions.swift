@@ -46,6 +46,16 @@ struct ConsumerOptions: ParsableArguments {
         valueName: "seconds"))
     var retryDelay: String?
 
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Seconds the consumer keeps retrying a message after transient failures before it hands it back to the queue, \(ConsumerConfiguration.transientHoldRange.text) (SQS counts every receive; the local queue does not count a hand-back). Env: CIS_RETRY_HOLD. Default: \(ConsumerConfiguration.defaultTransientHoldSeconds).",
+        valueName: "seconds"))
+    var retryHold: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Local topics: bytes at the end of each topic file whose deduplication ids are not appended again, \(JSONLTopicPublisher.deduplicationWindowRange.text) (0: off). Env: CIS_TOPIC_DEDUPLICATION_WINDOW. Default: \(JSONLTopicPublisher.defaultDeduplicationWindow).",
+        valueName: "bytes"))
+    var topicDeduplicationWindow: String?
+
     func configuration(_ settings: Settings) throws(ConfigurationError) -> ConsumerConfiguration {
         let concurrency = try settings.value(
             self.concurrency, flag: "--consumer-concurrency", variable: "CIS_CONSUMER_CONCURRENCY",
@@ -60,15 +70,25 @@ struct ConsumerOptions: ParsableArguments {
         let retryDelay = try settings.value(
             self.retryDelay, flag: "--retry-delay", variable: "CIS_RETRY_DELAY", default: ConsumerConfiguration.defaultRetryDelay,
             parse: Parse.integer(in: ConsumerConfiguration.retryDelayRange))
+        let retryHold = try settings.value(
+            self.retryHold, flag: "--retry-hold", variable: "CIS_RETRY_HOLD", default: ConsumerConfiguration.defaultTransientHoldSeconds,
+            parse: Parse.integer(in: ConsumerConfiguration.transientHoldRange))
         return ConsumerConfiguration(
             concurrency: concurrency, pollWaitTime: pollWait, visibilityTimeout: visibilityTimeout,
-            retryBackoff: RetryBackoff(base: .seconds(retryDelay), maximum: .seconds(ConsumerConfiguration.maximumRetryDelay)))
+            retryBackoff: RetryBackoff(base: .seconds(retryDelay), maximum: .seconds(ConsumerConfiguration.maximumRetryDelay)),
+            maximumTransientHold: .seconds(retryHold))
     }
 
     func receiveLimit(_ settings: Settings) throws(ConfigurationError) -> Int {
         try settings.value(
             self.maxReceiveCount, flag: "--max-receive-count", variable: "CIS_MAX_RECEIVE_COUNT",
             default: SQLiteNotificationQueue.defaultMaxReceiveCount, parse: Parse.integer(in: SQLiteNotificationQueue.maxReceiveCountRange))
+    }
+
+    func deduplicationWindow(_ settings: Settings) throws(ConfigurationError) -> Int {
+        try settings.value(
+            self.topicDeduplicationWindow, flag: "--topic-deduplication-window", variable: "CIS_TOPIC_DEDUPLICATION_WINDOW",
+            default: JSONLTopicPublisher.defaultDeduplicationWindow, parse: Parse.integer(in: JSONLTopicPublisher.deduplicationWindowRange))
     }
 
     func eventIndexKind(_ settings: Settings) throws(ConfigurationError) -> EventIndexKind {

@@ -11,6 +11,8 @@ struct ConsumerSetup {
     var eventIndex: ConsumerOptions.EventIndexKind
     var backend: BackendOptions.Kind
     var dataDirectory: String
+    /// With `--backend local`: the JSONL topics' deduplication window.
+    var topicDeduplicationWindow: Int
     /// With `--backend aws`: the route topics.
     var awsTopics: [Route: String]?
     /// With `--event-index dynamodb`: the pipeline's table.
@@ -22,6 +24,7 @@ struct ConsumerSetup {
         self.eventIndex = try options.eventIndexKind(settings)
         self.backend = try backendOptions.kind(settings)
         self.dataDirectory = backendOptions.dataDirectory(settings)
+        self.topicDeduplicationWindow = try options.deduplicationWindow(settings)
         if self.eventIndex == .dynamodb {
             guard self.backend == .aws else {
                 throw ConfigurationError(source: "--event-index", problem: "'dynamodb' needs --backend aws")
@@ -34,8 +37,10 @@ struct ConsumerSetup {
     }
 
     func makeService(backends: BackendSet, logger: Logger) throws(ConfigurationError) -> ConsumerService {
+        let ledger = try self.makeLedger()
         let processor = MessageProcessor(
-            objectStore: backends.objectStore, publisher: try self.makeTopics(backends), eventIndex: try self.makeEventIndex(backends))
+            objectStore: backends.objectStore, publisher: try self.makeTopics(backends),
+            eventIndex: try self.makeEventIndex(backends, ledger: ledger), publishLedger: ledger)
         return ConsumerService(queue: backends.queue, processor: processor, configuration: self.configuration, logger: logger)
     }
 
@@ -49,21 +54,25 @@ struct ConsumerSetup {
             }
         }
         do {
-            return try JSONLTopicPublisher(directory: "\(self.dataDirectory)/topics")
+            return try JSONLTopicPublisher(directory: "\(self.dataDirectory)/topics", deduplicationWindow: self.topicDeduplicationWindow)
         } catch {
             throw ConfigurationError(source: "--data-dir", problem: "'\(self.dataDirectory)/topics' is not usable: \(error)")
         }
     }
 
-    private func makeEventIndex(_ backends: BackendSet) throws(ConfigurationError) -> any EventIndex {
+    /// The publish ledger: the table `published` of `<data-dir>/events.sqlite`, whatever the event index.
+    private func makeLedger() throws(ConfigurationError) -> SQLiteEventIndex {
+        do {
+            return try SQLiteEventIndex(path: "\(self.dataDirectory)/events.sqlite")
+        } catch {
+            throw ConfigurationError(source: "--data-dir", problem: "the publish ledger cannot use \(self.dataDirectory)/events.sqlite: \(error)")
+        }
+    }
+
+    private func makeEventIndex(_ backends: BackendSet, ledger: SQLiteEventIndex) throws(ConfigurationError) -> any EventIndex {
         switch self.eventIndex {
         case .local:
-            do {
-                return try SQLiteEventIndex(path: "\(self.dataDirectory)/events.sqlite")
-            } catch {
-                throw ConfigurationError(
-                    source: "--event-index", problem: "'local' cannot use \(self.dataDirectory)/events.sqlite: \(error)")
-            }
+            return ledger
         case .none:
             return NoEventIndex()
         case .dynamodb:

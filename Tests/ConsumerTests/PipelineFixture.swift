@@ -20,6 +20,8 @@ final class PipelineFixture: Sendable {
     let queue: SQLiteNotificationQueue
     let topics: JSONLTopicPublisher
     let eventIndex: any EventIndex
+    /// The publish ledger (`events.sqlite`, also the event index with `.local`).
+    let ledger: SQLiteEventIndex
     let logs = InMemoryLogHandler()
 
     enum Index { case local, none }
@@ -30,8 +32,9 @@ final class PipelineFixture: Sendable {
         self.objectStore = try FileSystemObjectStore(directory: directory + "/objects", bucketName: Self.bucket)
         self.queue = try SQLiteNotificationQueue(path: directory + "/queue.sqlite", maxReceiveCount: maxReceiveCount)
         self.topics = try JSONLTopicPublisher(directory: directory + "/topics")
+        self.ledger = try SQLiteEventIndex(path: directory + "/events.sqlite")
         switch index {
-        case .local: self.eventIndex = try SQLiteEventIndex(path: directory + "/events.sqlite")
+        case .local: self.eventIndex = self.ledger
         case .none: self.eventIndex = NoEventIndex()
         }
     }
@@ -46,7 +49,11 @@ final class PipelineFixture: Sendable {
     }
 
     var processor: MessageProcessor {
-        MessageProcessor(objectStore: self.objectStore, publisher: self.topics, eventIndex: self.eventIndex)
+        self.processor(publisher: self.topics)
+    }
+
+    func processor(publisher: any TopicPublisher) -> MessageProcessor {
+        MessageProcessor(objectStore: self.objectStore, publisher: publisher, eventIndex: self.eventIndex, publishLedger: self.ledger)
     }
 
     /// What the drop box does for an accepted message: store the object, then queue its S3 event.
@@ -75,6 +82,11 @@ final class PipelineFixture: Sendable {
         _ body: @Sendable () async throws -> T
     ) async throws -> T {
         let service = ConsumerService(queue: self.queue, processor: self.processor, configuration: configuration, logger: self.logger)
+        return try await self.withRunning(service, body)
+    }
+
+    /// Runs `service` in a service group while `body` runs, then shuts it down gracefully.
+    func withRunning<T: Sendable>(_ service: ConsumerService, _ body: @Sendable () async throws -> T) async throws -> T {
         let group = ServiceGroup(services: [service], logger: self.logger)
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }

@@ -189,6 +189,7 @@ CONSUMER_OPTIONS = [
     ("--consumer-concurrency", "CIS_CONSUMER_CONCURRENCY"), ("--event-index", "CIS_EVENT_INDEX"),
     ("--visibility-timeout", "CIS_VISIBILITY_TIMEOUT"), ("--max-receive-count", "CIS_MAX_RECEIVE_COUNT"),
     ("--poll-wait", "CIS_POLL_WAIT"), ("--retry-delay", "CIS_RETRY_DELAY"),
+    ("--topic-deduplication-window", "CIS_TOPIC_DEDUPLICATION_WINDOW"), ("--retry-hold", "CIS_RETRY_HOLD"),
 ]
 
 

@@ -169,6 +169,10 @@ def test_text_logs_are_human_readable_lines(tmp_path):
     (["--poll-wait", "21"], {}, "--poll-wait"),
     (["--retry-delay", "901"], {}, "--retry-delay"),
     ([], {"CIS_MAX_RECEIVE_COUNT": "0"}, "CIS_MAX_RECEIVE_COUNT"),
+    (["--topic-deduplication-window", "-1"], {}, "--topic-deduplication-window"),
+    (["--retry-hold", "43200"], {}, "--retry-hold"),
+    ([], {"CIS_RETRY_HOLD": "soon"}, "CIS_RETRY_HOLD"),
+    ([], {"CIS_TOPIC_DEDUPLICATION_WINDOW": "2000000000"}, "CIS_TOPIC_DEDUPLICATION_WINDOW"),
     (["--shutdown-timeout", "0"], {}, "--shutdown-timeout"),
 ])
 def test_values_the_store_or_consumer_would_refuse_stop_at_start(tmp_path, args, env, names):
@@ -205,3 +209,17 @@ def test_help_and_readme_state_the_same_defaults(tmp_path, command):
         assert match.group(1) == default, f"{variable}: help says {match.group(1)!r}, README {default!r}"
         checked += 1
     assert checked >= 5, f"only {checked} defaults compared for {command}"
+
+
+@pytest.mark.parametrize("args, env, names", [
+    (["--dead-letter-queue-url", "not-a-url"], {}, "--dead-letter-queue-url"),
+    ([], {"CIS_DEAD_LETTER_QUEUE_URL": "ftp://example.com/q"}, "CIS_DEAD_LETTER_QUEUE_URL"),
+    ([], {}, "--dead-letter-queue-url"),
+])
+def test_dlq_redrive_with_aws_checks_the_dead_letter_queue_url_at_start(tmp_path, args, env, names):
+    result = run_cis(["dlq", "redrive", "--all", "--backend", "aws", "--queue-url", "http://127.0.0.1:9/1/q", *args],
+                     tmp_path, env=env)
+    assert result.returncode == 78, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"cis: {names}"), lines[0]

@@ -2,7 +2,8 @@ import AWS
 import Notifications
 
 /// `TopicPublisher` on SNS: one topic ARN per route, `MessageStructure=json`, the message
-/// attributes as String attributes, the deduplication id for FIFO topics.
+/// attributes as String attributes, the deduplication id for FIFO topics (the group id, the
+/// request id, made to fit the same rules).
 public struct SNSTopicPublisher: TopicPublisher {
     public let sns: SNSClient
     public let topics: [Route: String]
@@ -19,7 +20,7 @@ public struct SNSTopicPublisher: TopicPublisher {
         return try await mappingAWSErrors(backend: "sns", operation: "Publish") {
             try await self.sns.publish(
                 topicARN: topicARN, message: message.defaultMessage, subject: message.subject, attributes: message.attributes,
-                deduplicationId: message.deduplicationId, messageGroupId: message.attributes["uid"])
+                deduplicationId: message.deduplicationId, messageGroupId: message.attributes["uid"].map(DeduplicationId.fitting))
         }
     }
 }

@@ -1,6 +1,11 @@
 import AWS
 
 /// `MessageQueue` on an SQS queue (its redrive policy provides the dead-letter queue).
+///
+/// SQS counts every receive toward the redrive policy's `maxReceiveCount`, so `retryLater`
+/// cannot uncount one: it only hides the message. The consumer therefore retries transient
+/// failures while it holds the message (see `ConsumerService`), and hands it back only after
+/// hours or at shutdown.
 public struct SQSNotificationQueue: MessageQueue {
     public let sqs: SQSClient
     public let queueURL: String
@@ -33,6 +38,10 @@ public struct SQSNotificationQueue: MessageQueue {
         try await mappingAWSErrors(backend: "sqs", operation: "DeleteMessage") {
             try await self.sqs.deleteMessage(queueURL: self.queueURL, receiptHandle: receiptHandle)
         }
+    }
+
+    public func retryLater(receiptHandle: String, visibilityTimeout: Int) async throws {
+        try await self.changeVisibility(receiptHandle: receiptHandle, visibilityTimeout: visibilityTimeout)
     }
 
     public func changeVisibility(receiptHandle: String, visibilityTimeout: Int) async throws {

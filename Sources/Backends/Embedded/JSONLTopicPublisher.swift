@@ -7,14 +7,22 @@ import Notifications
 ///
 /// A line is `{"Message": <the default message>, "MessageAttributes": {"<name>": {"Type":
 /// "String", "Value": ...}}, "MessageId", "Route", "DeduplicationId", "Subject" (or null),
-/// "Timestamp"}`, keys sorted, attributes as SNS delivers them to subscribers. Each line is
-/// one `write(2)` on an `O_APPEND` descriptor, so concurrent publishers never interleave,
-/// and is fsync'd before `publish` returns; publishes that arrive together share the fsync.
+/// "Timestamp"}`, keys sorted, attributes as SNS delivers them to subscribers. Lines are
+/// appended under an exclusive `flock` of the file, so publishers in several processes never
+/// interleave, and are fsync'd before `publish` returns; publishes that arrive together share
+/// the fsync. A publish whose deduplication id is on one of the file's lines of the last
+/// `deduplicationWindow` bytes appends nothing and returns the earlier message id (see
+/// `JSONLTopicFile`), so a publish repeated after a crash is not a second line.
 public final class JSONLTopicPublisher: TopicPublisher {
     public let directory: String
     private let batcher: Batcher<TopicAppendBatch>
 
-    public init(directory: String) throws {
+    /// Bytes at the end of a topic file whose deduplication ids are remembered (about 200 bytes
+    /// of memory per line in it); 0 turns deduplication off.
+    public static let defaultDeduplicationWindow = 64 << 20
+    public static let deduplicationWindowRange = 0...(1 << 30)
+
+    public init(directory: String, deduplicationWindow: Int = JSONLTopicPublisher.defaultDeduplicationWindow) throws {
         self.directory = directory
         do {
             let created = try FileSystem.makeDirectories(directory)
@@ -22,7 +30,8 @@ public final class JSONLTopicPublisher: TopicPublisher {
         } catch {
             throw BackendError(.unavailable, backend: "jsonl-topics", operation: "open", message: "\(error)")
         }
-        self.batcher = Batcher(maximumBatchSize: 512, handler: TopicAppendBatch(directory: directory))
+        self.batcher = Batcher(
+            maximumBatchSize: 512, handler: TopicAppendBatch(directory: directory, deduplicationWindow: deduplicationWindow))
     }
 
     public func publish(_ message: TopicMessage, to route: Route) async throws -> String {
@@ -35,10 +44,10 @@ public final class JSONLTopicPublisher: TopicPublisher {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var bytes = Array(try encoder.encode(line))
         bytes.append(UInt8(ascii: "\n"))
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            self.batcher.submit(TopicAppendBatch.Job(route: route, line: bytes, continuation: continuation))
+        let entry = JSONLTopicFile.Entry(deduplicationId: message.deduplicationId, messageId: messageId, line: bytes)
+        return try await withCheckedThrowingContinuation { continuation in
+            self.batcher.submit(TopicAppendBatch.Job(route: route, entry: entry, continuation: continuation))
         }
-        return messageId
     }
 
     /// The path of a route's file.
@@ -88,36 +97,30 @@ struct TopicLine: Encodable {
     }
 }
 
-/// Appends batches of lines in the publisher's batcher: one write per line, one fsync per file per batch.
+/// Appends batches of lines in the publisher's batcher: one locked append and one fsync per file per batch.
 final class TopicAppendBatch: BatchHandler {
     struct Job: Sendable {
         var route: Route
-        var line: [UInt8]
-        var continuation: CheckedContinuation<Void, any Error>
+        var entry: JSONLTopicFile.Entry
+        var continuation: CheckedContinuation<String, any Error>
     }
 
     private let directory: String
-    private var files: [Route: FileDescriptor] = [:]
+    private let deduplicationWindow: Int
+    private var files: [Route: JSONLTopicFile] = [:]
 
-    init(directory: String) {
+    init(directory: String, deduplicationWindow: Int) {
         self.directory = directory
+        self.deduplicationWindow = deduplicationWindow
     }
 
     func run(_ jobs: [Job]) {
-        var written: [Route: [Job]] = [:]
-        for job in jobs {
+        var byRoute: [Route: [Job]] = [:]
+        for job in jobs { byRoute[job.route, default: []].append(job) }
+        for (route, jobs) in byRoute {
             do {
-                try self.file(for: job.route).writeAll(job.line)
-                written[job.route, default: []].append(job)
-            } catch {
-                self.files[job.route] = nil
-                job.continuation.resume(throwing: Self.backendError(error))
-            }
-        }
-        for (route, jobs) in written {
-            do {
-                try self.files[route]?.sync()
-                for job in jobs { job.continuation.resume() }
+                let messageIds = try self.file(for: route).append(jobs.map(\.entry))
+                for (job, messageId) in zip(jobs, messageIds) { job.continuation.resume(returning: messageId) }
             } catch {
                 self.files[route] = nil
                 for job in jobs { job.continuation.resume(throwing: Self.backendError(error)) }
@@ -138,11 +141,10 @@ final class TopicAppendBatch: BatchHandler {
     }
 
     /// The route's file, opened once; its creation is made durable by a directory fsync.
-    private func file(for route: Route) throws -> FileDescriptor {
+    private func file(for route: Route) throws -> JSONLTopicFile {
         if let file = self.files[route] { return file }
-        let path = "\(self.directory)/\(route.rawValue).jsonl"
-        let file = try FileDescriptor.open(path, flags: O_WRONLY | O_APPEND | O_CREAT)
-        try FileSystem.syncDirectory(self.directory)
+        let file = try JSONLTopicFile(
+            path: "\(self.directory)/\(route.rawValue).jsonl", directory: self.directory, deduplicationWindow: self.deduplicationWindow)
         self.files[route] = file
         return file
     }

@@ -13,6 +13,7 @@ final class QueueBatch: BatchHandler {
         case receive(ReceiveRequest)
         case delete(receiptHandle: String, CheckedContinuation<Void, any Error>)
         case changeVisibility(receiptHandle: String, visibilityTimeout: Int, CheckedContinuation<Void, any Error>)
+        case retryLater(receiptHandle: String, visibilityTimeout: Int, CheckedContinuation<Void, any Error>)
         /// A read or maintenance step run with the tables and the current time.
         case inspect(@Sendable (QueueTables, Int) throws -> any Sendable, CheckedContinuation<any Sendable, any Error>)
     }
@@ -82,7 +83,7 @@ final class QueueBatch: BatchHandler {
         var parkedNow: [ReceiveRequest] = []
         for job in jobs {
             switch job {
-            case .send, .changeVisibility: madeVisible = true
+            case .send, .changeVisibility, .retryLater: madeVisible = true
             default: break
             }
             answers.append(self.perform(job, tables: tables, now: now, parked: &parkedNow))
@@ -167,6 +168,12 @@ final class QueueBatch: BatchHandler {
                 } else {
                     answer = Answer.failing(job, with: Self.unknownHandle(receiptHandle, operation: "changeVisibility"))
                 }
+            case .retryLater(let receiptHandle, let visibilityTimeout, let continuation):
+                if try tables.retryLater(receiptHandle: receiptHandle, visibleAt: now + visibilityTimeout * 1000) {
+                    answer = Answer(succeed: { continuation.resume() }, fail: { continuation.resume(throwing: $0) })
+                } else {
+                    answer = Answer.failing(job, with: Self.unknownHandle(receiptHandle, operation: "retryLater"))
+                }
             case .inspect(let body, let continuation):
                 let result = try body(tables, now)
                 answer = Answer(succeed: { continuation.resume(returning: result) }, fail: { continuation.resume(throwing: $0) })
@@ -212,6 +219,7 @@ final class QueueBatch: BatchHandler {
         case .receive(let request): request.continuation.resume(throwing: error)
         case .delete(_, let continuation): continuation.resume(throwing: error)
         case .changeVisibility(_, _, let continuation): continuation.resume(throwing: error)
+        case .retryLater(_, _, let continuation): continuation.resume(throwing: error)
         case .inspect(_, let continuation): continuation.resume(throwing: error)
         }
     }

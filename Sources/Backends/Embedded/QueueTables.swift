@@ -13,12 +13,15 @@ import Foundation
 ///       visible_at        INTEGER NOT NULL,                   -- receivable when visible_at <= now
 ///       receive_count     INTEGER NOT NULL DEFAULT 0,
 ///       receipt_handle    TEXT,                               -- of the latest receive; NULL before
-///       first_received_at INTEGER)
+///       first_received_at INTEGER,
+///       transient_failures INTEGER NOT NULL DEFAULT 0)        -- receives handed back by retryLater, not
+///                                                             -- in receive_count (added to older files)
 ///     dead_letters(
 ///       seq INTEGER PRIMARY KEY, message_id TEXT NOT NULL UNIQUE, body TEXT NOT NULL,
 ///       sent_at INTEGER NOT NULL, receive_count INTEGER NOT NULL, dead_lettered_at INTEGER NOT NULL)
 ///
-/// A receipt handle is `<seq>.<32 hex digits>`, new for every receive.
+/// A receipt handle is `<seq>.<32 hex digits>`, new for every receive. A redriven dead letter
+/// goes back to `messages` with its message id and body, a new `seq` and no receives.
 final class QueueTables {
     static let schema = """
         CREATE TABLE IF NOT EXISTS messages (
@@ -29,7 +32,8 @@ final class QueueTables {
           visible_at INTEGER NOT NULL,
           receive_count INTEGER NOT NULL DEFAULT 0,
           receipt_handle TEXT,
-          first_received_at INTEGER
+          first_received_at INTEGER,
+          transient_failures INTEGER NOT NULL DEFAULT 0
         );
         CREATE INDEX IF NOT EXISTS messages_by_visibility ON messages (visible_at, seq);
         CREATE TABLE IF NOT EXISTS dead_letters (
@@ -52,15 +56,20 @@ final class QueueTables {
     private let deleteByHandle: SQLiteDatabase.Statement
     private let updateVisibility: SQLiteDatabase.Statement
     private let selectNextVisibleAt: SQLiteDatabase.Statement
+    private let handBack: SQLiteDatabase.Statement
 
     init(database: SQLiteDatabase, maxReceiveCount: Int) throws {
         self.database = database
         self.maxReceiveCount = maxReceiveCount
         try database.execute(Self.schema)
+        try Self.addTransientFailuresColumn(database)
         self.insert = try database.prepare(
             "INSERT INTO messages (message_id, body, sent_at, visible_at) VALUES (?1, ?2, ?3, ?3)")
         self.selectVisible = try database.prepare(
-            "SELECT seq, message_id, body, receive_count FROM messages WHERE visible_at <= ?1 ORDER BY visible_at, seq LIMIT ?2")
+            """
+            SELECT seq, message_id, body, receive_count, transient_failures FROM messages WHERE visible_at <= ?1
+              ORDER BY visible_at, seq LIMIT ?2
+            """)
         self.markReceived = try database.prepare(
             """
             UPDATE messages SET receive_count = receive_count + 1, receipt_handle = ?2, visible_at = ?3,
@@ -76,6 +85,21 @@ final class QueueTables {
         self.updateVisibility = try database.prepare(
             "UPDATE messages SET visible_at = ?3 WHERE seq = ?1 AND receipt_handle = ?2")
         self.selectNextVisibleAt = try database.prepare("SELECT min(visible_at) FROM messages WHERE visible_at > ?1")
+        self.handBack = try database.prepare(
+            """
+            UPDATE messages SET visible_at = ?3, receive_count = max(receive_count - 1, 0),
+              transient_failures = transient_failures + 1 WHERE seq = ?1 AND receipt_handle = ?2
+            """)
+    }
+
+    /// Files written before `transient_failures` existed get the column.
+    private static func addTransientFailuresColumn(_ database: SQLiteDatabase) throws {
+        let columns = try database.prepare("SELECT 1 FROM pragma_table_info('messages') WHERE name = 'transient_failures'")
+        if try columns.step() {
+            columns.reset()
+            return
+        }
+        try database.execute("ALTER TABLE messages ADD COLUMN transient_failures INTEGER NOT NULL DEFAULT 0")
     }
 
     func send(body: String, now: Int) throws -> String {
@@ -89,14 +113,15 @@ final class QueueTables {
     func receive(maxMessages: Int, visibilityTimeout: Int, now: Int) throws -> [QueueMessage] {
         var received: [QueueMessage] = []
         while received.count < maxMessages {
-            struct Row { var seq: Int; var messageId: String; var body: String; var receiveCount: Int }
+            struct Row { var seq: Int; var messageId: String; var body: String; var receiveCount: Int; var transientFailures: Int }
             var rows: [Row] = []
             try self.selectVisible.bind([.integer(now), .integer(maxMessages - received.count)])
             while try self.selectVisible.step() {
                 rows.append(
                     Row(
                         seq: self.selectVisible.integer(0), messageId: self.selectVisible.text(1) ?? "",
-                        body: self.selectVisible.text(2) ?? "", receiveCount: self.selectVisible.integer(3)))
+                        body: self.selectVisible.text(2) ?? "", receiveCount: self.selectVisible.integer(3),
+                        transientFailures: self.selectVisible.integer(4)))
             }
             if rows.isEmpty { break }
             for row in rows {
@@ -110,7 +135,9 @@ final class QueueTables {
                     .integer(row.seq), .text(handle), .integer(now + visibilityTimeout * 1000), .integer(now),
                 ])
                 received.append(
-                    QueueMessage(messageId: row.messageId, body: row.body, receiptHandle: handle, receiveCount: row.receiveCount + 1))
+                    QueueMessage(
+                        messageId: row.messageId, body: row.body, receiptHandle: handle, receiveCount: row.receiveCount + 1,
+                        transientFailures: row.transientFailures))
             }
         }
         return received
@@ -127,6 +154,14 @@ final class QueueTables {
     func changeVisibility(receiptHandle: String, visibleAt: Int) throws -> Bool {
         guard let seq = Self.sequenceNumber(of: receiptHandle) else { return false }
         try self.updateVisibility.run([.integer(seq), .text(receiptHandle), .integer(visibleAt)])
+        return self.database.changes == 1
+    }
+
+    /// Whether a message with this receipt handle (its latest) was handed back: hidden until
+    /// `visibleAt`, its latest receive uncounted.
+    func retryLater(receiptHandle: String, visibleAt: Int) throws -> Bool {
+        guard let seq = Self.sequenceNumber(of: receiptHandle) else { return false }
+        try self.handBack.run([.integer(seq), .text(receiptHandle), .integer(visibleAt)])
         return self.database.changes == 1
     }
 
@@ -151,9 +186,14 @@ final class QueueTables {
             visible: statement.integer(0), inFlight: statement.integer(1), deadLetters: statement.integer(2))
     }
 
-    func deadLetters() throws -> [SQLiteNotificationQueue.DeadLetter] {
+    /// Every dead letter, or the one with `messageId`.
+    func deadLetters(messageId: String? = nil) throws -> [SQLiteNotificationQueue.DeadLetter] {
         let statement = try self.database.prepare(
-            "SELECT message_id, body, receive_count, dead_lettered_at FROM dead_letters ORDER BY dead_lettered_at, seq")
+            """
+            SELECT message_id, body, receive_count, dead_lettered_at FROM dead_letters
+              WHERE ?1 IS NULL OR message_id = ?1 ORDER BY dead_lettered_at, seq
+            """)
+        try statement.bind([messageId.map { .text($0) } ?? .null])
         var letters: [SQLiteNotificationQueue.DeadLetter] = []
         while try statement.step() {
             letters.append(
@@ -162,6 +202,23 @@ final class QueueTables {
                     deadLetteredAt: Date(timeIntervalSince1970: Double(statement.integer(3)) / 1000)))
         }
         return letters
+    }
+
+    /// Moves dead letters back to the queue, visible at once and with no receives; returns the
+    /// message ids moved (all of them, or the one named).
+    func redrive(messageId: String?, now: Int) throws -> [String] {
+        let moved = try self.deadLetters(messageId: messageId).map(\.messageId)
+        let insert = try self.database.prepare(
+            """
+            INSERT INTO messages (message_id, body, sent_at, visible_at)
+              SELECT message_id, body, sent_at, ?2 FROM dead_letters WHERE message_id = ?1
+            """)
+        let remove = try self.database.prepare("DELETE FROM dead_letters WHERE message_id = ?1")
+        for id in moved {
+            try insert.run([.text(id), .integer(now)])
+            try remove.run([.text(id)])
+        }
+        return moved
     }
 
     private static func sequenceNumber(of receiptHandle: String) -> Int? {

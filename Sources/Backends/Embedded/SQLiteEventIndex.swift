@@ -1,22 +1,39 @@
 import BlockingWork
+import FileIO
 import Foundation
+import Notifications
 
-/// The embedded event index: the iCalendar UIDs routed to `create`, in
-/// `<data-dir>/events.sqlite`, table `events(uid TEXT PRIMARY KEY, created_at INTEGER)`
-/// (milliseconds since the Unix epoch).
-public final class SQLiteEventIndex: EventIndex {
+/// The embedded event index, `<data-dir>/events.sqlite` (times in milliseconds since the Unix epoch):
+///
+///     events(uid TEXT PRIMARY KEY, created_at INTEGER)   -- the iCalendar UIDs routed to `create`
+///     published(request_id TEXT, uid TEXT, sequence INTEGER, route TEXT, message_id TEXT,
+///               published_at INTEGER, PRIMARY KEY (request_id, uid, sequence, route))
+///
+/// `published` is the consumer's `PublishLedger`. The index's directory is created when missing.
+public final class SQLiteEventIndex: EventIndex, PublishLedger {
     public let path: String
     private let executor: BlockingSerialQueue
     private let connection: ConnectionBox
 
     public init(path: String) throws {
         self.path = path
+        let directory = FileSystem.parent(of: path)
+        do {
+            for parent in try FileSystem.makeDirectories(directory) { try FileSystem.syncDirectory(parent) }
+        } catch {
+            throw BackendError(
+                .unavailable, backend: "sqlite-events", operation: "open", message: "cannot create the directory \(directory): \(error)")
+        }
         do {
             let database = try SQLiteDatabase(path: path)
             try database.execute(
                 """
                 PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
                 CREATE TABLE IF NOT EXISTS events (uid TEXT PRIMARY KEY, created_at INTEGER NOT NULL);
+                CREATE TABLE IF NOT EXISTS published (
+                  request_id TEXT NOT NULL, uid TEXT NOT NULL, sequence INTEGER NOT NULL, route TEXT NOT NULL,
+                  message_id TEXT NOT NULL, published_at INTEGER NOT NULL,
+                  PRIMARY KEY (request_id, uid, sequence, route));
                 """)
             self.connection = ConnectionBox(database: database)
         } catch {
@@ -41,9 +58,43 @@ public final class SQLiteEventIndex: EventIndex {
         try await self.executor.run {
             try Self.mapErrors(operation: "recordCreated") {
                 try connection.database.prepare("INSERT OR IGNORE INTO events (uid, created_at) VALUES (?1, ?2)")
-                    .run([.text(uid), .integer(Int(Date().timeIntervalSince1970 * 1000))])
+                    .run([.text(uid), .integer(Self.now())])
             }
         }
+    }
+
+    public func publishedMessageId(for key: PublishKey) async throws -> String? {
+        let connection = self.connection
+        return try await self.executor.run {
+            try Self.mapErrors(operation: "publishedMessageId") {
+                let statement = try connection.database.prepare(
+                    "SELECT message_id FROM published WHERE request_id = ?1 AND uid = ?2 AND sequence = ?3 AND route = ?4")
+                try statement.bind([.text(key.requestId), .text(key.uid), .integer(key.sequence), .text(key.route.rawValue)])
+                guard try statement.step() else { return nil }
+                return statement.text(0)
+            }
+        }
+    }
+
+    public func recordPublished(_ key: PublishKey, messageId: String) async throws {
+        let connection = self.connection
+        try await self.executor.run {
+            try Self.mapErrors(operation: "recordPublished") {
+                try connection.database.prepare(
+                    """
+                    INSERT OR IGNORE INTO published (request_id, uid, sequence, route, message_id, published_at)
+                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                    """
+                ).run([
+                    .text(key.requestId), .text(key.uid), .integer(key.sequence), .text(key.route.rawValue), .text(messageId),
+                    .integer(Self.now()),
+                ])
+            }
+        }
+    }
+
+    private static func now() -> Int {
+        Int(Date().timeIntervalSince1970 * 1000)
     }
 
     private static func mapErrors<Result>(operation: String, _ body: () throws -> Result) throws -> Result {

@@ -84,6 +84,17 @@ public final class SQLiteNotificationQueue: MessageQueue {
         }
     }
 
+    /// Hidden for `visibilityTimeout`, and the receive that got the message does not count
+    /// toward `maxReceiveCount` (it is counted in the message's `transientFailures` instead).
+    public func retryLater(receiptHandle: String, visibilityTimeout: Int) async throws {
+        guard (0...Self.maximumVisibilityTimeout).contains(visibilityTimeout) else {
+            throw self.invalid("retryLater", "visibilityTimeout \(visibilityTimeout) is not in 0...\(Self.maximumVisibilityTimeout)")
+        }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            self.batcher.submit(.retryLater(receiptHandle: receiptHandle, visibilityTimeout: visibilityTimeout, continuation))
+        }
+    }
+
     /// Message counts, as SQS's ApproximateNumberOfMessages(NotVisible) and the dead-letter queue's size.
     public struct Statistics: Sendable, Equatable {
         public var visible: Int
@@ -119,6 +130,17 @@ public final class SQLiteNotificationQueue: MessageQueue {
 
     public func deadLetters() async throws -> [DeadLetter] {
         try await self.inspect { tables, _ in try tables.deadLetters() }
+    }
+
+    /// The dead letter with this message id, if any.
+    public func deadLetter(messageId: String) async throws -> DeadLetter? {
+        try await self.inspect { tables, _ in try tables.deadLetters(messageId: messageId).first }
+    }
+
+    /// Moves the dead letter with `messageId` (nil: every one) back to the queue, visible at
+    /// once with no receives counted; returns the message ids moved.
+    public func redrive(messageId: String?) async throws -> [String] {
+        try await self.inspect { tables, now in try tables.redrive(messageId: messageId, now: now) }
     }
 
     private func inspect<Result: Sendable>(_ body: @escaping @Sendable (QueueTables, Int) throws -> Result) async throws -> Result {

@@ -2,8 +2,12 @@ import Notifications
 
 extension EventRequest {
     /// The event JSON (the `default` message of the topic publish), with the field names of docs/architecture.md, "Wire contracts".
-    public func json(route: Route) -> String {
-        JSONText.serialize(self.jsonFields(route: route))
+    /// `truncated`: some fields were shortened to fit the topic's message size; the JSON then
+    /// has `"truncated": true`, and `bucket` and `key` point to the whole message.
+    public func json(route: Route, truncated: Bool = false) -> String {
+        var fields = self.jsonFields(route: route)
+        if truncated { fields["truncated"] = true }
+        return JSONText.serialize(fields)
     }
 
     func jsonFields(route: Route) -> [String: Any?] {
