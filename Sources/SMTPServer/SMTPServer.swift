@@ -38,8 +38,11 @@ public final class SMTPServer: Service, Sendable {
         self.eventLoopGroup = eventLoopGroup
         self.onServerRunning = onServerRunning
         self.limiter = ConnectionLimiter(
-            maximumConnections: configuration.maximumConnections,
-            maximumConnectionsPerAddress: configuration.maximumConnectionsPerAddress)
+            ConnectionLimiter.Limits(
+                maximumConnections: configuration.maximumConnections,
+                maximumConnectionsPerNetwork: configuration.maximumConnectionsPerAddress,
+                maximumConnectionRate: configuration.maximumConnectionRate,
+                prefixes: .init(ipv4: configuration.clientIPv4Prefix, ipv6: configuration.clientIPv6Prefix)))
     }
 
     /// Binds the listen address now, so that a start-up failure (address in use) shows
@@ -114,11 +117,23 @@ public final class SMTPServer: Service, Sendable {
         let limiter = self.limiter
         let registry = self.registry
         let logger = self.logger
+        // Reading stops once this much output waits for the socket: half the reply allowance,
+        // and never more than 32 KiB, however large the allowance.
+        let stopReadingAt = min(configuration.maximumPendingReplyBytes / 2, 32 * 1024)
         do {
+            // The async bind puts NIO's `AcceptBackoffHandler` on the listener: when accept(2)
+            // fails for want of file descriptors it pauses accepting for a second instead of
+            // spinning or ending the accept loop.
             return try await ServerBootstrap(group: self.eventLoopGroup)
                 .serverChannelOption(.backlog, value: 256)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelOption(.socketOption(.so_keepalive), value: 1)
+                .childChannelOption(Self.tcpOption(TCP_KEEPIDLE), value: SocketOptionValue(configuration.tcpKeepaliveIdle))
+                .childChannelOption(Self.tcpOption(TCP_KEEPINTVL), value: SocketOptionValue(SMTPServerConfiguration.keepaliveInterval.nanoseconds / 1_000_000_000))
+                .childChannelOption(Self.tcpOption(TCP_KEEPCNT), value: SocketOptionValue(SMTPServerConfiguration.keepaliveProbes))
+                .childChannelOption(
+                    .writeBufferWaterMark, value: .init(low: stopReadingAt / 2, high: stopReadingAt))
                 .bind(host: configuration.host, port: configuration.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try Self.configure(
@@ -132,6 +147,10 @@ public final class SMTPServer: Service, Sendable {
         }
     }
 
+    private static func tcpOption(_ name: Int32) -> ChannelOptions.Types.SocketOption {
+        ChannelOptions.Types.SocketOption(level: .tcp, name: NIOBSDSocket.Option(rawValue: CInt(name)))
+    }
+
     /// Sets up one accepted connection; runs on its event loop.
     private static func configure(
         _ channel: any Channel, configuration: SMTPServerConfiguration, limiter: ConnectionLimiter,
@@ -139,14 +158,15 @@ public final class SMTPServer: Service, Sendable {
     ) throws -> SMTPConnection.Channel {
         registry.add(channel)
         let clientAddress = channel.remoteAddress?.ipAddress ?? "unknown"
-        let admission = limiter.admit(clientAddress)
+        let network = limiter.network(of: channel.remoteAddress)
+        let admission = limiter.admit(network)
         if admission == .admitted {
-            channel.closeFuture.whenComplete { _ in limiter.release(clientAddress) }
+            channel.closeFuture.whenComplete { _ in limiter.release(network) }
         }
         let handler = SMTPServerHandler(
             configuration: configuration.session, admission: admission, clientAddress: clientAddress,
-            clientPort: channel.remoteAddress?.port ?? 0,
-            timeouts: .init(command: configuration.commandTimeout, data: configuration.dataTimeout),
+            clientPort: channel.remoteAddress?.port ?? 0, clientNetwork: network,
+            deadlines: SMTPServerHandler.Deadlines(configuration),
             tlsContext: configuration.tlsContext, logger: logger)
         try channel.pipeline.syncOperations.addHandler(handler)
         // A connection accepted while the listener closes (graceful shutdown) never reaches

@@ -18,15 +18,10 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     /// Sent into the pipeline when the server shuts down gracefully.
     struct ShutdownRequested: Sendable {}
 
-    struct Timeouts: Sendable {
-        var command: TimeAmount
-        var data: TimeAmount
-    }
-
     private var session: SessionStateMachine
     private let admission: ConnectionLimiter.Admission
     private let client: (address: String, port: Int)
-    private let timeouts: Timeouts
+    private let deadlines: Deadlines
     private let tlsContext: NIOSSLContext?
     private var logger: Logger
 
@@ -35,7 +30,15 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     /// Bytes received and not yet framed.
     private var inbound = ByteBuffer()
     private var started = false
+    /// The deadline of what the session waits for now (command, text, handshake).
     private var timer: Scheduled<Void>?
+    private var sessionTimer: Scheduled<Void>?
+    private var closeTimer: Scheduled<Void>?
+    /// Set at the 354: the minimum-rate deadline and the raw DATA bytes taken so far.
+    private var dataRate: DataRateDeadline?
+    private var dataBytesReceived = 0
+    /// Reply bytes written and not yet handed to the socket.
+    private var pendingReplyBytes = 0
     /// Reads are held back while a message is being delivered.
     private var readsPaused = false
     private var readPending = false
@@ -46,15 +49,19 @@ final class SMTPServerHandler: ChannelDuplexHandler {
 
     init(
         configuration: SessionConfiguration, admission: ConnectionLimiter.Admission, clientAddress: String,
-        clientPort: Int, timeouts: Timeouts, tlsContext: NIOSSLContext?, logger: Logger
+        clientPort: Int, clientNetwork: ClientNetwork? = nil, deadlines: Deadlines, tlsContext: NIOSSLContext?,
+        logger: Logger
     ) {
         self.session = SessionStateMachine(configuration: configuration)
         self.admission = admission
         self.client = (clientAddress, clientPort)
-        self.timeouts = timeouts
+        self.deadlines = deadlines
         self.tlsContext = tlsContext
         self.logger = logger
         self.logger[metadataKey: "smtp.client.address"] = "\(clientAddress)"
+        if let clientNetwork {
+            self.logger[metadataKey: "smtp.client.network"] = "\(clientNetwork)"
+        }
     }
 
     // MARK: Inbound
@@ -82,8 +89,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        self.timer?.cancel()
-        self.timer = nil
+        self.cancelTimers()
         if self.session.phase == .receivingData {
             self.fire(context: context, .messageDiscarded)
             self.logger.notice("connection lost during DATA", metadata: ["smtp.stage": "DATA"])
@@ -143,12 +149,22 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         // The async side flushes after each outcome; replies are flushed by `finishProcessing`.
     }
 
+    /// Reads stop while a message is being delivered, and while the socket cannot take more
+    /// (the client is not reading its replies): no input is taken that would need a reply
+    /// there is no room for.
     func read(context: ChannelHandlerContext) {
-        if self.readsPaused {
+        if self.readsPaused || !context.channel.isWritable {
             self.readPending = true
         } else {
             context.read()
         }
+    }
+
+    /// Not passed on: the async side writes only delivery outcomes, which this handler turns
+    /// into replies itself. Were it told the socket is not writable, it would hold the outcome
+    /// of a stored message, and the session would wait for it past every deadline.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        self.readIfAllowed(context: context)
     }
 
     // MARK: Processing
@@ -159,17 +175,31 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         switch self.admission {
         case .admitted:
             self.logger.debug("connection opened")
+            self.sessionTimer = context.eventLoop.assumeIsolated().scheduleTask(in: self.deadlines.session) {
+                self.logger.notice("session time limit reached", metadata: ["smtp.stage": "\(self.session.phase)"])
+                if self.session.phase == .receivingData {
+                    self.fire(context: context, .messageDiscarded)
+                }
+                self.run(self.session.sessionTimeLimitReached(), context: context)
+                self.finishProcessing(context: context)
+            }
             self.run(self.session.connectionEstablished(), context: context)
         case .tooManyConnections:
             self.logger.notice("connection refused: too many connections")
             self.run(
                 self.session.connectionRefused(reply: .tooManyConnections(hostname: self.session.configuration.hostname)),
                 context: context)
-        case .tooManyFromAddress:
-            self.logger.notice("connection refused: too many connections from the address")
+        case .tooManyFromNetwork:
+            self.logger.notice("connection refused: too many connections from the network")
             self.run(
                 self.session.connectionRefused(
                     reply: .tooManyConnectionsFromAddress(hostname: self.session.configuration.hostname)),
+                context: context)
+        case .connectionRateExceeded:
+            self.logger.notice("connection refused: connection rate limit")
+            self.run(
+                self.session.connectionRefused(
+                    reply: .connectionRateExceeded(hostname: self.session.configuration.hostname)),
                 context: context)
         }
         self.finishProcessing(context: context)
@@ -178,16 +208,19 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     /// Frames and handles everything buffered, as far as the session allows: pipelined
     /// commands are handled in order; handling stops while a message is being delivered.
     private func processInbound(context: ChannelHandlerContext) {
-        while self.inbound.readableBytes > 0 {
+        while self.inbound.readableBytes > 0, self.session.phase != .closed {
             if var decoder = self.dataDecoder {
                 var text = context.channel.allocator.buffer(capacity: self.inbound.readableBytes)
+                let before = self.inbound.readableBytes
                 let progress = decoder.decode(&self.inbound, into: &text)
+                self.dataBytesReceived += before - self.inbound.readableBytes
                 self.dataDecoder = decoder
                 if text.readableBytes > 0 {
                     self.fire(context: context, .messageText(text))
                 }
                 guard progress == .complete else { break }
                 self.dataDecoder = nil
+                self.dataRate = nil
                 let actions = self.session.dataCompleted(size: decoder.size)
                 if !actions.contains(where: { if case .deliver = $0 { true } else { false } }) {
                     self.fire(context: context, .messageDiscarded)
@@ -223,14 +256,13 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         for action in actions {
             switch action {
             case .sendReply(let reply):
-                var buffer = context.channel.allocator.buffer(capacity: 64)
-                reply.write(into: &buffer)
-                let promise = context.eventLoop.makePromise(of: Void.self)
-                context.write(self.wrapOutboundOut(buffer), promise: promise)
-                self.lastWrite = promise.futureResult
-                self.needsFlush = true
+                guard self.sendReply(reply, context: context) else { return }
             case .receiveData(let maximumSize):
                 self.dataDecoder = DataDecoder(maximumSize: maximumSize)
+                self.dataRate = DataRateDeadline(
+                    started: context.eventLoop.now, grace: self.deadlines.minimumDataRateGrace,
+                    minimumRate: self.deadlines.minimumDataRate)
+                self.dataBytesReceived = 0
             case .startTLS:
                 self.startTLS(context: context)
             case .deliver(let transaction):
@@ -249,6 +281,41 @@ final class SMTPServerHandler: ChannelDuplexHandler {
                 self.close(context: context)
             }
         }
+    }
+
+    /// Writes one reply; false when the client has left too many replies unread and the
+    /// connection was closed instead. Replies are flushed early once half the allowance is
+    /// pending, so a client that reads keeps it near zero however much it pipelines.
+    private func sendReply(_ reply: SMTPReply, context: ChannelHandlerContext) -> Bool {
+        var buffer = context.channel.allocator.buffer(capacity: 64)
+        reply.write(into: &buffer)
+        let size = buffer.readableBytes
+        guard self.pendingReplyBytes + size <= self.deadlines.maximumPendingReplyBytes else {
+            self.logger.notice(
+                "closing: the client does not read its replies",
+                metadata: ["smtp.stage": "\(self.session.phase)", "smtp.pending.bytes": "\(self.pendingReplyBytes)"])
+            if self.session.phase == .receivingData {
+                self.fire(context: context, .messageDiscarded)
+            }
+            self.session.connectionClosed()
+            self.cancelTimers()
+            self.needsFlush = false
+            context.close(promise: nil)
+            return false
+        }
+        self.pendingReplyBytes += size
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        promise.futureResult.assumeIsolated().whenComplete { _ in
+            self.pendingReplyBytes -= size
+        }
+        context.write(self.wrapOutboundOut(buffer), promise: promise)
+        self.lastWrite = promise.futureResult
+        self.needsFlush = true
+        if self.pendingReplyBytes * 2 >= self.deadlines.maximumPendingReplyBytes {
+            self.needsFlush = false
+            context.flush()
+        }
+        return true
     }
 
     /// Passes an event to the async side.
@@ -295,34 +362,61 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         }
     }
 
+    /// Closes once the last reply is written, or after the close grace period if it cannot
+    /// be (a client that does not read, a TLS handshake that never ends).
     private func close(context: ChannelHandlerContext) {
-        self.timer?.cancel()
-        self.timer = nil
+        self.cancelTimers()
         self.needsFlush = false
         context.flush()
         guard let lastWrite = self.lastWrite else {
             context.close(promise: nil)
             return
         }
-        lastWrite.assumeIsolated().whenComplete { _ in
+        let closeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: self.deadlines.closeGrace) {
+            self.logger.debug("closing without the last reply written")
             context.close(promise: nil)
         }
+        self.closeTimer = closeTimer
+        lastWrite.assumeIsolated().whenComplete { _ in
+            closeTimer.cancel()
+            context.close(promise: nil)
+        }
+    }
+
+    private func cancelTimers() {
+        self.timer?.cancel()
+        self.timer = nil
+        self.sessionTimer?.cancel()
+        self.sessionTimer = nil
     }
 
     private func rearmTimer(context: ChannelHandlerContext) {
         self.timer?.cancel()
         self.timer = nil
-        let timeout: TimeAmount
+        var timeout: TimeAmount
+        var tooSlow = false
         switch self.session.phase {
         case .delivering, .closed:
             return
         case .receivingData:
-            timeout = self.timeouts.data
-        case .awaitingHello, .ready, .inTransaction, .startingTLS:
-            timeout = self.timeouts.command
+            timeout = self.deadlines.data
+            if let rateDeadline = self.dataRate?.deadline(received: self.dataBytesReceived) {
+                let remaining = rateDeadline - context.eventLoop.now
+                if remaining < timeout {
+                    timeout = max(remaining, .zero)
+                    tooSlow = true
+                }
+            }
+        case .startingTLS:
+            timeout = self.deadlines.tlsHandshake
+        case .awaitingHello, .ready, .inTransaction:
+            timeout = self.deadlines.command
         }
         self.timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
-            self.logger.notice("timeout", metadata: ["smtp.stage": "\(self.session.phase)"])
+            let reason = tooSlow ? "message text below the minimum data rate" : "timeout"
+            self.logger.notice(
+                "\(reason)",
+                metadata: ["smtp.stage": "\(self.session.phase)", "smtp.data.bytes": "\(self.dataBytesReceived)"])
             if self.session.phase == .receivingData {
                 self.fire(context: context, .messageDiscarded)
             }
@@ -333,7 +427,11 @@ final class SMTPServerHandler: ChannelDuplexHandler {
 
     private func resumeReads(context: ChannelHandlerContext) {
         self.readsPaused = false
-        if self.readPending {
+        self.readIfAllowed(context: context)
+    }
+
+    private func readIfAllowed(context: ChannelHandlerContext) {
+        if self.readPending, !self.readsPaused, context.channel.isWritable {
             self.readPending = false
             context.read()
         }

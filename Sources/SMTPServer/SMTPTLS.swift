@@ -1,10 +1,15 @@
 import Foundation
+import NIOCore
 import NIOSSL
 
 /// The server side of STARTTLS: TLS 1.2 and newer only.
 public enum SMTPTLS {
     /// Loads a PEM certificate chain and private key. Errors name the file and the problem.
-    public static func makeServerContext(certificatePath: String, privateKeyPath: String) throws -> NIOSSLContext {
+    /// - Parameter closeTimeout: closing waits this long at most for the client's close_notify.
+    public static func makeServerContext(
+        certificatePath: String, privateKeyPath: String,
+        closeTimeout: TimeAmount = SMTPServerConfiguration.defaultCloseTimeout
+    ) throws -> NIOSSLContext {
         let certificates: [NIOSSLCertificate]
         do {
             try Self.checkReadable(certificatePath)
@@ -29,6 +34,7 @@ public enum SMTPTLS {
         var configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: certificates.map { .certificate($0) }, privateKey: .privateKey(privateKey))
         configuration.minimumTLSVersion = .tlsv12
+        configuration.shutdownTimeout = closeTimeout
         do {
             return try NIOSSLContext(configuration: configuration)
         } catch {

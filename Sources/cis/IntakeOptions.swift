@@ -60,6 +60,31 @@ struct IntakeOptions: ParsableArguments {
     var maxConnectionsPerIP: String?
 
     @Option(parsing: .unconditional, help: ArgumentHelp(
+        "New connections per client network and minute, 0 for no limit. Env: CIS_MAX_CONNECTION_RATE. Default: \(SMTPServerConfiguration.defaultMaximumConnectionRate).",
+        valueName: "n"))
+    var maxConnectionRate: String?
+
+    @Option(name: .customLong("client-ipv4-prefix"), parsing: .unconditional, help: ArgumentHelp(
+        "Per-client limits count IPv4 addresses by this prefix length (1-32). Env: CIS_CLIENT_IPV4_PREFIX. Default: \(SMTPServerConfiguration.defaultClientIPv4Prefix).",
+        valueName: "bits"))
+    var clientIPv4Prefix: String?
+
+    @Option(name: .customLong("client-ipv6-prefix"), parsing: .unconditional, help: ArgumentHelp(
+        "Per-client limits count IPv6 addresses by this prefix length (1-128). Env: CIS_CLIENT_IPV6_PREFIX. Default: \(SMTPServerConfiguration.defaultClientIPv6Prefix).",
+        valueName: "bits"))
+    var clientIPv6Prefix: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "NOOP, RSET, VRFY and HELP commands per session before each one more counts as an error. Env: CIS_JUNK_COMMAND_LIMIT. Default: \(SessionConfiguration.defaultJunkCommandLimit).",
+        valueName: "n"))
+    var junkCommandLimit: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Reply bytes a client may leave unread before it is disconnected (at least 4096). Env: CIS_MAX_PENDING_REPLY_BYTES. Default: \(SMTPServerConfiguration.defaultMaximumPendingReplyBytes).",
+        valueName: "bytes"))
+    var maxPendingReplyBytes: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp(
         "Longest wait for a command, in seconds. Env: CIS_COMMAND_TIMEOUT. Default: \(SMTPServerConfiguration.defaultCommandTimeout.wholeSeconds).", valueName: "seconds"))
     var commandTimeout: String?
 
@@ -67,6 +92,36 @@ struct IntakeOptions: ParsableArguments {
         "Longest wait for more message text during DATA, in seconds. Env: CIS_DATA_TIMEOUT. Default: \(SMTPServerConfiguration.defaultDataTimeout.wholeSeconds).",
         valueName: "seconds"))
     var dataTimeout: String?
+
+    @Option(name: .customLong("tls-handshake-timeout"), parsing: .unconditional, help: ArgumentHelp(
+        "Longest wait for the TLS handshake after STARTTLS, in seconds. Env: CIS_TLS_HANDSHAKE_TIMEOUT. Default: \(SMTPServerConfiguration.defaultTLSHandshakeTimeout.wholeSeconds).",
+        valueName: "seconds"))
+    var tlsHandshakeTimeout: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Longest a session may last, in seconds. Env: CIS_MAX_SESSION_TIME. Default: \(SMTPServerConfiguration.defaultMaximumSessionTime.wholeSeconds).",
+        valueName: "seconds"))
+    var maxSessionTime: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Slowest average message text rate in bytes per second once the grace period is over, 0 for no check. Env: CIS_MIN_DATA_RATE. Default: \(SMTPServerConfiguration.defaultMinimumDataRate).",
+        valueName: "bytes"))
+    var minDataRate: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Seconds of DATA before the minimum data rate applies. Env: CIS_MIN_DATA_RATE_GRACE. Default: \(SMTPServerConfiguration.defaultMinimumDataRateGrace.wholeSeconds).",
+        valueName: "seconds"))
+    var minDataRateGrace: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "After the reply that ends a session (421), seconds it may take to be written before the connection is dropped anyway. Env: CIS_CLOSE_TIMEOUT. Default: \(SMTPServerConfiguration.defaultCloseTimeout.wholeSeconds).",
+        valueName: "seconds"))
+    var closeTimeout: String?
+
+    @Option(name: .customLong("tcp-keepalive"), parsing: .unconditional, help: ArgumentHelp(
+        "Seconds of silence before the first TCP keepalive probe on a client connection (1-32767). Env: CIS_TCP_KEEPALIVE. Default: \(SMTPServerConfiguration.defaultTCPKeepaliveIdle).",
+        valueName: "seconds"))
+    var tcpKeepalive: String?
 
     @Option(parsing: .unconditional, help: ArgumentHelp(
         "On SIGTERM/SIGINT, how long a message in flight may take to finish, in seconds. Env: CIS_SHUTDOWN_TIMEOUT. Default: \(SMTPServerConfiguration.defaultShutdownTimeout.wholeSeconds).",
@@ -88,7 +143,10 @@ struct IntakeOptions: ParsableArguments {
                 return text
             })
         let recipients = try self.recipientAddresses(settings)
-        let tlsContext = try self.tlsContext(settings)
+        let closeTimeout = try settings.value(
+            self.closeTimeout, flag: "--close-timeout", variable: "CIS_CLOSE_TIMEOUT",
+            default: SMTPServerConfiguration.defaultCloseTimeout, parse: Parse.timeAmount)
+        let tlsContext = try self.tlsContext(settings, closeTimeout: closeTimeout)
         let requireTLS = try settings.flag(self.requireTLS, flag: "--require-tls", variable: "CIS_REQUIRE_TLS")
         if requireTLS && tlsContext == nil {
             throw ConfigurationError(source: "--require-tls", problem: "needs a certificate (--tls-cert and --tls-key)")
@@ -113,12 +171,44 @@ struct IntakeOptions: ParsableArguments {
             maximumConnectionsPerAddress: try settings.value(
                 self.maxConnectionsPerIP, flag: "--max-connections-per-ip", variable: "CIS_MAX_CONNECTIONS_PER_IP",
                 default: SMTPServerConfiguration.defaultMaximumConnectionsPerAddress, parse: Parse.positiveInteger),
+            maximumConnectionRate: try settings.value(
+                self.maxConnectionRate, flag: "--max-connection-rate", variable: "CIS_MAX_CONNECTION_RATE",
+                default: SMTPServerConfiguration.defaultMaximumConnectionRate, parse: Parse.nonNegativeInteger),
+            clientIPv4Prefix: try settings.value(
+                self.clientIPv4Prefix, flag: "--client-ipv4-prefix", variable: "CIS_CLIENT_IPV4_PREFIX",
+                default: SMTPServerConfiguration.defaultClientIPv4Prefix, parse: Parse.integer(in: 1...32)),
+            clientIPv6Prefix: try settings.value(
+                self.clientIPv6Prefix, flag: "--client-ipv6-prefix", variable: "CIS_CLIENT_IPV6_PREFIX",
+                default: SMTPServerConfiguration.defaultClientIPv6Prefix, parse: Parse.integer(in: 1...128)),
             commandTimeout: try settings.value(
                 self.commandTimeout, flag: "--command-timeout", variable: "CIS_COMMAND_TIMEOUT",
                 default: SMTPServerConfiguration.defaultCommandTimeout, parse: Parse.timeAmount),
             dataTimeout: try settings.value(
                 self.dataTimeout, flag: "--data-timeout", variable: "CIS_DATA_TIMEOUT",
                 default: SMTPServerConfiguration.defaultDataTimeout, parse: Parse.timeAmount),
+            tlsHandshakeTimeout: try settings.value(
+                self.tlsHandshakeTimeout, flag: "--tls-handshake-timeout", variable: "CIS_TLS_HANDSHAKE_TIMEOUT",
+                default: SMTPServerConfiguration.defaultTLSHandshakeTimeout, parse: Parse.timeAmount),
+            maximumSessionTime: try settings.value(
+                self.maxSessionTime, flag: "--max-session-time", variable: "CIS_MAX_SESSION_TIME",
+                default: SMTPServerConfiguration.defaultMaximumSessionTime, parse: Parse.timeAmount),
+            minimumDataRate: try settings.value(
+                self.minDataRate, flag: "--min-data-rate", variable: "CIS_MIN_DATA_RATE",
+                default: SMTPServerConfiguration.defaultMinimumDataRate, parse: Parse.nonNegativeInteger),
+            minimumDataRateGrace: try settings.value(
+                self.minDataRateGrace, flag: "--min-data-rate-grace", variable: "CIS_MIN_DATA_RATE_GRACE",
+                default: SMTPServerConfiguration.defaultMinimumDataRateGrace, parse: Parse.timeAmount),
+            maximumPendingReplyBytes: try settings.value(
+                self.maxPendingReplyBytes, flag: "--max-pending-reply-bytes", variable: "CIS_MAX_PENDING_REPLY_BYTES",
+                default: SMTPServerConfiguration.defaultMaximumPendingReplyBytes,
+                parse: Parse.integer(in: 4096...(1 << 30))),
+            closeTimeout: closeTimeout,
+            tcpKeepaliveIdle: try settings.value(
+                self.tcpKeepalive, flag: "--tcp-keepalive", variable: "CIS_TCP_KEEPALIVE",
+                default: SMTPServerConfiguration.defaultTCPKeepaliveIdle, parse: Parse.integer(in: 1...32767)),
+            junkCommandLimit: try settings.value(
+                self.junkCommandLimit, flag: "--junk-command-limit", variable: "CIS_JUNK_COMMAND_LIMIT",
+                default: SessionConfiguration.defaultJunkCommandLimit, parse: Parse.positiveInteger),
             spoolDirectory: spoolDirectory)
     }
 
@@ -156,7 +246,7 @@ struct IntakeOptions: ParsableArguments {
         return addresses
     }
 
-    private func tlsContext(_ settings: Settings) throws(ConfigurationError) -> NIOSSLContext? {
+    private func tlsContext(_ settings: Settings, closeTimeout: TimeAmount) throws(ConfigurationError) -> NIOSSLContext? {
         let certificate = settings.raw(self.tlsCertificate, flag: "--tls-cert", variable: "CIS_TLS_CERT")
         let key = settings.raw(self.tlsKey, flag: "--tls-key", variable: "CIS_TLS_KEY")
         switch (certificate, key) {
@@ -168,7 +258,8 @@ struct IntakeOptions: ParsableArguments {
             throw ConfigurationError(source: key.source, problem: "needs --tls-cert (or CIS_TLS_CERT) as well")
         case (let certificate?, let key?):
             do {
-                return try SMTPTLS.makeServerContext(certificatePath: certificate.value, privateKeyPath: key.value)
+                return try SMTPTLS.makeServerContext(
+                    certificatePath: certificate.value, privateKeyPath: key.value, closeTimeout: closeTimeout)
             } catch let error as SMTPTLSError {
                 throw ConfigurationError(
                     source: error.file == .certificate ? certificate.source : key.source, problem: error.description)

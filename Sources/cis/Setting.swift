@@ -76,6 +76,14 @@ enum Parse {
         return number
     }
 
+    /// A whole number, 0 allowed (where 0 turns a limit off).
+    static func nonNegativeInteger(_ text: String) throws(SettingProblem) -> Int {
+        guard let number = Int(text), number >= 0 else {
+            throw SettingProblem("is not a whole number (0 or more)")
+        }
+        return number
+    }
+
     /// Seconds, whole or decimal, greater than zero.
     static func seconds(_ text: String) throws(SettingProblem) -> Double {
         guard let seconds = Double(text), seconds.isFinite, seconds > 0, seconds <= 86_400 * 7 else {

@@ -312,3 +312,84 @@ struct SessionDriver {
         #expect(actions.last == .closeConnection)
     }
 }
+
+@Suite struct SessionLimitsTests {
+    static func driver(junkCommandLimit: Int = 3, maximumErrors: Int = 2) -> SessionDriver {
+        var driver = SessionDriver(maximumErrors: maximumErrors)
+        driver.machine = SessionStateMachine(
+            configuration: SessionConfiguration(
+                hostname: "mx.test", recipientPolicy: RecipientPolicy(addresses: ["create@localhost"]),
+                maximumErrors: maximumErrors, junkCommandLimit: junkCommandLimit, tlsAvailable: true))
+        return driver
+    }
+
+    @Test func junkCommandsPastTheLimitCountAsErrors() {
+        var driver = Self.driver()
+        #expect(driver.code("EHLO client.example") == "250")
+        for line in ["NOOP", "RSET", "HELP"] {
+            #expect(driver.code(line).hasPrefix("2"), "\(line) within the limit")
+        }
+        #expect(driver.machine.errorCount == 0)
+        // The fourth is still answered, but counts as the first error.
+        #expect(driver.code("VRFY someone") == "252 2.0.0")
+        #expect(driver.machine.errorCount == 1)
+        let actions = driver.send("NOOP")
+        #expect(SessionDriver.codes(actions) == ["250 2.0.0", "421 4.7.0"])
+        #expect(actions.last == .closeConnection)
+        #expect(driver.machine.phase == .closed)
+    }
+
+    @Test func otherCommandsAreNotJunk() {
+        var driver = Self.driver(junkCommandLimit: 1)
+        for _ in 0..<5 {
+            #expect(driver.code("EHLO client.example") == "250")
+            #expect(driver.code("MAIL FROM:<a@example.com>") == "250 2.1.0")
+            #expect(driver.code("RCPT TO:<create@localhost>") == "250 2.1.5")
+        }
+        #expect(driver.machine.junkCommandCount == 0)
+        #expect(driver.machine.errorCount == 0)
+    }
+
+    @Test func aHandshakeTimeoutClosesWithoutAReply() {
+        var driver = SessionDriver()
+        #expect(driver.code("EHLO client.example") == "250")
+        #expect(driver.send("STARTTLS") == [.sendReply(.readyToStartTLS), .startTLS])
+        #expect(driver.machine.timeoutFired() == [.closeConnection])
+        #expect(driver.machine.phase == .closed)
+    }
+
+    @Test func theSessionTimeLimitEndsAnIdleSession() {
+        var driver = SessionDriver()
+        #expect(driver.code("EHLO client.example") == "250")
+        let actions = driver.machine.sessionTimeLimitReached()
+        #expect(SessionDriver.codes(actions) == ["421 4.4.2"])
+        #expect(actions.last == .closeConnection)
+        #expect(driver.machine.sessionTimeLimitReached() == [])
+    }
+
+    @Test func theSessionTimeLimitAnswersAMessageInFlightFirst() {
+        var driver = SessionDriver()
+        driver.openTransaction()
+        _ = driver.send("DATA")
+        _ = driver.machine.dataCompleted(size: 10)
+        #expect(driver.machine.sessionTimeLimitReached() == [])
+        let actions = driver.machine.deliveryFinished(.delivered(messageId: "m1"))
+        #expect(SessionDriver.codes(actions) == ["250 2.0.0", "421 4.4.2"])
+        #expect(actions.last == .closeConnection)
+    }
+
+    @Test func theSessionTimeLimitDropsAMessageStillArriving() {
+        var driver = SessionDriver()
+        driver.openTransaction()
+        _ = driver.send("DATA")
+        #expect(SessionDriver.codes(driver.machine.sessionTimeLimitReached()) == ["421 4.4.2"])
+        #expect(driver.machine.dataCompleted(size: 10) == [])
+    }
+
+    @Test func anEightBitEHLONameNeedsSMTPUTF8() {
+        var driver = SessionDriver()
+        #expect(driver.code("EHLO clïent.example") == "250")
+        #expect(driver.code("MAIL FROM:<a@example.com>") == "553 5.6.7")
+        #expect(driver.code("MAIL FROM:<a@example.com> SMTPUTF8") == "250 2.1.0")
+    }
+}

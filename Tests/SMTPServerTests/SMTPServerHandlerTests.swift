@@ -14,7 +14,8 @@ final class HandlerHarness {
 
     init(
         maximumMessageSize: Int = 1000, admission: ConnectionLimiter.Admission = .admitted,
-        tlsContext: NIOSSLContext? = nil, maximumErrors: Int = 10
+        tlsContext: NIOSSLContext? = nil, maximumErrors: Int = 10,
+        deadlines: SMTPServerHandler.Deadlines = .init(command: .seconds(300), data: .seconds(600), minimumDataRate: 0)
     ) throws {
         let configuration = SessionConfiguration(
             hostname: "mx.test", recipientPolicy: RecipientPolicy(addresses: ["create@localhost"]),
@@ -23,7 +24,7 @@ final class HandlerHarness {
         let logs = self.logs
         let handler = SMTPServerHandler(
             configuration: configuration, admission: admission, clientAddress: "192.0.2.7", clientPort: 40000,
-            timeouts: .init(command: .seconds(300), data: .seconds(600)), tlsContext: tlsContext,
+            deadlines: deadlines, tlsContext: tlsContext,
             logger: Logger(label: "test") { _ in logs })
         self.channel = EmbeddedChannel(handler: handler)
         try self.channel.connect(to: SocketAddress(ipAddress: "192.0.2.7", port: 40000)).wait()
@@ -203,6 +204,117 @@ final class HandlerHarness {
         #expect(!harness.channel.isActive)
     }
 
+    @Test func messageTextBelowTheMinimumRateIsCutOffAfterTheGrace() throws {
+        let harness = try HandlerHarness(
+            deadlines: .init(command: .seconds(300), data: .seconds(600), minimumDataRate: 100, minimumDataRateGrace: .seconds(10)))
+        try harness.startTransaction()
+        // 10 bytes a second keeps the idle timer from firing; 1000 bytes earn 10 s at 100 bytes/s.
+        for _ in 0..<15 {
+            try harness.send("0123456789")
+            harness.channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+        }
+        #expect(try harness.codes() == ["421 4.4.2"])
+        #expect(!harness.channel.isActive)
+        #expect(try harness.events().contains { if case .messageDiscarded = $0 { true } else { false } })
+        #expect(harness.logs.entries.contains { $0.message == "message text below the minimum data rate" })
+    }
+
+    @Test func messageTextAtTheMinimumRateIsKept() throws {
+        let harness = try HandlerHarness(
+            maximumMessageSize: 10_000,
+            deadlines: .init(command: .seconds(300), data: .seconds(600), minimumDataRate: 100, minimumDataRateGrace: .seconds(10)))
+        try harness.startTransaction()
+        for _ in 0..<30 {
+            try harness.send(String(repeating: "x", count: 120))
+            harness.channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+        }
+        try harness.send("\r\n.\r\n")
+        #expect(try harness.codes() == [])
+        #expect(try harness.completedMessage() != nil)
+    }
+
+    @Test func theTLSHandshakeHasItsOwnDeadlineAndNoReply() throws {
+        let certificate = try TestCertificate.shared.get()
+        let harness = try HandlerHarness(
+            tlsContext: try SMTPTLS.makeServerContext(
+                certificatePath: certificate.certificatePath, privateKeyPath: certificate.privateKeyPath),
+            deadlines: .init(command: .seconds(300), data: .seconds(600), tlsHandshake: .seconds(5)))
+        try harness.send("EHLO c\r\nSTARTTLS\r\n")
+        _ = try harness.output()
+        harness.channel.embeddedEventLoop.advanceTime(by: .seconds(6))
+        #expect(!harness.channel.isActive)
+    }
+
+    @Test func theSessionTimeLimitEndsABusySession() throws {
+        let harness = try HandlerHarness(
+            deadlines: .init(command: .seconds(300), data: .seconds(600), session: .seconds(10)))
+        for _ in 0..<9 {
+            try harness.send("NOOP\r\n")
+            harness.channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+        }
+        #expect(harness.channel.isActive)
+        harness.channel.embeddedEventLoop.advanceTime(by: .seconds(2))
+        #expect(try harness.codes().suffix(2) == ["250 2.0.0", "421 4.4.2"])
+        #expect(!harness.channel.isActive)
+    }
+
+    @Test func readsStopWhileTheSocketIsNotWritable() throws {
+        let harness = try HandlerHarness()
+        let reads = ReadCounter()
+        try harness.channel.pipeline.syncOperations.addHandler(reads, position: .first)
+        harness.channel.read()
+        #expect(reads.count == 1)
+        harness.channel.isWritable = false
+        harness.channel.read()
+        #expect(reads.count == 1)
+        harness.channel.isWritable = true
+        harness.channel.pipeline.fireChannelWritabilityChanged()
+        #expect(reads.count == 2)
+    }
+
+    @Test func aTimeoutClosesEvenWhenIts421CannotBeWritten() throws {
+        let harness = try HandlerHarness(deadlines: .init(command: .seconds(5), data: .seconds(600)))
+        try harness.send("EHLO c\r\n")
+        _ = try harness.output()
+        let socket = StalledSocket()
+        try harness.channel.pipeline.syncOperations.addHandler(socket, position: .first)
+        harness.channel.embeddedEventLoop.advanceTime(by: .seconds(5))
+        #expect(socket.held.map { String(buffer: $0) } == ["421 4.4.2 mx.test Error: timeout exceeded\r\n"])
+        #expect(harness.channel.isActive, "the 421 gets its grace")
+        harness.channel.embeddedEventLoop.advanceTime(by: SMTPServerConfiguration.defaultCloseTimeout)
+        #expect(!harness.channel.isActive)
+    }
+
+    @Test func aClientThatLeavesTooManyRepliesUnreadIsDisconnected() throws {
+        let harness = try HandlerHarness(
+            deadlines: .init(command: .seconds(300), data: .seconds(600), maximumPendingReplyBytes: 4096))
+        _ = try harness.output()
+        let socket = StalledSocket()
+        try harness.channel.pipeline.syncOperations.addHandler(socket, position: .first)
+        try harness.send(String(repeating: "EHLO client.example\r\n", count: 100))
+        #expect(!harness.channel.isActive)
+        let pending = socket.held.reduce(0) { $0 + $1.readableBytes }
+        #expect(pending > 2048 && pending <= 4096)
+        #expect(harness.logs.entries.contains { $0.message == "closing: the client does not read its replies" })
+    }
+
+    @Test func aClientThatReadsMayPipelineWithoutLimit() throws {
+        let harness = try HandlerHarness(
+            deadlines: .init(command: .seconds(300), data: .seconds(600), maximumPendingReplyBytes: 4096))
+        try harness.send(String(repeating: "EHLO client.example\r\n", count: 100))
+        #expect(harness.channel.isActive)
+        #expect(try harness.codes().count == 101)
+    }
+
+    @Test func theAsyncSideNeverHearsOfWritability() throws {
+        let harness = try HandlerHarness()
+        let events = WritabilityEvents()
+        try harness.channel.pipeline.syncOperations.addHandler(events)
+        harness.channel.isWritable = false
+        harness.channel.pipeline.fireChannelWritabilityChanged()
+        #expect(events.count == 0)
+    }
+
     @Test func dataTimeoutDiscardsTheMessage() throws {
         let harness = try HandlerHarness()
         try harness.startTransaction()
@@ -215,8 +327,8 @@ final class HandlerHarness {
     }
 
     @Test func refusedConnectionGets421() throws {
-        let harness = try HandlerHarness(admission: .tooManyFromAddress)
-        #expect(try harness.output() == "421 4.7.0 mx.test Error: too many connections from your address\r\n")
+        let harness = try HandlerHarness(admission: .tooManyFromNetwork)
+        #expect(try harness.output() == "421 4.7.0 mx.test Error: too many connections from your network\r\n")
         #expect(!harness.channel.isActive)
     }
 
@@ -278,5 +390,47 @@ final class HandlerHarness {
         let events = try harness.events()
         #expect(events.contains { if case .messageDiscarded = $0 { true } else { false } })
         #expect(!events.contains { if case .messageCompleted = $0 { true } else { false } })
+    }
+}
+
+/// Counts the reads that reach the front of the pipeline.
+final class ReadCounter: ChannelOutboundHandler {
+    typealias OutboundIn = ByteBuffer
+    var count = 0
+
+    func read(context: ChannelHandlerContext) {
+        self.count += 1
+        context.read()
+    }
+}
+
+/// Counts the writability changes that get past the handler.
+final class WritabilityEvents: ChannelInboundHandler {
+    typealias InboundIn = SMTPConnectionEvent
+    var count = 0
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        self.count += 1
+    }
+}
+
+/// A socket whose peer reads nothing: writes are held, never completed, until the close.
+final class StalledSocket: ChannelOutboundHandler {
+    typealias OutboundIn = ByteBuffer
+    private(set) var held: [ByteBuffer] = []
+    private var promises: [EventLoopPromise<Void>] = []
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        self.held.append(self.unwrapOutboundIn(data))
+        if let promise { self.promises.append(promise) }
+    }
+
+    func flush(context: ChannelHandlerContext) {}
+
+    func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        let promises = self.promises
+        self.promises = []
+        promises.forEach { $0.fail(ChannelError.ioOnClosedChannel) }
+        context.close(mode: mode, promise: promise)
     }
 }

@@ -7,7 +7,7 @@ extension SMTPReply {
     }
 
     public static func ehlo(hostname: String, clientName: String, extensions: [String]) -> SMTPReply {
-        SMTPReply(code: 250, enhancedCode: nil, lines: ["\(hostname) greets \(clientName)"] + extensions)
+        SMTPReply(code: 250, enhancedCode: nil, lines: ["\(hostname) greets \(Self.echo(clientName))"] + extensions)
     }
 
     public static func helo(hostname: String) -> SMTPReply {
@@ -20,12 +20,20 @@ extension SMTPReply {
         SMTPReply(421, EnhancedStatusCode(4, 4, 2), "\(hostname) Error: timeout exceeded")
     }
 
+    public static func sessionTimeLimit(hostname: String) -> SMTPReply {
+        SMTPReply(421, EnhancedStatusCode(4, 4, 2), "\(hostname) Error: session time limit exceeded")
+    }
+
     public static func tooManyConnections(hostname: String) -> SMTPReply {
         SMTPReply(421, EnhancedStatusCode(4, 7, 0), "\(hostname) Error: too many connections")
     }
 
     public static func tooManyConnectionsFromAddress(hostname: String) -> SMTPReply {
-        SMTPReply(421, EnhancedStatusCode(4, 7, 0), "\(hostname) Error: too many connections from your address")
+        SMTPReply(421, EnhancedStatusCode(4, 7, 0), "\(hostname) Error: too many connections from your network")
+    }
+
+    public static func connectionRateExceeded(hostname: String) -> SMTPReply {
+        SMTPReply(421, EnhancedStatusCode(4, 7, 0), "\(hostname) Error: too many connections from your network, slow down")
     }
 
     public static func tooManyErrors(hostname: String) -> SMTPReply {
@@ -60,11 +68,11 @@ extension SMTPReply {
     // MARK: Refusals
 
     public static func unknownUser(_ mailbox: Mailbox) -> SMTPReply {
-        SMTPReply(550, EnhancedStatusCode(5, 1, 1), "<\(mailbox.address)>: Recipient address rejected: User unknown")
+        SMTPReply(550, EnhancedStatusCode(5, 1, 1), "<\(Self.echo(mailbox.address))>: Recipient address rejected: User unknown")
     }
 
     public static func relayDenied(_ mailbox: Mailbox) -> SMTPReply {
-        SMTPReply(550, EnhancedStatusCode(5, 7, 1), "<\(mailbox.address)>: Relay access denied")
+        SMTPReply(550, EnhancedStatusCode(5, 7, 1), "<\(Self.echo(mailbox.address))>: Relay access denied")
     }
 
     public static let tooManyRecipients = SMTPReply(452, EnhancedStatusCode(4, 5, 3), "Error: too many recipients")
@@ -76,6 +84,8 @@ extension SMTPReply {
     public static let tlsNotAvailable = SMTPReply(502, EnhancedStatusCode(5, 5, 1), "Error: STARTTLS not available")
     public static let utf8AddressNeedsSMTPUTF8 = SMTPReply(
         553, EnhancedStatusCode(5, 6, 7), "Error: non-ASCII address requires the SMTPUTF8 parameter")
+    public static let utf8HelloNeedsSMTPUTF8 = SMTPReply(
+        553, EnhancedStatusCode(5, 6, 7), "Error: non-ASCII EHLO name requires the SMTPUTF8 parameter")
 
     /// 503 5.5.1: the command is valid but not now.
     public static func badSequence(_ reason: String) -> SMTPReply {
@@ -90,5 +100,20 @@ extension SMTPReply {
         case .syntax: SMTPReply(501, EnhancedStatusCode(5, 5, 4), "Syntax error: \(error.reason)")
         case .unsupportedParameter: SMTPReply(555, EnhancedStatusCode(5, 5, 4), "Error: \(error.reason)")
         }
+    }
+
+    /// Client text to put into a reply: every control character (C0, DEL, C1) becomes `\xNN`,
+    /// so an echoed name can never end a reply line or start a new one.
+    public static func echo(_ text: String) -> String {
+        var escaped = ""
+        for scalar in text.unicodeScalars {
+            if scalar.value < 0x20 || (scalar.value >= 0x7F && scalar.value <= 0x9F) {
+                let hex = String(scalar.value, radix: 16, uppercase: true)
+                escaped += "\\x" + (hex.count < 2 ? "0" + hex : hex)
+            } else {
+                escaped.unicodeScalars.append(scalar)
+            }
+        }
+        return escaped
     }
 }

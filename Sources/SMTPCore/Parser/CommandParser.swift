@@ -6,6 +6,11 @@ public enum CommandParser {
         guard !line.contains(0), let text = String(validating: line, as: UTF8.self) else {
             throw SMTPParserError(.syntax, "command line is not valid UTF-8 text")
         }
+        // No command has a control character in it (a bare CR or LF could end a reply early
+        // when echoed, or a header when stored); TAB is only ever trailing white space.
+        guard !text.unicodeScalars.contains(where: ParserPrimitives.isControl) else {
+            throw SMTPParserError(.syntax, "command line contains control characters")
+        }
         let trimmed = text.trimmingTrailingSpaces()
         let verbEnd = trimmed.firstIndex(of: " ") ?? trimmed.endIndex
         let verb = trimmed[..<verbEnd].uppercased()
@@ -15,7 +20,12 @@ public enum CommandParser {
         case "EHLO":
             return .ehlo(try self.helloDomain(argument, verb: verb))
         case "HELO":
-            return .helo(try self.helloDomain(argument, verb: verb))
+            // HELO starts a session without extensions, so never one with SMTPUTF8 (RFC 6531 §3.7.1).
+            let name = try self.helloDomain(argument, verb: verb)
+            guard name.utf8.allSatisfy({ $0 < 0x80 }) else {
+                throw SMTPParserError(.syntax, "HELO needs an ASCII name (8-bit names need EHLO and SMTPUTF8)")
+            }
+            return .helo(name)
         case "MAIL":
             let pathText = try self.afterKeyword("FROM:", in: argument, verb: verb)
             let (path, rest) = try PathParser.splitPath(pathText)

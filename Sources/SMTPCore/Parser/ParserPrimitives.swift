@@ -19,6 +19,16 @@ enum ParserPrimitives {
         self.isAlphanumeric(byte) || byte == UInt8(ascii: "-") || byte >= 0x80
     }
 
+    /// Space and the printable ASCII characters (`%d32-126`).
+    static func isPrintableASCII(_ byte: UInt8) -> Bool {
+        byte >= 0x20 && byte < 0x7F
+    }
+
+    /// A C0 control (other than TAB), DEL, or a C1 control (U+0080 to U+009F).
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        (scalar.value < 0x20 && scalar != "\t") || (scalar.value >= 0x7F && scalar.value <= 0x9F)
+    }
+
     /// A printable ASCII byte other than space, or UTF-8.
     static func isVisible(_ byte: UInt8) -> Bool {
         (byte > 0x20 && byte < 0x7F) || byte >= 0x80

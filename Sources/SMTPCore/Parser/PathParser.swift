@@ -1,10 +1,14 @@
 /// Parses the `<path>` arguments of MAIL and RCPT (RFC 5321 §4.1.2).
 enum PathParser {
+    private static let quote = UInt8(ascii: "\"")
+    private static let backslash = UInt8(ascii: "\\")
+
     /// Splits `<path> params...` into the path's inside and the rest, after `FROM:` or `TO:`.
+    /// A `>` inside a quoted local part does not end the path.
     static func splitPath(_ text: Substring) throws(SMTPParserError) -> (path: Substring, rest: Substring) {
         // Tolerate spaces between the colon and the path, as most servers do.
         let trimmed = text.drop { $0 == " " }
-        guard trimmed.first == "<", let close = trimmed.firstIndex(of: ">") else {
+        guard trimmed.first == "<", let close = self.closingBracket(trimmed) else {
             throw SMTPParserError(.syntax, "address must be enclosed in <>")
         }
         let path = trimmed[trimmed.index(after: trimmed.startIndex)..<close]
@@ -33,7 +37,7 @@ enum PathParser {
         let afterLocalPart: Substring
         if path.first == "\"" {
             guard let end = self.endOfQuotedString(path) else {
-                throw SMTPParserError(.syntax, "unterminated quoted local part")
+                throw SMTPParserError(.syntax, "malformed quoted local part")
             }
             localPart = path[..<end]
             afterLocalPart = path[end...]
@@ -60,16 +64,41 @@ enum PathParser {
         return Mailbox(localPart: String(localPart), domain: String(domain))
     }
 
-    /// The index just past the closing quote of a `Quoted-string` starting at `text`'s start.
-    private static func endOfQuotedString(_ text: Substring) -> Substring.Index? {
+    /// The index just past the closing quote of a `Quoted-string` starting at `text`'s start,
+    /// or nil when it is unterminated or holds anything but `qtextSMTP` and `quoted-pairSMTP`
+    /// (RFC 5321 §4.1.2: printable ASCII, a backslash only before printable ASCII; RFC 6531
+    /// §3.3 adds UTF-8). No control character (CR, LF, NUL, TAB, DEL, C1) is ever allowed.
+    static func endOfQuotedString(_ text: Substring) -> Substring.Index? {
+        let bytes = text.utf8
+        guard bytes.first == Self.quote else { return nil }
+        var index = bytes.index(after: bytes.startIndex)
+        while index < bytes.endIndex {
+            let byte = bytes[index]
+            switch byte {
+            case Self.quote:
+                return bytes.index(after: index)
+            case Self.backslash:
+                index = bytes.index(after: index)
+                guard index < bytes.endIndex, ParserPrimitives.isPrintableASCII(bytes[index]) else { return nil }
+            default:
+                guard ParserPrimitives.isPrintableASCII(byte) || byte >= 0x80 else { return nil }
+            }
+            index = bytes.index(after: index)
+        }
+        return nil
+    }
+
+    /// The `>` that ends a path starting with `<` (skipping any quoted string inside it).
+    private static func closingBracket(_ text: Substring) -> Substring.Index? {
         var index = text.index(after: text.startIndex)
         while index < text.endIndex {
             switch text[index] {
-            case "\\":
-                index = text.index(after: index)
-                guard index < text.endIndex else { return nil }
+            case ">":
+                return index
             case "\"":
-                return text.index(after: index)
+                guard let end = self.endOfQuotedString(text[index...]) else { return nil }
+                index = end
+                continue
             default:
                 break
             }

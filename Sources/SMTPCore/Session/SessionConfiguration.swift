@@ -5,6 +5,8 @@ public struct SessionConfiguration: Sendable {
     public static let defaultMaximumMessageSize = 41_943_040
     public static let defaultMaximumRecipients = 50
     public static let defaultMaximumErrors = 10
+    /// Postfix's `smtpd_junk_command_limit`.
+    public static let defaultJunkCommandLimit = 100
 
     /// The name in the greeting, the EHLO reply and 421 replies.
     public var hostname: String
@@ -14,6 +16,8 @@ public struct SessionConfiguration: Sendable {
     public var maximumRecipients: Int
     /// After this many failed commands (5xx replies to commands) the session is closed with 421.
     public var maximumErrors: Int
+    /// NOOP, RSET, VRFY and HELP commands allowed per session before each one more counts as an error.
+    public var junkCommandLimit: Int
     /// A certificate is configured: STARTTLS is advertised and accepted.
     public var tlsAvailable: Bool
     /// MAIL before STARTTLS is refused with 530 5.7.0.
@@ -25,6 +29,7 @@ public struct SessionConfiguration: Sendable {
         maximumMessageSize: Int = Self.defaultMaximumMessageSize,
         maximumRecipients: Int = Self.defaultMaximumRecipients,
         maximumErrors: Int = Self.defaultMaximumErrors,
+        junkCommandLimit: Int = Self.defaultJunkCommandLimit,
         tlsAvailable: Bool = false,
         requireTLS: Bool = false
     ) {
@@ -33,6 +38,7 @@ public struct SessionConfiguration: Sendable {
         self.maximumMessageSize = maximumMessageSize
         self.maximumRecipients = maximumRecipients
         self.maximumErrors = maximumErrors
+        self.junkCommandLimit = junkCommandLimit
         self.tlsAvailable = tlsAvailable
         self.requireTLS = requireTLS
     }

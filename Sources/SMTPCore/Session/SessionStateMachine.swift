@@ -33,10 +33,14 @@ public struct SessionStateMachine: Sendable {
     public private(set) var isTLS = false
     /// Failed commands so far, towards `configuration.maximumErrors`.
     public private(set) var errorCount = 0
+    /// NOOP, RSET, VRFY and HELP so far; past `configuration.junkCommandLimit` each one also
+    /// counts as an error (Postfix's `smtpd_junk_command_limit`).
+    public private(set) var junkCommandCount = 0
     private var hello: Hello?
     private var transaction: OpenTransaction?
     private var pendingTransaction: SMTPTransaction?
-    private var closeAfterTransaction = false
+    /// The reply that ends the session once the message in flight is answered.
+    private var closeAfterTransaction: SMTPReply?
 
     public init(configuration: SessionConfiguration) {
         self.configuration = configuration
@@ -73,10 +77,10 @@ public struct SessionStateMachine: Sendable {
         case .rset:
             self.transaction = nil
             if self.phase == .inTransaction { self.phase = .ready }
-            return [.sendReply(.ok)]
-        case .noop: return [.sendReply(.ok)]
-        case .vrfy: return [.sendReply(.cannotVerify)]
-        case .help: return [.sendReply(.help(tlsAvailable: self.configuration.tlsAvailable))]
+            return self.junk(.ok)
+        case .noop: return self.junk(.ok)
+        case .vrfy: return self.junk(.cannotVerify)
+        case .help: return self.junk(.help(tlsAvailable: self.configuration.tlsAvailable))
         case .quit:
             self.phase = .closed
             return [.sendReply(.bye), .closeConnection]
@@ -142,11 +146,38 @@ public struct SessionStateMachine: Sendable {
         return []
     }
 
-    /// The idle-command or DATA timer expired.
+    /// The idle-command, DATA or TLS handshake timer expired (or DATA arrived too slowly).
+    /// During the handshake nothing can be sent: plaintext is over and TLS is not up.
     public mutating func timeoutFired() -> [Action] {
-        guard self.phase != .closed, self.phase != .delivering else { return [] }
-        self.phase = .closed
-        return [.sendReply(.timeout(hostname: self.configuration.hostname)), .closeConnection]
+        switch self.phase {
+        case .closed, .delivering:
+            return []
+        case .startingTLS:
+            self.phase = .closed
+            return [.closeConnection]
+        case .awaitingHello, .ready, .inTransaction, .receivingData:
+            self.phase = .closed
+            return [.sendReply(.timeout(hostname: self.configuration.hostname)), .closeConnection]
+        }
+    }
+
+    /// The session lasted its maximum time. A message being delivered is answered first (its
+    /// 250 must reach the client); a message still arriving is dropped unacknowledged.
+    public mutating func sessionTimeLimitReached() -> [Action] {
+        let reply = SMTPReply.sessionTimeLimit(hostname: self.configuration.hostname)
+        switch self.phase {
+        case .closed:
+            return []
+        case .delivering:
+            self.closeAfterTransaction = reply
+            return []
+        case .startingTLS:
+            self.phase = .closed
+            return [.closeConnection]
+        case .awaitingHello, .ready, .inTransaction, .receivingData:
+            self.phase = .closed
+            return [.sendReply(reply), .closeConnection]
+        }
     }
 
     /// The server is stopping. A message being received or delivered is finished first;
@@ -154,7 +185,7 @@ public struct SessionStateMachine: Sendable {
     public mutating func shutdownRequested() -> [Action] {
         switch self.phase {
         case .receivingData, .delivering:
-            self.closeAfterTransaction = true
+            self.closeAfterTransaction = .shuttingDown(hostname: self.configuration.hostname)
             return []
         case .closed:
             return []
@@ -205,6 +236,9 @@ public struct SessionStateMachine: Sendable {
         }
         if case .mailbox(let mailbox) = path, !mailbox.isASCII, !parameters.smtpUTF8 {
             return self.fail(.utf8AddressNeedsSMTPUTF8)
+        }
+        if !hello.name.utf8.allSatisfy({ $0 < 0x80 }), !parameters.smtpUTF8 {
+            return self.fail(.utf8HelloNeedsSMTPUTF8)
         }
         if let size = parameters.size, size > self.configuration.maximumMessageSize {
             return self.fail(.messageTooLarge)
@@ -266,9 +300,18 @@ public struct SessionStateMachine: Sendable {
         ]
     }
 
+    /// Answers a junk command; past the junk limit it also counts as an error.
+    private mutating func junk(_ reply: SMTPReply) -> [Action] {
+        self.junkCommandCount += 1
+        guard self.junkCommandCount > self.configuration.junkCommandLimit else {
+            return [.sendReply(reply)]
+        }
+        return self.fail(reply)
+    }
+
     private mutating func closeIfShuttingDown() -> [Action] {
-        guard self.closeAfterTransaction else { return [] }
+        guard let reply = self.closeAfterTransaction else { return [] }
         self.phase = .closed
-        return [.sendReply(.shuttingDown(hostname: self.configuration.hostname)), .closeConnection]
+        return [.sendReply(reply), .closeConnection]
     }
 }
