@@ -5,7 +5,8 @@ import Logging
 import Testing
 
 /// Retries end to end: a loopback proxy answers 500 and 503 before passing requests on to
-/// moto_server (`CIS_TEST_MOTO_ENDPOINT`, started by `make test`).
+/// moto_server (`CIS_TEST_MOTO_ENDPOINT`, started by `make test`, verifying signatures against
+/// the IAM user's keys it exports as `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`).
 @Suite("Retries through a flaky proxy to moto")
 struct MotoRetryTests {
     static func motoEndpoint() throws -> String {
@@ -16,10 +17,21 @@ struct MotoRetryTests {
         return endpoint
     }
 
+    static func motoCredentials() throws -> AWSCredentials {
+        let environment = ProcessInfo.processInfo.environment
+        guard let key = environment["AWS_ACCESS_KEY_ID"], !key.isEmpty, let secret = environment["AWS_SECRET_ACCESS_KEY"], !secret.isEmpty
+        else {
+            Issue.record(
+                "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must hold moto's IAM user's keys: run `make test`, or export what scripts/moto_iam_user.py prints")
+            throw ScriptedHTTPServer.ServerFailed(message: "no moto keys")
+        }
+        return AWSCredentials(accessKeyId: key, secretAccessKey: secret)
+    }
+
     static func s3(_ endpoint: String) throws -> S3Client {
         try AWSServices(
             region: "us-east-1",
-            credentials: AWSCredentialChain(sources: [StaticCredentialSource(AWSCredentials(accessKeyId: "testing", secretAccessKey: "testing"))]),
+            credentials: AWSCredentialChain(sources: [StaticCredentialSource(try Self.motoCredentials())]),
             transport: CurlTransport(), environment: AWSEnvironment(["AWS_ENDPOINT_URL_S3": endpoint]),
             retryPolicy: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(20)), logger: Logger(label: "test")
         ).s3()
