@@ -230,6 +230,19 @@ def test_s3_down_is_451_and_nothing_queued(moto, start_cis):
     assert stack.receive(stack.queue_url, wait=1) == []
 
 
+def test_a_wrong_secret_is_refused_by_the_verifying_moto(moto, start_cis):
+    """moto checks every signature (make test starts it so): cis signing with a wrong secret
+    stores nothing and answers 451, the log naming SignatureDoesNotMatch."""
+    stack = Stack(moto)
+    wrong = moto_credentials()["AWS_SECRET_ACCESS_KEY"] + "x"
+    server = start_cis(*stack.args(), env=aws_env(moto, AWS_SECRET_ACCESS_KEY=wrong))
+    code, reply = send(server)
+    assert code == 451, reply
+    assert stack.keys() == []
+    assert stack.receive(stack.queue_url, wait=1) == []
+    assert any("SignatureDoesNotMatch" in json.dumps(event) for event in server.logs()), server.logs()
+
+
 def test_sqs_down_is_451(moto, start_cis):
     stack = Stack(moto)
     server = start_cis(*stack.args(), env=aws_env(moto, AWS_ENDPOINT_URL_SQS=f"http://127.0.0.1:{unused_loopback_port()}"))
