@@ -3,6 +3,7 @@ import FileIO
 import Foundation
 import Logging
 import Testing
+import TestSupport
 
 /// The moto_server that `make test` starts (`CIS_TEST_MOTO_ENDPOINT`), verifying every SigV4
 /// signature against the keys of the IAM user it made (`AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`),
@@ -15,29 +16,10 @@ struct MotoServer {
 
     /// Fails the test (never skips it) when moto is not running or its IAM user's keys are not exported.
     init() throws {
-        let environment = ProcessInfo.processInfo.environment
-        guard let endpoint = environment["CIS_TEST_MOTO_ENDPOINT"], !endpoint.isEmpty else {
-            Issue.record(
-                "CIS_TEST_MOTO_ENDPOINT is not set: run `make test` (it starts moto_server), or start moto_server on 127.0.0.1 as scripts/test.sh does and export it")
-            throw MotoMissing()
-        }
-        self.endpoint = endpoint
-        self.credentials = try Self.credentials()
-        self.services = try Self.services(endpoint: endpoint, credentials: self.credentials)
-    }
-
-    struct MotoMissing: Error {}
-
-    /// The moto IAM user's keys that scripts/test.sh exports (scripts/moto_iam_user.py prints them).
-    static func credentials() throws -> AWSCredentials {
-        let environment = ProcessInfo.processInfo.environment
-        guard let key = environment["AWS_ACCESS_KEY_ID"], !key.isEmpty, let secret = environment["AWS_SECRET_ACCESS_KEY"], !secret.isEmpty
-        else {
-            Issue.record(
-                "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must hold moto's IAM user's keys: run `make test`, or export what scripts/moto_iam_user.py prints")
-            throw MotoMissing()
-        }
-        return AWSCredentials(accessKeyId: key, secretAccessKey: secret)
+        let moto = try MotoEnvironment.require()
+        self.endpoint = moto.endpoint
+        self.credentials = AWSCredentials(accessKeyId: moto.accessKeyId, secretAccessKey: moto.secretAccessKey)
+        self.services = try Self.services(endpoint: moto.endpoint, credentials: self.credentials)
     }
 
     static func services(
