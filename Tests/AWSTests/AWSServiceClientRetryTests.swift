@@ -62,6 +62,25 @@ struct AWSServiceClientRetryTests {
         #expect(server.requests.count == 1)
     }
 
+    @Test("a JSON-protocol service answering with an XML error (moto's bad-signature answer) names its code")
+    func xmlErrorFromJSONService() async throws {
+        let server = try await ScriptedHTTPServer(plan: [
+            .init(
+                status: 403, headers: ["Content-Type": "text/html; charset=utf-8"],
+                body: #"<?xml version="1.0" encoding="utf-8"?>\#n<ErrorResponse><Errors><Error><Code>SignatureDoesNotMatch</Code>"#
+                    + "<Message>The request signature we calculated does not match.</Message><Type>Sender</Type></Error></Errors></ErrorResponse>")
+        ])
+        defer { server.stop() }
+        await #expect {
+            try await Self.client(server).send(Self.call)
+        } throws: { error in
+            guard let error = error as? AWSError else { return false }
+            return error.statusCode == 403 && error.code == "SignatureDoesNotMatch"
+                && error.message == "The request signature we calculated does not match." && !error.isRetryable
+        }
+        #expect(server.requests.count == 1)
+    }
+
     @Test("retries stop at maxAttempts and the last error is thrown as retryable")
     func attemptsBounded() async throws {
         let server = try await ScriptedHTTPServer(plan: [

@@ -208,17 +208,18 @@ struct CredentialResolutionTests {
     }
 }
 
-/// Answers every request with one canned response and records the URLs (never touches the network).
+/// Answers every request with one canned response and records the requests (never touches the network).
 actor RecordingTransport: HTTPTransport {
     let answer: HTTPResponse
-    private(set) var urls: [String] = []
+    private(set) var requests: [HTTPRequest] = []
+    var urls: [String] { self.requests.map(\.url) }
 
     init(answer: HTTPResponse) {
         self.answer = answer
     }
 
     func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-        self.urls.append(request.url)
+        self.requests.append(request)
         return self.answer
     }
 }

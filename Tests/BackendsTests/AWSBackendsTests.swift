@@ -17,7 +17,10 @@ struct AWSBackendsTests {
         try await moto.createBucket(bucket)
         let store = S3ObjectStore(s3: try moto.services.s3(), bucket: bucket, serverSideEncryption: .aes256)
         let message = Array("Subject: test\r\n\r\nhello\r\n".utf8)
-        let key = "inbound/a b+c=d&é.eml"
+        // Only a space and unreserved characters: moto checks an S3 signature against the path as
+        // werkzeug re-quotes it, not as sent, so it refuses keys with `+ = & é` even from boto3
+        // (BotocoreSignerTests compares such a key's encoding and signature with botocore's).
+        let key = "inbound/a b-c_d~e.eml"
         let stored = try await store.put(
             key: key, body: SegmentedBody(bytes: message),
             metadata: ["mail-from": "alice@example.com", "recipients": "create@example.com", "helo": "Zürich mail"])
@@ -165,7 +168,8 @@ struct AWSBackendsTests {
     @Test("an endpoint that is down entirely is unavailable, after bounded retries")
     func endpointDown() async throws {
         let port = try unusedLoopbackPort()
-        let services = try MotoServer.services(endpoint: "http://127.0.0.1:\(port)")
+        let services = try MotoServer.services(
+            endpoint: "http://127.0.0.1:\(port)", credentials: AWSCredentials(accessKeyId: "AKIDNOTSENT", secretAccessKey: "never-sent"))
         let started = ContinuousClock.now
         await #expect {
             try await SQSNotificationQueue(sqs: try services.sqs(), queueURL: "http://127.0.0.1:\(port)/1/q").send(body: "x")

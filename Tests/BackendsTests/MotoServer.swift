@@ -3,29 +3,32 @@ import FileIO
 import Foundation
 import Logging
 import Testing
+import TestSupport
 
-/// The moto_server that `make test` starts (`CIS_TEST_MOTO_ENDPOINT`), and the set-up calls
-/// the tests need (bucket, queue, topic, subscription, table) that the product itself never makes.
+/// The moto_server that `make test` starts (`CIS_TEST_MOTO_ENDPOINT`), verifying every SigV4
+/// signature against the keys of the IAM user it made (`AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`),
+/// and the set-up calls the tests need (bucket, queue, topic, subscription, table) that the
+/// product itself never makes.
 struct MotoServer {
     let endpoint: String
+    let credentials: AWSCredentials
     let services: AWSServices
 
-    /// Fails the test (never skips it) when moto is not running.
+    /// Fails the test (never skips it) when moto is not running or its IAM user's keys are not exported.
     init() throws {
-        guard let endpoint = ProcessInfo.processInfo.environment["CIS_TEST_MOTO_ENDPOINT"], !endpoint.isEmpty else {
-            Issue.record("CIS_TEST_MOTO_ENDPOINT is not set: run `make test` (it starts moto_server), or start moto_server on 127.0.0.1 and export it")
-            throw MotoMissing()
-        }
-        self.endpoint = endpoint
-        self.services = try Self.services(endpoint: endpoint)
+        let moto = try MotoEnvironment.require()
+        self.endpoint = moto.endpoint
+        self.credentials = AWSCredentials(accessKeyId: moto.accessKeyId, secretAccessKey: moto.secretAccessKey)
+        self.services = try Self.services(endpoint: moto.endpoint, credentials: self.credentials)
     }
 
-    struct MotoMissing: Error {}
-
-    static func services(endpoint: String, retryPolicy: RetryPolicy = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(20))) throws -> AWSServices {
+    static func services(
+        endpoint: String, credentials: AWSCredentials,
+        retryPolicy: RetryPolicy = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(20))
+    ) throws -> AWSServices {
         AWSServices(
             region: "us-east-1",
-            credentials: AWSCredentialChain(sources: [StaticCredentialSource(AWSCredentials(accessKeyId: "testing", secretAccessKey: "testing"))]),
+            credentials: AWSCredentialChain(sources: [StaticCredentialSource(credentials)]),
             transport: CurlTransport(configuration: .init(workerCount: 4)),
             environment: AWSEnvironment(["AWS_ENDPOINT_URL": endpoint]), retryPolicy: retryPolicy, logger: Logger(label: "test"))
     }
@@ -47,9 +50,9 @@ struct MotoServer {
 
     /// Returns the topic ARN.
     func createTopic(_ name: String, attributes: [String: String] = [:]) async throws -> String {
-        var form = "Action=CreateTopic&Version=2010-03-31&Name=\(name)"
-        for (index, (key, value)) in attributes.enumerated() {
-            form += "&Attributes.entry.\(index + 1).key=\(key)&Attributes.entry.\(index + 1).value=\(value)"
+        var form: [(name: String, value: String)] = [("Action", "CreateTopic"), ("Version", "2010-03-31"), ("Name", name)]
+        for (index, (key, value)) in attributes.sorted(by: { $0.key < $1.key }).enumerated() {
+            form += [("Attributes.entry.\(index + 1).key", key), ("Attributes.entry.\(index + 1).value", value)]
         }
         let response = try await self.query(.sns, form)
         return try #require(response.firstValue(between: "<TopicArn>", and: "</TopicArn>"))
@@ -59,7 +62,7 @@ struct MotoServer {
     func subscribe(topicARN: String, queueARN: String) async throws {
         _ = try await self.query(
             .sns,
-            "Action=Subscribe&Version=2010-03-31&TopicArn=\(Self.formEncode(topicARN))&Protocol=sqs&Endpoint=\(Self.formEncode(queueARN))")
+            [("Action", "Subscribe"), ("Version", "2010-03-31"), ("TopicArn", topicARN), ("Protocol", "sqs"), ("Endpoint", queueARN)])
     }
 
     func queueARN(_ queueURL: String) async throws -> String {
@@ -93,16 +96,12 @@ struct MotoServer {
         return (try JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
     }
 
-    private func query(_ service: AWSServices.Service, _ form: String) async throws -> String {
+    private func query(_ service: AWSServices.Service, _ form: [(name: String, value: String)]) async throws -> String {
         try await self.services.serviceClient(service).send(
             .init(
-                operation: "Query", method: "POST",
-                headers: HTTPHeaders([("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")]), body: SegmentedBody(form))
+                operation: "Query", method: "POST", headers: HTTPHeaders([("Content-Type", AWSQueryForm.contentType)]),
+                body: SegmentedBody(AWSQueryForm.encode(form)))
         ).bodyText
-    }
-
-    static func formEncode(_ text: String) -> String {
-        SigV4Encoding.percentEncode(text, keepingSlash: false)
     }
 }
 

@@ -16,6 +16,30 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 HOSTNAME = "mx.test"
 
+# The keys of the IAM user that scripts/test.sh creates in its moto_server, which verifies every
+# SigV4 signature against them (INITIAL_NO_AUTH_ACTION_COUNT): read once here, before any test
+# strips AWS_* from an environment it builds for the binary.
+MOTO_ACCESS_KEY_ID = os.environ.get("AWS_ACCESS_KEY_ID", "")
+MOTO_SECRET_ACCESS_KEY = os.environ.get("AWS_SECRET_ACCESS_KEY", "")
+
+
+def moto_credentials():
+    """{"AWS_ACCESS_KEY_ID": …, "AWS_SECRET_ACCESS_KEY": …} for the moto_server of the run; fails
+    the test when they are not exported (never falls back to keys moto would refuse)."""
+    if not MOTO_ACCESS_KEY_ID or not MOTO_SECRET_ACCESS_KEY:
+        pytest.fail("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must hold the moto IAM user's keys: run `make test`, "
+                    "or start moto_server as scripts/test.sh does and export what scripts/moto_iam_user.py prints")
+    return {"AWS_ACCESS_KEY_ID": MOTO_ACCESS_KEY_ID, "AWS_SECRET_ACCESS_KEY": MOTO_SECRET_ACCESS_KEY}
+
+
+def moto_client(service, endpoint, region="us-east-1"):
+    """A boto3 client for the run's moto_server, signing with the IAM user's keys."""
+    import boto3
+
+    keys = moto_credentials()
+    return boto3.client(service, endpoint_url=endpoint, region_name=region,
+                        aws_access_key_id=keys["AWS_ACCESS_KEY_ID"], aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"])
+
 
 def unused_loopback_port():
     """A loopback TCP port nothing listens on: bound on 127.0.0.1 port 0, read back, closed.

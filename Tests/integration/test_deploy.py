@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import RawSMTP, queued_id, unused_loopback_port
+from conftest import RawSMTP, moto_client, moto_credentials, queued_id, unused_loopback_port
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "deploy" / "cloudformation.yaml"
@@ -787,11 +787,9 @@ def test_the_stacks_environment_block_runs_cis_against_the_resources_it_names(tm
     endpoint = os.environ.get("CIS_TEST_MOTO_ENDPOINT")
     if not endpoint:
         pytest.fail("CIS_TEST_MOTO_ENDPOINT must name a running moto_server (make test starts one)")
-    import boto3
 
     def client(service):
-        return boto3.client(service, endpoint_url=endpoint, region_name=REGION,
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
+        return moto_client(service, endpoint, REGION)
 
     s3, sqs, sns, dynamodb = client("s3"), client("sqs"), client("sns"), client("dynamodb")
     suffix = os.urandom(5).hex()
@@ -828,7 +826,7 @@ def test_the_stacks_environment_block_runs_cis_against_the_resources_it_names(tm
     block = [line for line in stack.outputs()["EnvironmentFile"].splitlines() if line and not line.startswith("#")]
     environment.update(line.split("=", 1) for line in block)
     environment.update(CIS_DATA_DIR=str(tmp_path / "data"), CIS_POLL_WAIT="1",
-                       AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_ENDPOINT_URL=endpoint,
+                       **moto_credentials(), AWS_ENDPOINT_URL=endpoint,
                        AWS_EC2_METADATA_DISABLED="true", AWS_EC2_METADATA_SERVICE_ENDPOINT="http://127.0.0.1:9/")
     assert environment["CIS_BACKEND"] == "aws" and environment["CIS_EVENT_INDEX"] == "dynamodb"
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import unused_loopback_port
+from conftest import moto_client, moto_credentials, unused_loopback_port
 from pipeline_support import RECIPIENT, invite, send
 
 boto3 = pytest.importorskip("boto3")
@@ -35,7 +35,7 @@ pytestmark = pytest.mark.skipif(
 def aws_environment() -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CIS_", "AWS_")) or k == "CIS_BINARY"}
     env.update({
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": REGION,
+        **moto_credentials(), "AWS_REGION": REGION,
         "AWS_ENDPOINT_URL": MOTO_ENDPOINT, "AWS_EC2_METADATA_DISABLED": "true",
         "AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:9/",
     })
@@ -43,8 +43,7 @@ def aws_environment() -> dict:
 
 
 def client(service: str):
-    return boto3.client(service, endpoint_url=MOTO_ENDPOINT, region_name=REGION,
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+    return moto_client(service, MOTO_ENDPOINT, REGION)
 
 
 def cis_help_mentions(option: str) -> bool:
@@ -218,3 +217,37 @@ def test_publish_to_a_missing_topic_leaves_the_message_to_the_dead_letter_queue(
     for route in ROUTES:
         assert sqs.receive_message(QueueUrl=aws_world["subscribers"][route], WaitTimeSeconds=0).get("Messages") is None
     assert "left for the dead-letter queue" in log.read_text()
+
+
+def test_cis_consume_publishes_through_a_server_that_verifies_signatures(aws_world: dict, tmp_path: Path):
+    """`cis consume --backend aws` alone: moto's own S3 notification for an invite put with boto3
+    is consumed and the event published to SNS. moto recomputes every signature (make test runs
+    it with INITIAL_NO_AUTH_ACTION_COUNT and the IAM user's keys), rebuilding the Publish form
+    body the way botocore encodes it: a summary with spaces, `+`, `/`, `~`, `*`, `&`, `=`,
+    quotes and non-ASCII text must arrive, not be refused with SignatureDoesNotMatch."""
+    sqs, s3 = aws_world["sqs"], aws_world["s3"]
+    intake_arn = sqs.get_queue_attributes(QueueUrl=aws_world["intake"], AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    s3.put_bucket_notification_configuration(Bucket=aws_world["bucket"], NotificationConfiguration={
+        "QueueConfigurations": [{"Id": "cis-intake", "QueueArn": intake_arn, "Events": ["s3:ObjectCreated:*"]}]})
+    uid = f"aws-consume-{uuid.uuid4().hex}@example.com"
+    summary = 'Plan + review / Q3 ~ *draft* & "go" = yes, café 会议'
+    key = f"inbound/consume-{uuid.uuid4().hex}"
+    s3.put_object(Bucket=aws_world["bucket"], Key=key, Body=invite(uid, summary=summary).as_bytes(),
+                  ContentType="message/rfc822")
+
+    log = tmp_path / "consume-aws.log"
+    args = [CIS_BINARY, "consume", "--backend", "aws", "--bucket", aws_world["bucket"], "--queue-url", aws_world["intake"],
+            "--data-dir", str(tmp_path / "cis-data"), "--poll-wait", "1", "--event-index", "none"]
+    for route, option in TOPIC_OPTIONS.items():
+        args += [option, aws_world["topics"][route]]
+    process = subprocess.Popen(args, stdout=open(log, "wb"), stderr=subprocess.STDOUT, env=aws_environment())
+    try:
+        notification = receive_published(aws_world, "create", log)
+        wait_until_drained(aws_world, log)
+    finally:
+        stop(process, log)
+    event = json.loads(notification["Message"])
+    assert (event["original_uid"], event["key"], event["bucket"]) == (uid, key, aws_world["bucket"])
+    assert event["summary"] == summary
+    assert notification["MessageAttributes"]["method"]["Value"] == "request"
+    assert "SignatureDoesNotMatch" not in log.read_text()

@@ -5,7 +5,8 @@ public enum AWSErrorFormat: Sendable {
     /// `<Error><Code>…</Code><Message>…</Message>` (S3, and the query protocol of SNS).
     case xml
     /// `{"__type": "…#Code", "message": "…"}` (SQS JSON and DynamoDB), with SQS's
-    /// `x-amzn-query-error: Code;Sender` header taking precedence when present.
+    /// `x-amzn-query-error: Code;Sender` header taking precedence when present. An XML error
+    /// body is read as `.xml` reads it (moto answers authentication failures in XML).
     case json
 
     func parse(_ response: HTTPResponse, service: String, operation: String) -> AWSError {
@@ -26,6 +27,10 @@ public enum AWSErrorFormat: Sendable {
                     code = type.split(separator: "#").last.map(String.init)
                 }
                 message = (object["message"] ?? object["Message"]) as? String
+            } else if response.bodyText.hasPrefix("<") {
+                let text = response.bodyText
+                code = code ?? XMLText.firstValue(of: "Code", in: text)
+                message = XMLText.firstValue(of: "Message", in: text)
             }
         }
         if code == nil, let headerCode = response.headers["x-amzn-ErrorType"] {
