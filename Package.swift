@@ -94,7 +94,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
-        // ObjectStore, NotificationQueue, TopicPublisher, EventIndex: protocols, embedded and AWS implementations.
+        // ObjectStore, MessageQueue, TopicPublisher, EventIndex, PublishLedger: protocols, embedded and AWS implementations.
         .target(
             name: "Backends",
             dependencies: [

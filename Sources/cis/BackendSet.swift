@@ -25,7 +25,7 @@ struct BackendSet: Sendable {
     ///   - objectAccess: `.readOnly` for a process that only reads objects (`cis consume`),
     ///     so that it can run beside the intake on one data directory.
     static func make(
-        _ options: BackendOptions, settings: Settings, logger: Logger, maxReceiveCount: Int = SQLiteNotificationQueue.defaultMaxReceiveCount,
+        _ options: BackendOptions, settings: Settings, logger: Logger, maxReceiveCount: Int = SQLiteMessageQueue.defaultMaxReceiveCount,
         objectAccess: FileSystemObjectStore.Access = .readWrite
     ) async throws(ConfigurationError) -> BackendSet {
         switch try options.kind(settings) {
@@ -49,7 +49,7 @@ struct BackendSet: Sendable {
             return BackendSet(
                 objectStore: S3ObjectStore(
                     s3: try services.s3(forcePathStyle: pathStyle), bucket: bucket, serverSideEncryption: encryption),
-                queue: SQSNotificationQueue(sqs: try services.sqs(), queueURL: queueURL),
+                queue: SQSMessageQueue(sqs: try services.sqs(), queueURL: queueURL),
                 aws: services)
         } catch {
             throw ConfigurationError(source: "AWS", problem: "\(error)")
@@ -71,7 +71,7 @@ struct BackendSet: Sendable {
             }
             return BackendSet(
                 objectStore: store,
-                queue: try SQLiteNotificationQueue(path: "\(dataDirectory)/queue.sqlite", maxReceiveCount: maxReceiveCount),
+                queue: try SQLiteMessageQueue(path: "\(dataDirectory)/queue.sqlite", maxReceiveCount: maxReceiveCount),
                 localObjectStore: objectAccess == .readWrite ? store : nil)
         } catch {
             throw ConfigurationError(source: "--data-dir", problem: "'\(dataDirectory)' is not usable: \(error)")

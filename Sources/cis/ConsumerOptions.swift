@@ -32,7 +32,7 @@ struct ConsumerOptions: ParsableArguments {
     var visibilityTimeout: String?
 
     @Option(parsing: .unconditional, help: ArgumentHelp(
-        "Receives before the local queue moves a message to its dead letters, \(SQLiteNotificationQueue.maxReceiveCountRange.text) (SQS: the redrive policy's own setting). Env: CIS_MAX_RECEIVE_COUNT. Default: \(SQLiteNotificationQueue.defaultMaxReceiveCount).",
+        "Receives before the local queue moves a message to its dead letters, \(SQLiteMessageQueue.maxReceiveCountRange.text) (SQS: the redrive policy's own setting). Env: CIS_MAX_RECEIVE_COUNT. Default: \(SQLiteMessageQueue.defaultMaxReceiveCount).",
         valueName: "n"))
     var maxReceiveCount: String?
 
@@ -82,7 +82,7 @@ struct ConsumerOptions: ParsableArguments {
     func receiveLimit(_ settings: Settings) throws(ConfigurationError) -> Int {
         try settings.value(
             self.maxReceiveCount, flag: "--max-receive-count", variable: "CIS_MAX_RECEIVE_COUNT",
-            default: SQLiteNotificationQueue.defaultMaxReceiveCount, parse: Parse.integer(in: SQLiteNotificationQueue.maxReceiveCountRange))
+            default: SQLiteMessageQueue.defaultMaxReceiveCount, parse: Parse.integer(in: SQLiteMessageQueue.maxReceiveCountRange))
     }
 
     func deduplicationWindow(_ settings: Settings) throws(ConfigurationError) -> Int {

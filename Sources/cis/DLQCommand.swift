@@ -118,7 +118,7 @@ struct DLQCommand: AsyncParsableCommand {
                     throw ConfigurationError(source: "AWS", problem: "\(error)")
                 }
                 return SQSDeadLetterRedrive(
-                    deadLetters: SQSNotificationQueue(sqs: sqs, queueURL: deadLetterURL), queue: SQSNotificationQueue(sqs: sqs, queueURL: queueURL))
+                    deadLetters: SQSMessageQueue(sqs: sqs, queueURL: deadLetterURL), queue: SQSMessageQueue(sqs: sqs, queueURL: queueURL))
             } catch {
                 throw Startup.fail("\(error)", exitCode: Startup.configurationExitCode)
             }
@@ -126,7 +126,7 @@ struct DLQCommand: AsyncParsableCommand {
     }
 
     /// `<data-dir>/queue.sqlite`, which must exist already.
-    static func localQueue(_ options: BackendOptions, command: String) throws -> SQLiteNotificationQueue {
+    static func localQueue(_ options: BackendOptions, command: String) throws -> SQLiteMessageQueue {
         let settings = Settings()
         let kind: BackendOptions.Kind
         do {
@@ -144,7 +144,7 @@ struct DLQCommand: AsyncParsableCommand {
             throw Startup.fail("--data-dir: no queue at \(path)", exitCode: Startup.configurationExitCode)
         }
         do {
-            return try SQLiteNotificationQueue(path: path)
+            return try SQLiteMessageQueue(path: path)
         } catch {
             throw Startup.fail("--data-dir: cannot open \(path): \(error)", exitCode: Startup.configurationExitCode)
         }
@@ -160,7 +160,7 @@ struct DLQCommand: AsyncParsableCommand {
         FileHandle.standardError.write(Data("\(moved.count) message(s) sent back to the queue\n".utf8))
     }
 
-    static func json(_ letter: SQLiteNotificationQueue.DeadLetter, includingBody: Bool) -> String {
+    static func json(_ letter: SQLiteMessageQueue.DeadLetter, includingBody: Bool) -> String {
         var object: [String: Any] = [
             "message_id": letter.messageId,
             "receive_count": letter.receiveCount,

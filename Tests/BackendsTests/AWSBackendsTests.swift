@@ -64,11 +64,11 @@ struct AWSBackendsTests {
         #expect(Digest.sha256(fetched.bytes) == Digest.sha256(header + content))
     }
 
-    @Test("SQSNotificationQueue: send, receive with receive count, change visibility, delete")
+    @Test("SQSMessageQueue: send, receive with receive count, change visibility, delete")
     func queueRoundTrip() async throws {
         let moto = try MotoServer()
         let queueURL = try await moto.createQueue(MotoServer.uniqueName("cis-queue"))
-        let queue = SQSNotificationQueue(sqs: try moto.services.sqs(), queueURL: queueURL)
+        let queue = SQSMessageQueue(sqs: try moto.services.sqs(), queueURL: queueURL)
         let body = #"{"Records":[{"eventName":"ObjectCreated:Put"}]}"#
         let messageId = try await queue.send(body: body)
 
@@ -92,7 +92,7 @@ struct AWSBackendsTests {
     @Test("SQS receives up to 10 messages in one batch")
     func queueBatch() async throws {
         let moto = try MotoServer()
-        let queue = SQSNotificationQueue(sqs: try moto.services.sqs(), queueURL: try await moto.createQueue(MotoServer.uniqueName("cis-batch")))
+        let queue = SQSMessageQueue(sqs: try moto.services.sqs(), queueURL: try await moto.createQueue(MotoServer.uniqueName("cis-batch")))
         for index in 0..<12 { _ = try await queue.send(body: "message \(index)") }
         let batch = try await queue.receive(maxMessages: 10, visibilityTimeout: 30, waitTime: 1)
         #expect(batch.count == 10)
@@ -102,7 +102,7 @@ struct AWSBackendsTests {
     @Test("a missing queue is a rejected (not retryable) BackendError naming SQS")
     func missingQueue() async throws {
         let moto = try MotoServer()
-        let queue = SQSNotificationQueue(sqs: try moto.services.sqs(), queueURL: moto.endpoint + "/123456789012/no-such-queue")
+        let queue = SQSMessageQueue(sqs: try moto.services.sqs(), queueURL: moto.endpoint + "/123456789012/no-such-queue")
         await #expect {
             try await queue.send(body: "x")
         } throws: { error in
@@ -123,7 +123,7 @@ struct AWSBackendsTests {
             TopicMessage(defaultMessage: event, attributes: ["method": "REQUEST", "uid": "r1"], deduplicationId: "r1-0"), to: .create)
         #expect(!messageId.isEmpty)
 
-        let delivered = try await SQSNotificationQueue(sqs: try moto.services.sqs(), queueURL: queueURL)
+        let delivered = try await SQSMessageQueue(sqs: try moto.services.sqs(), queueURL: queueURL)
             .receive(maxMessages: 1, visibilityTimeout: 30, waitTime: 2)
         let deliveredBody = try #require(delivered.first).body
         let envelope = try #require(try JSONSerialization.jsonObject(with: Data(deliveredBody.utf8)) as? [String: Any])
@@ -172,7 +172,7 @@ struct AWSBackendsTests {
             endpoint: "http://127.0.0.1:\(port)", credentials: AWSCredentials(accessKeyId: "AKIDNOTSENT", secretAccessKey: "never-sent"))
         let started = ContinuousClock.now
         await #expect {
-            try await SQSNotificationQueue(sqs: try services.sqs(), queueURL: "http://127.0.0.1:\(port)/1/q").send(body: "x")
+            try await SQSMessageQueue(sqs: try services.sqs(), queueURL: "http://127.0.0.1:\(port)/1/q").send(body: "x")
         } throws: { error in
             (error as? BackendError)?.kind == .unavailable && (error as? BackendError)?.isRetryable == true
         }

@@ -4,12 +4,12 @@ import Notifications
 import TestSupport
 import Testing
 
-@Suite("SQLiteNotificationQueue: retryLater, dead letters, redrive")
+@Suite("SQLiteMessageQueue: retryLater, dead letters, redrive")
 struct DeadLetterAndRetryTests {
     @Test("a receive handed back with retryLater does not count toward the limit; one that is not does")
     func retryLaterDoesNotCount() async throws {
         let directory = try TemporaryDirectory()
-        let queue = try SQLiteNotificationQueue(path: directory.file("queue.sqlite"), maxReceiveCount: 2)
+        let queue = try SQLiteMessageQueue(path: directory.file("queue.sqlite"), maxReceiveCount: 2)
         let id = try await queue.send(body: "m")
         for round in 1...5 {
             let message = try #require(try await queue.receive(maxMessages: 1, visibilityTimeout: 30, waitTime: 0).first)
@@ -27,7 +27,7 @@ struct DeadLetterAndRetryTests {
     @Test("retryLater hides the message for its delay and refuses a stale handle")
     func retryLaterHides() async throws {
         let directory = try TemporaryDirectory()
-        let queue = try SQLiteNotificationQueue(path: directory.file("queue.sqlite"))
+        let queue = try SQLiteMessageQueue(path: directory.file("queue.sqlite"))
         _ = try await queue.send(body: "m")
         let message = try #require(try await queue.receive(maxMessages: 1, visibilityTimeout: 30, waitTime: 0).first)
         try await queue.retryLater(receiptHandle: message.receiptHandle, visibilityTimeout: 600)
@@ -52,7 +52,7 @@ struct DeadLetterAndRetryTests {
                 INSERT INTO messages (message_id, body, sent_at, visible_at) VALUES ('old-1', 'old body', 0, 0);
                 """)
         }
-        let queue = try SQLiteNotificationQueue(path: path)
+        let queue = try SQLiteMessageQueue(path: path)
         let message = try #require(try await queue.receive(maxMessages: 1, visibilityTimeout: 30, waitTime: 0).first)
         #expect(message.messageId == "old-1")
         try await queue.retryLater(receiptHandle: message.receiptHandle, visibilityTimeout: 0)
@@ -62,7 +62,7 @@ struct DeadLetterAndRetryTests {
     @Test("redrive moves one dead letter, or all, back with no receives; show finds one by id")
     func redrive() async throws {
         let directory = try TemporaryDirectory()
-        let queue = try SQLiteNotificationQueue(path: directory.file("queue.sqlite"), maxReceiveCount: 1)
+        let queue = try SQLiteMessageQueue(path: directory.file("queue.sqlite"), maxReceiveCount: 1)
         let first = try await queue.send(body: "first")
         let second = try await queue.send(body: "second")
         _ = try await queue.receive(maxMessages: 10, visibilityTimeout: 0, waitTime: 0)

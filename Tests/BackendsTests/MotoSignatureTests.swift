@@ -71,7 +71,7 @@ struct MotoSignatureTests {
             topicARN: topicARN, message: message, subject: "Design review: 10:00 + coffee ☕", attributes: attributes)
         #expect(!messageId.isEmpty)
 
-        let delivered = try await SQSNotificationQueue(sqs: try moto.services.sqs(), queueURL: queueURL)
+        let delivered = try await SQSMessageQueue(sqs: try moto.services.sqs(), queueURL: queueURL)
             .receive(maxMessages: 1, visibilityTimeout: 30, waitTime: 2)
         let body = try #require(delivered.first).body
         let envelope = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])

@@ -72,7 +72,7 @@ struct BoundedParsingTests {
         #expect(failure.MessageAttributes["uid"]?.Value == "msg-hostile")
         #expect(failure.Message.contains("FREQ=SECONDLY"))
         #expect(try fixture.published(.create).first?.event.uid == "msg-normal")
-        #expect(try await fixture.queue.statistics() == SQLiteNotificationQueue.Statistics(visible: 0, inFlight: 0, deadLetters: 0))
+        #expect(try await fixture.queue.statistics() == SQLiteMessageQueue.Statistics(visible: 0, inFlight: 0, deadLetters: 0))
     }
 
     @Test func aSlowMessageDoesNotDelayAnother() async throws {

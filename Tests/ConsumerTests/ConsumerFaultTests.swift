@@ -70,7 +70,7 @@ struct ConsumerFaultTests {
         let deadLetters = try await fixture.queue.deadLetters()
         #expect(Set(deadLetters.map(\.messageId)) == [junk, missing, otherBucket])
         #expect(deadLetters.allSatisfy { $0.receiveCount == 2 })
-        #expect(try await fixture.queue.statistics() == SQLiteNotificationQueue.Statistics(visible: 0, inFlight: 0, deadLetters: 3))
+        #expect(try await fixture.queue.statistics() == SQLiteMessageQueue.Statistics(visible: 0, inFlight: 0, deadLetters: 3))
         #expect(try fixture.publishedCount() == 0)
         let kept = fixture.logs.entries.filter { $0.message.description == "Message cannot be processed; left for the dead-letter queue" }
         #expect(kept.count == 6)

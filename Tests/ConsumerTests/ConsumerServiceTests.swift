@@ -54,7 +54,7 @@ struct ConsumerServiceTests {
         let received = fixture.logs.entries.filter { $0.message.description == "Message received" }.count
         #expect(received >= 1)
         #expect(try fixture.published(.create).count == received)
-        #expect(try await fixture.queue.statistics() == SQLiteNotificationQueue.Statistics(visible: 4 - received, inFlight: 0, deadLetters: 0))
+        #expect(try await fixture.queue.statistics() == SQLiteMessageQueue.Statistics(visible: 4 - received, inFlight: 0, deadLetters: 0))
     }
 
     @Test func aMessageSlowerThanItsVisibilityTimeoutIsNotDeliveredTwice() async throws {

@@ -18,7 +18,7 @@ final class PipelineFixture: Sendable {
     private let temporaryDirectory: TemporaryDirectory
     var directory: String { self.temporaryDirectory.path }
     let objectStore: FileSystemObjectStore
-    let queue: SQLiteNotificationQueue
+    let queue: SQLiteMessageQueue
     let topics: JSONLTopicPublisher
     let eventIndex: any EventIndex
     /// The publish ledger (`events.sqlite`, also the event index with `.local`).
@@ -35,7 +35,7 @@ final class PipelineFixture: Sendable {
         self.temporaryDirectory = try TemporaryDirectory(prefix: "cis-consumer")
         let directory = self.temporaryDirectory.path
         self.objectStore = try FileSystemObjectStore(directory: directory + "/objects", bucketName: Self.bucket)
-        self.queue = try SQLiteNotificationQueue(path: directory + "/queue.sqlite", maxReceiveCount: maxReceiveCount)
+        self.queue = try SQLiteMessageQueue(path: directory + "/queue.sqlite", maxReceiveCount: maxReceiveCount)
         self.topics = try JSONLTopicPublisher(directory: directory + "/topics")
         self.ledger = try SQLiteEventIndex(path: directory + "/events.sqlite")
         switch index {
@@ -156,7 +156,7 @@ final class PipelineFixture: Sendable {
 
     /// Whether the queue holds nothing: no visible, in-flight or dead-lettered message.
     func queueIsEmpty() async throws -> Bool {
-        try await self.queue.statistics() == SQLiteNotificationQueue.Statistics(visible: 0, inFlight: 0, deadLetters: 0)
+        try await self.queue.statistics() == SQLiteMessageQueue.Statistics(visible: 0, inFlight: 0, deadLetters: 0)
     }
 }
 

@@ -11,13 +11,13 @@ import Testing
 struct DropBoxFixture {
     let directory: TemporaryDirectory
     let store: FileSystemObjectStore
-    let queue: SQLiteNotificationQueue
+    let queue: SQLiteMessageQueue
     let dropBox: DropBox
 
     init(configuration: DropBoxConfiguration = DropBoxConfiguration(hostname: "mx.test.example")) throws {
         self.directory = try TemporaryDirectory()
         self.store = try FileSystemObjectStore(directory: self.directory.file("objects"))
-        self.queue = try SQLiteNotificationQueue(path: self.directory.file("queue.sqlite"))
+        self.queue = try SQLiteMessageQueue(path: self.directory.file("queue.sqlite"))
         self.dropBox = DropBox(
             objectStore: self.store, queue: self.queue, configuration: configuration,
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
@@ -235,7 +235,7 @@ struct DropBoxTests {
         }
         #expect(error?.stage == .sendNotification)
         try FileManager.default.removeItem(atPath: queuePath)
-        let fresh = try SQLiteNotificationQueue(path: queuePath)
+        let fresh = try SQLiteMessageQueue(path: queuePath)
         #expect(try await fresh.approximateCount == 0)
     }
 

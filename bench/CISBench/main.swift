@@ -86,7 +86,7 @@ func measure(groupCommit: Bool, round: Int, options: Options, message: [UInt8]) 
     // pay for the one before it.
     try? FileManager.default.removeItem(atPath: dataDirectory)
     let store = try FileSystemObjectStore(directory: "\(dataDirectory)/objects", groupCommit: groupCommit)
-    let queue = try SQLiteNotificationQueue(path: "\(dataDirectory)/queue.sqlite", groupCommit: groupCommit)
+    let queue = try SQLiteMessageQueue(path: "\(dataDirectory)/queue.sqlite", groupCommit: groupCommit)
     let dropBox = DropBox(
         objectStore: store, queue: queue, configuration: DropBoxConfiguration(hostname: "bench.localhost"),
         logger: Logger(label: "cis-bench", factory: { _ in SwiftLogNoOpLogHandler() }))

@@ -3,8 +3,8 @@
 /// queue (a crash between the two leaves a copy in both; the consumer's publish ledger makes
 /// the second one publish nothing).
 public struct SQSDeadLetterRedrive: Sendable {
-    public let deadLetters: SQSNotificationQueue
-    public let queue: SQSNotificationQueue
+    public let deadLetters: SQSMessageQueue
+    public let queue: SQSMessageQueue
 
     /// Messages moved per run at most, so a run always ends.
     public static let maximumMessages = 10_000
@@ -12,7 +12,7 @@ public struct SQSDeadLetterRedrive: Sendable {
     /// those not moved are made visible again when it ends.
     static let scanVisibilityTimeout = 30
 
-    public init(deadLetters: SQSNotificationQueue, queue: SQSNotificationQueue) {
+    public init(deadLetters: SQSMessageQueue, queue: SQSMessageQueue) {
         self.deadLetters = deadLetters
         self.queue = queue
     }

@@ -2,7 +2,7 @@ import BlockingWork
 import FileIO
 import Foundation
 
-/// Runs `SQLiteNotificationQueue` operations in its batcher: every batch in one
+/// Runs `SQLiteMessageQueue` operations in its batcher: every batch in one
 /// transaction (one fsync of the WAL at COMMIT), each operation in its own savepoint so
 /// that one failing operation does not undo the others. Callers are answered after
 /// COMMIT. Long-polling receivers that found nothing wait here until a send commits,

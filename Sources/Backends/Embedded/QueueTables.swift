@@ -173,7 +173,7 @@ final class QueueTables {
         return Int(text)
     }
 
-    func statistics(now: Int) throws -> SQLiteNotificationQueue.Statistics {
+    func statistics(now: Int) throws -> SQLiteMessageQueue.Statistics {
         let statement = try self.database.prepare(
             """
             SELECT (SELECT count(*) FROM messages WHERE visible_at <= ?1),
@@ -182,22 +182,22 @@ final class QueueTables {
             """)
         try statement.bind([.integer(now)])
         _ = try statement.step()
-        return SQLiteNotificationQueue.Statistics(
+        return SQLiteMessageQueue.Statistics(
             visible: statement.integer(0), inFlight: statement.integer(1), deadLetters: statement.integer(2))
     }
 
     /// Every dead letter, or the one with `messageId`.
-    func deadLetters(messageId: String? = nil) throws -> [SQLiteNotificationQueue.DeadLetter] {
+    func deadLetters(messageId: String? = nil) throws -> [SQLiteMessageQueue.DeadLetter] {
         let statement = try self.database.prepare(
             """
             SELECT message_id, body, receive_count, dead_lettered_at FROM dead_letters
               WHERE ?1 IS NULL OR message_id = ?1 ORDER BY dead_lettered_at, seq
             """)
         try statement.bind([messageId.map { .text($0) } ?? .null])
-        var letters: [SQLiteNotificationQueue.DeadLetter] = []
+        var letters: [SQLiteMessageQueue.DeadLetter] = []
         while try statement.step() {
             letters.append(
-                SQLiteNotificationQueue.DeadLetter(
+                SQLiteMessageQueue.DeadLetter(
                     messageId: statement.text(0) ?? "", body: statement.text(1) ?? "", receiveCount: statement.integer(2),
                     deadLetteredAt: Date(timeIntervalSince1970: Double(statement.integer(3)) / 1000)))
         }

@@ -6,7 +6,7 @@ import AWS
 /// cannot uncount one: it only hides the message. The consumer therefore retries transient
 /// failures while it holds the message (see `ConsumerService`), and hands it back only after
 /// hours or at shutdown.
-public struct SQSNotificationQueue: MessageQueue {
+public struct SQSMessageQueue: MessageQueue {
     public let sqs: SQSClient
     public let queueURL: String
 

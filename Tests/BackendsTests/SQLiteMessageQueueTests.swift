@@ -3,12 +3,12 @@ import Foundation
 import TestSupport
 import Testing
 
-@Suite("SQLiteNotificationQueue")
-struct SQLiteNotificationQueueTests {
+@Suite("SQLiteMessageQueue")
+struct SQLiteMessageQueueTests {
     @Test("send, receive, delete", arguments: [true, false])
     func sendReceiveDelete(groupCommit: Bool) async throws {
         let directory = try TemporaryDirectory()
-        let queue = try SQLiteNotificationQueue(path: directory.file("queue.sqlite"), groupCommit: groupCommit)
+        let queue = try SQLiteMessageQueue(path: directory.file("queue.sqlite"), groupCommit: groupCommit)
         let messageId = try await queue.send(body: "{\"n\":1}")
         let received = try await queue.receive(maxMessages: 10, visibilityTimeout: 30, waitTime: 0)
         #expect(received.count == 1)
@@ -27,7 +27,7 @@ struct SQLiteNotificationQueueTests {
     @Test("receive returns at most maxMessages, oldest first")
     func receiveLimit() async throws {
         let directory = try TemporaryDirectory()
-        let queue = try SQLiteNotificationQueue(path: directory.file("queue.sqlite"))
+        let queue = try SQLiteMessageQueue(path: directory.file("queue.sqlite"))
         for index in 0..<15 { _ = try await queue.send(body: "m\(index)") }
         let first = try await queue.receive(maxMessages: 10, visibilityTimeout: 30, waitTime: 0)
         #expect(first.map(\.body) == (0..<10).map { "m\($0)" })
@@ -38,7 +38,7 @@ struct SQLiteNotificationQueueTests {
     @Test("after the visibility timeout the message comes back with a new handle; the stale one no longer deletes")
     func visibilityTimeoutRedelivery() async throws {
         let directory = try TemporaryDirectory()
-        let queue = try SQLiteNotificationQueue(path: directory.file("queue.sqlite"))
+        let queue = try SQLiteMessageQueue(path: directory.file("queue.sqlite"))
         _ = try await queue.send(body: "again")
         let first = try #require(try await queue.receive(maxMessages: 1, visibilityTimeout: 1, waitTime: 0).first)
         #expect(try await queue.receive(maxMessages: 1, visibilityTimeout: 1, waitTime: 0).isEmpty)
@@ -60,7 +60,7 @@ struct SQLiteNotificationQueueTests {
     @Test("malformed receipt handles are rejected", arguments: ["", "nonsense", "12", "1.", ".abc", "999.00"])
     func malformedHandles(handle: String) async throws {
         let directory = try TemporaryDirectory()
-        let queue = try SQLiteNotificationQueue(path: directory.file("queue.sqlite"))
+        let queue = try SQLiteMessageQueue(path: directory.file("queue.sqlite"))
         _ = try await queue.send(body: "x")
         await #expect(throws: BackendError.self) { try await queue.delete(receiptHandle: handle) }
         #expect(try await queue.approximateCount == 1)
@@ -69,7 +69,7 @@ struct SQLiteNotificationQueueTests {
     @Test("changeVisibility 0 makes a message visible at once, and wakes a long poll")
     func changeVisibility() async throws {
         let directory = try TemporaryDirectory()
-        let queue = try SQLiteNotificationQueue(path: directory.file("queue.sqlite"))
+        let queue = try SQLiteMessageQueue(path: directory.file("queue.sqlite"))
         _ = try await queue.send(body: "x")
         let first = try #require(try await queue.receive(maxMessages: 1, visibilityTimeout: 300, waitTime: 0).first)
         async let waiting = queue.receive(maxMessages: 1, visibilityTimeout: 300, waitTime: 10)
@@ -85,7 +85,7 @@ struct SQLiteNotificationQueueTests {
     @Test("messages received maxReceiveCount times move to the dead letters on the next receive")
     func deadLetters() async throws {
         let directory = try TemporaryDirectory()
-        let queue = try SQLiteNotificationQueue(path: directory.file("queue.sqlite"), maxReceiveCount: 3)
+        let queue = try SQLiteMessageQueue(path: directory.file("queue.sqlite"), maxReceiveCount: 3)
         let poisonId = try await queue.send(body: "poison")
         for attempt in 1...3 {
             let message = try #require(try await queue.receive(maxMessages: 1, visibilityTimeout: 0, waitTime: 0).first)
@@ -99,13 +99,13 @@ struct SQLiteNotificationQueueTests {
         #expect(letters.first?.body == "poison")
         #expect(letters.first?.receiveCount == 3)
         let statistics = try await queue.statistics()
-        #expect(statistics == SQLiteNotificationQueue.Statistics(visible: 0, inFlight: 1, deadLetters: 1))
+        #expect(statistics == SQLiteMessageQueue.Statistics(visible: 0, inFlight: 1, deadLetters: 1))
     }
 
     @Test("a long poll returns as soon as a message is sent")
     func longPollWakesOnSend() async throws {
         let directory = try TemporaryDirectory()
-        let queue = try SQLiteNotificationQueue(path: directory.file("queue.sqlite"))
+        let queue = try SQLiteMessageQueue(path: directory.file("queue.sqlite"))
         let start = ContinuousClock.now
         async let waiting = queue.receive(maxMessages: 10, visibilityTimeout: 30, waitTime: 10)
         try await Task.sleep(for: .milliseconds(300))
@@ -118,7 +118,7 @@ struct SQLiteNotificationQueueTests {
     @Test("a long poll with nothing to receive returns empty after its wait time")
     func longPollTimesOut() async throws {
         let directory = try TemporaryDirectory()
-        let queue = try SQLiteNotificationQueue(path: directory.file("queue.sqlite"))
+        let queue = try SQLiteMessageQueue(path: directory.file("queue.sqlite"))
         let start = ContinuousClock.now
         let received = try await queue.receive(maxMessages: 1, visibilityTimeout: 30, waitTime: 1)
         let elapsed = ContinuousClock.now - start
@@ -130,7 +130,7 @@ struct SQLiteNotificationQueueTests {
     @Test("a long poll wakes when a hidden message becomes visible again")
     func longPollWakesOnVisibility() async throws {
         let directory = try TemporaryDirectory()
-        let queue = try SQLiteNotificationQueue(path: directory.file("queue.sqlite"))
+        let queue = try SQLiteMessageQueue(path: directory.file("queue.sqlite"))
         _ = try await queue.send(body: "x")
         _ = try await queue.receive(maxMessages: 1, visibilityTimeout: 1, waitTime: 0)
         let start = ContinuousClock.now
@@ -142,7 +142,7 @@ struct SQLiteNotificationQueueTests {
     @Test("cancelling a long poll ends it")
     func longPollCancellation() async throws {
         let directory = try TemporaryDirectory()
-        let queue = try SQLiteNotificationQueue(path: directory.file("queue.sqlite"))
+        let queue = try SQLiteMessageQueue(path: directory.file("queue.sqlite"))
         let start = ContinuousClock.now
         let task = Task { try await queue.receive(maxMessages: 1, visibilityTimeout: 30, waitTime: 20) }
         try await Task.sleep(for: .milliseconds(200))
@@ -154,20 +154,20 @@ struct SQLiteNotificationQueueTests {
     @Test("arguments outside SQS's limits are rejected")
     func limits() async throws {
         let directory = try TemporaryDirectory()
-        let queue = try SQLiteNotificationQueue(path: directory.file("queue.sqlite"))
+        let queue = try SQLiteMessageQueue(path: directory.file("queue.sqlite"))
         await #expect(throws: BackendError.self) { _ = try await queue.receive(maxMessages: 0, visibilityTimeout: 30, waitTime: 0) }
         await #expect(throws: BackendError.self) { _ = try await queue.receive(maxMessages: 11, visibilityTimeout: 30, waitTime: 0) }
         await #expect(throws: BackendError.self) { _ = try await queue.receive(maxMessages: 1, visibilityTimeout: -1, waitTime: 0) }
         await #expect(throws: BackendError.self) { _ = try await queue.receive(maxMessages: 1, visibilityTimeout: 30, waitTime: 21) }
         await #expect(throws: BackendError.self) {
-            _ = try await queue.send(body: String(repeating: "x", count: SQLiteNotificationQueue.maximumBodySize + 1))
+            _ = try await queue.send(body: String(repeating: "x", count: SQLiteMessageQueue.maximumBodySize + 1))
         }
     }
 
     @Test("concurrent senders and receivers lose nothing and never deliver a message twice", arguments: [true, false])
     func concurrentSendersAndReceivers(groupCommit: Bool) async throws {
         let directory = try TemporaryDirectory()
-        let queue = try SQLiteNotificationQueue(path: directory.file("queue.sqlite"), groupCommit: groupCommit)
+        let queue = try SQLiteMessageQueue(path: directory.file("queue.sqlite"), groupCommit: groupCommit)
         let senders = 8
         let perSender = 250
         let total = senders * perSender
@@ -207,12 +207,12 @@ struct SQLiteNotificationQueueTests {
         let path = directory.file("queue.sqlite")
         var ids: [String] = []
         do {
-            let queue = try SQLiteNotificationQueue(path: path)
+            let queue = try SQLiteMessageQueue(path: path)
             for index in 0..<5 { ids.append(try await queue.send(body: "m\(index)")) }
             let message = try #require(try await queue.receive(maxMessages: 1, visibilityTimeout: 0, waitTime: 0).first)
             try await queue.delete(receiptHandle: message.receiptHandle)
         }
-        let reopened = try SQLiteNotificationQueue(path: path)
+        let reopened = try SQLiteMessageQueue(path: path)
         let messages = try await reopened.receive(maxMessages: 10, visibilityTimeout: 30, waitTime: 0)
         #expect(messages.map(\.messageId) == Array(ids.dropFirst()))
     }
@@ -221,7 +221,7 @@ struct SQLiteNotificationQueueTests {
     func databaseReplaced() async throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("queue.sqlite")
-        let queue = try SQLiteNotificationQueue(path: path)
+        let queue = try SQLiteMessageQueue(path: path)
         _ = try await queue.send(body: "before")
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
@@ -232,13 +232,13 @@ struct SQLiteNotificationQueueTests {
     @Test("opening a database path that is a directory fails with a clear error")
     func openDirectory() throws {
         let directory = try TemporaryDirectory()
-        #expect(throws: BackendError.self) { _ = try SQLiteNotificationQueue(path: directory.path) }
+        #expect(throws: BackendError.self) { _ = try SQLiteMessageQueue(path: directory.path) }
     }
 
     @Test("with group commit, concurrent sends share transactions; without it, each send commits alone", arguments: [true, false])
     func groupCommitSharesTransactions(groupCommit: Bool) async throws {
         let directory = try TemporaryDirectory()
-        let queue = try SQLiteNotificationQueue(path: directory.file("queue.sqlite"), groupCommit: groupCommit)
+        let queue = try SQLiteMessageQueue(path: directory.file("queue.sqlite"), groupCommit: groupCommit)
         let count = 64
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<count {

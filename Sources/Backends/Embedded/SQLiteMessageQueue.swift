@@ -8,7 +8,7 @@ import Foundation
 /// next transaction (one WAL fsync); without it, each call is its own transaction. The schema is documented
 /// on `QueueTables`. Limits follow SQS: 1...10 messages per receive, visibility
 /// 0...43200 s, wait 0...20 s, bodies up to 256 KiB.
-public final class SQLiteNotificationQueue: MessageQueue {
+public final class SQLiteMessageQueue: MessageQueue {
     public let path: String
     public let maxReceiveCount: Int
     private let batcher: Batcher<QueueBatch>
@@ -23,7 +23,7 @@ public final class SQLiteNotificationQueue: MessageQueue {
     public static let defaultMaxReceiveCount = 5
     public static let maxReceiveCountRange = 1...1000
 
-    public init(path: String, maxReceiveCount: Int = SQLiteNotificationQueue.defaultMaxReceiveCount, groupCommit: Bool = true) throws {
+    public init(path: String, maxReceiveCount: Int = SQLiteMessageQueue.defaultMaxReceiveCount, groupCommit: Bool = true) throws {
         guard maxReceiveCount >= 1 else {
             throw BackendError(.invalidArgument, backend: "sqlite-queue", operation: "open", message: "maxReceiveCount must be at least 1")
         }
