@@ -25,7 +25,6 @@ Usage: python3 bench/attack_soak.py [--messages 1000] [--attackers-per-kind 4] .
        (`make attack-soak`; the binary is $CIS_BINARY, else .build/release/cis, else .build/debug/cis)
 """
 import argparse
-import errno
 import json
 import os
 import pathlib
@@ -347,7 +346,7 @@ class Attacker(threading.Thread):
                 sock.bind((self.source, 0))
                 sock.connect(("127.0.0.1", self.port))
                 attack(sock, record)
-            except (ConnectionResetError, BrokenPipeError) as error:
+            except (ConnectionResetError, BrokenPipeError):
                 self._closed(record, "reset")
             except (OSError, ValueError) as error:
                 if record.outcome == "open":

@@ -5,7 +5,6 @@ full soak: a legitimate message not answered 250, not stored or not routed; an a
 connection not closed by its deadline plus one second; RSS over the bound; a leaked file
 descriptor."""
 import importlib.util
-import os
 
 from conftest import ROOT, cis_binary
 
