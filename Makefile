@@ -1,4 +1,4 @@
-.PHONY: run test build bench certs
+.PHONY: run test build bench certs attack-soak
 
 # Installs what is missing, builds, and runs `cis serve` with the embedded backends.
 run:
@@ -17,3 +17,10 @@ certs:
 
 bench:
 	bash bench/run.sh
+
+# One cis serve under six kinds of attack at once while 1,000 real invites arrive over
+# STARTTLS (bench/attack_soak.py; ARGS="--messages 200" and so on to change it).
+attack-soak:
+	bash scripts/install-deps.sh
+	swift build -c release --product cis
+	CIS_BINARY="$(CURDIR)/.build/release/cis" python3 bench/attack_soak.py $(ARGS)
