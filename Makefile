@@ -1,4 +1,4 @@
-.PHONY: run test build bench certs
+.PHONY: run test build bench certs fuzz
 
 # Installs what is missing, builds, and runs `cis serve` with the embedded backends.
 run:
@@ -17,3 +17,7 @@ certs:
 
 bench:
 	bash bench/run.sh
+
+# Builds the fuzz targets with libFuzzer and ASan and runs each for FUZZ_SECONDS (default 60).
+fuzz:
+	bash scripts/fuzz.sh
