@@ -22,7 +22,8 @@ SECONDS_EACH="${FUZZ_SECONDS:-60}"
 max_len() {
   case "$1" in
     command-parser) echo 600 ;;
-    line-decoder | data-decoder) echo 700 ;;
+    line-decoder) echo 300 ;;
+    data-decoder) echo 256 ;;
     session | journal-record) echo 4096 ;;
     notification) echo 8192 ;;
     invite-mime | invite-calendar) echo 16384 ;;

@@ -25,8 +25,8 @@ enum DataDecoderTarget {
         let bytes = input.rest()
 
         let expected = Self.model(bytes)
-        for chunks in Self.chunkings(bytes) {
-            Self.check(chunks: chunks, maximumSize: maximumSize, expected: expected)
+        for splits in Self.chunkings(bytes) {
+            Self.check(bytes, splits: splits, maximumSize: maximumSize, expected: expected)
         }
 
         // Round trip: the input as a message, stuffed and terminated, then a command.
@@ -39,8 +39,8 @@ enum DataDecoderTarget {
         require(
             roundTrip.complete && roundTrip.message == message + (needsLineEnd ? [Self.cr, Self.lf] : []) && roundTrip.consumed == sent.count,
             "the model does not invert dot-stuffing: \(roundTrip)")
-        for chunks in Self.chunkings(stream) {
-            Self.check(chunks: chunks, maximumSize: maximumSize, expected: roundTrip)
+        for splits in Self.chunkings(stream) {
+            Self.check(stream, splits: splits, maximumSize: maximumSize, expected: roundTrip)
         }
     }
 
@@ -90,40 +90,46 @@ enum DataDecoderTarget {
         return out
     }
 
-    /// One chunk, two chunks split at every point, and one byte at a time.
-    private static func chunkings(_ bytes: [UInt8]) -> [[ArraySlice<UInt8>]] {
-        [[bytes[...]]] + (0...bytes.count).map { [bytes[..<$0], bytes[$0...]] } + [bytes.indices.map { bytes[$0...$0] }]
+    /// Chunk boundaries: none (one chunk), every single split point (two chunks), and every
+    /// point at once (one byte at a time).
+    private static func chunkings(_ bytes: [UInt8]) -> [[Int]] {
+        [[]] + (0...bytes.count).map { [$0] } + [Array(bytes.indices.dropFirst())]
     }
 
-    private static func check(chunks: [ArraySlice<UInt8>], maximumSize: Int, expected: Expected) {
+    private static func check(_ bytes: [UInt8], splits: [Int], maximumSize: Int, expected: Expected) {
         var decoder = DataDecoder(maximumSize: maximumSize)
         var output = ByteBuffer()
         var consumed = 0
         var complete = false
         var left: [UInt8] = []
-        for chunk in chunks {
-            var buffer = ByteBuffer(bytes: chunk)
+        var chunk = ByteBuffer()
+        var start = 0
+        for end in splits + [bytes.count] {
+            defer { start = end }
+            chunk.clear()
+            chunk.writeBytes(bytes[start..<end])
             if complete {
-                require(decoder.decode(&buffer, into: &output) == .complete, "a finished decoder wants more")
-                require(buffer.readableBytes == chunk.count, "a finished decoder consumed bytes after the terminator")
-                left += chunk
+                require(decoder.decode(&chunk, into: &output) == .complete, "a finished decoder wants more")
+                require(chunk.readableBytes == end - start, "a finished decoder consumed bytes after the terminator")
+                left += bytes[start..<end]
                 continue
             }
-            complete = decoder.decode(&buffer, into: &output) == .complete
-            consumed += chunk.count - buffer.readableBytes
-            require(complete || buffer.readableBytes == 0, "the decoder left bytes without finishing")
-            left += buffer.readableBytesView
+            complete = decoder.decode(&chunk, into: &output) == .complete
+            consumed += end - start - chunk.readableBytes
+            require(complete || chunk.readableBytes == 0, "the decoder left bytes without finishing")
+            left += chunk.getBytes(at: chunk.readerIndex, length: chunk.readableBytes) ?? []
         }
-        let all = Array(chunks.joined())
-        let text = Array(output.readableBytesView)
-        require(complete == expected.complete, "complete \(complete), expected \(expected) for chunks \(chunks.map(\.count))")
-        require(consumed == expected.consumed, "consumed \(consumed), expected \(expected) for chunks \(chunks.map(\.count))")
-        require(left == Array(all[consumed...]), "the bytes after the terminator were changed")
+        require(complete == expected.complete, "complete \(complete), expected \(expected) for splits \(splits)")
+        require(consumed == expected.consumed, "consumed \(consumed), expected \(expected) for splits \(splits)")
+        require(left.elementsEqual(bytes[consumed...]), "the bytes after the terminator were changed")
         require(decoder.size == expected.message.count, "size \(decoder.size), expected \(expected)")
         require(decoder.exceededLimit == (expected.message.count > maximumSize), "exceededLimit \(decoder.exceededLimit)")
-        require(text.count <= maximumSize && expected.message.starts(with: text), "output \(text) is not a prefix within the limit of \(expected)")
+        let text = output.getBytes(at: output.readerIndex, length: output.readableBytes) ?? []
+        require(text.count <= maximumSize && expected.message.starts(with: text), "output is not a prefix within the limit of \(expected)")
         if !decoder.exceededLimit {
-            require(text == expected.message, "output \(String(decoding: text, as: UTF8.self).debugDescription), expected \(expected) for chunks \(chunks.map(\.count))")
+            require(
+                text == expected.message,
+                "output \(String(decoding: text, as: UTF8.self).debugDescription), expected \(expected) for splits \(splits)")
         }
     }
 }
