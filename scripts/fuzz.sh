@@ -22,7 +22,7 @@ SECONDS_EACH="${FUZZ_SECONDS:-60}"
 max_len() {
   case "$1" in
     command-parser) echo 600 ;;
-    line-decoder) echo 300 ;;
+    line-decoder) echo 160 ;;
     data-decoder) echo 256 ;;
     session | journal-record) echo 4096 ;;
     notification) echo 8192 ;;
@@ -70,7 +70,7 @@ for target in $TARGETS; do
   status=$?
   set -e
   runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)"
-  coverage="$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)"
+  coverage="$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2 || true)"
   found="$(find "$corpus" -type f | wc -l)"
   if [ "$status" -eq 0 ]; then
     printf 'fuzz: %-16s ok: %s executions in %s s, coverage %s, %s new inputs\n' \
