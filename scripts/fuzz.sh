@@ -64,7 +64,7 @@ for target in $TARGETS; do
   log="$WORK/$target.log"
   set +e
   "$BINARY" "$target" "$corpus" "$ROOT/Tests/Fuzz/corpus/$target" \
-    -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 -max_len="$(max_len "$target")" \
+    -max_total_time="$SECONDS_EACH" -timeout=60 -rss_limit_mb=2048 -max_len="$(max_len "$target")" \
     -detect_leaks=1 -print_final_stats=1 -artifact_prefix="$WORK/artifacts/$target-" \
     ${dict:+-dict="$dict"} >"$log" 2>&1
   status=$?
@@ -79,7 +79,7 @@ for target in $TARGETS; do
     keep_work=1
     failed="$failed $target"
     echo "fuzz: $target FAILED (exit $status) after ${runs:-?} executions; log $log, artifacts:" >&2
-    ls "$WORK/artifacts/$target-"* 2>/dev/null >&2 || true
+    ls "$WORK/artifacts/$target-"* >&2 2>/dev/null || true
     grep -E 'ERROR|invariant violated|SUMMARY|Fatal error|deadly signal' "$log" | head -20 >&2 || true
     echo "fuzz: reproduce with: swift build --product cis-fuzz && .build/debug/cis-fuzz $target <artifact>" >&2
   fi

@@ -66,7 +66,10 @@ enum FuzzRunner {
             }
         }
         for file in files {
-            guard let data = FileManager.default.contents(atPath: file) else { continue }
+            guard let data = FileManager.default.contents(atPath: file) else {
+                FileHandle.standardError.write(Data("cis-fuzz: cannot read \(file)\n".utf8))
+                return 66
+            }
             Self.testOneInput(Array(data))
         }
         print("cis-fuzz: replayed \(files.count) inputs without a violated invariant")
