@@ -1,4 +1,4 @@
-.PHONY: run test build bench certs attack-soak
+.PHONY: run test build bench certs attack-soak fuzz
 
 # Installs what is missing, builds, and runs `cis serve` with the embedded backends.
 run:
@@ -24,3 +24,7 @@ attack-soak:
 	bash scripts/install-deps.sh
 	swift build -c release --product cis
 	CIS_BINARY="$(CURDIR)/.build/release/cis" python3 bench/attack_soak.py $(ARGS)
+
+# Builds the fuzz targets with libFuzzer and ASan and runs each for FUZZ_SECONDS (default 60).
+fuzz:
+	bash scripts/fuzz.sh

@@ -152,6 +152,18 @@ let package = Package(
             path: "bench/CISBench",
             swiftSettings: swiftSettings),
 
+        // libFuzzer's driver entry point, declared for cis-fuzz (defined only under -sanitize=fuzzer).
+        .target(name: "CFuzzDriver", path: "Tests/Fuzz/CFuzzDriver"),
+        // The fuzz targets (docs/fuzzing.md): libFuzzer under scripts/fuzz.sh, a corpus replayer otherwise.
+        .executableTarget(
+            name: "cis-fuzz",
+            dependencies: [
+                "CFuzzDriver", "SMTPCore", "SMTPServer", "Backends", "Notifications", "Invites",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Tests/Fuzz/CISFuzz",
+            swiftSettings: swiftSettings),
+
         .testTarget(
             name: "NotificationsTests",
             dependencies: ["Notifications"],

@@ -75,6 +75,10 @@ swift test --skip-build --no-parallel 2>&1 | tee "$WORK/swift-test.log"
 swift_status=${PIPESTATUS[0]}
 python3 -m pytest -q Tests/integration
 py_status=$?
+# Short fuzz runs (docs/fuzzing.md; `make fuzz` runs them longer): a crash, a sanitizer or
+# leak report, a violated invariant or a hang fails the test run.
+FUZZ_SECONDS="${FUZZ_TEST_SECONDS:-15}" bash scripts/fuzz.sh
+fuzz_status=$?
 set -e
 [ "$py_status" -eq 5 ] && { echo "test: pytest found no tests" >&2; py_status=1; }
 
@@ -84,8 +88,8 @@ if [ -n "$shared_missing" ]; then
     "and AWS SigV4 vector suites ($skipped tests); set CIS_SHARED_DIR or place shared/ beside the project to run them" >&2
 fi
 
-if [ "$swift_status" -ne 0 ] || [ "$py_status" -ne 0 ]; then
-  echo "test: FAILED (swift test exit $swift_status, pytest exit $py_status)" >&2
+if [ "$swift_status" -ne 0 ] || [ "$py_status" -ne 0 ] || [ "$fuzz_status" -ne 0 ]; then
+  echo "test: FAILED (swift test exit $swift_status, pytest exit $py_status, fuzz exit $fuzz_status)" >&2
   exit 1
 fi
 echo "test: all suites passed"

@@ -73,6 +73,14 @@ private let create = Mailbox(localPart: "create", domain: "localhost")
         .failure("MAIL FROM:<organizer@example.com> SMTPUTF8=yes", .syntax),
         .failure("MAIL FROM:<organizer@example.com> RET=HDRS", .unsupportedParameter),
         .failure("MAIL FROM:<\"unterminated@example.com>", .syntax),
+        // Found by `cis-fuzz command-parser`: control characters (a CR passes the line decoder)
+        // inside a quoted local part reached 550 reply texts and the `mail-from` object metadata.
+        .failure("MAIL FROM:<\"a\rInjected: x\"@example.com>", .syntax),
+        .failure("RCPT TO:<\"create\r\"@localhost>", .syntax),
+        .failure("RCPT TO:<\"a\\\rb\"@localhost>", .syntax),
+        .failure("RCPT TO:<\"a\tb\"@localhost>", .syntax),
+        .failure("RCPT TO:<\"a\u{7F}b\"@localhost>", .syntax),
+        .success("RCPT TO:<\"a\\\"b c\"@localhost>", .rcpt(Mailbox(localPart: "\"a\\\"b c\"", domain: "localhost"))),
         .success("RCPT TO:<create@localhost>", .rcpt(create)),
         .success("rcpt to: <create@localhost>", .rcpt(create)),
         .failure("RCPT TO:<>", .syntax),

@@ -12,12 +12,21 @@ import Foundation
 /// ones further on in the reused file. Flag bit 0 says the body is in the record; without
 /// it the body was made durable in its own file before the put was answered, and the
 /// record carries only key and metadata.
-struct JournalRecord: Equatable, Sendable {
-    var epoch: UInt64
-    var key: String
-    var metadata: [String: String]
+///
+/// `package`, not `public`: the fuzz target `cis-fuzz journal-record` round-trips records.
+package struct JournalRecord: Equatable, Sendable {
+    package var epoch: UInt64
+    package var key: String
+    package var metadata: [String: String]
     /// The object's bytes; nil when they are not in the journal.
-    var body: [UInt8]?
+    package var body: [UInt8]?
+
+    package init(epoch: UInt64, key: String, metadata: [String: String], body: [UInt8]?) {
+        self.epoch = epoch
+        self.key = key
+        self.metadata = metadata
+        self.body = body
+    }
 
     static let magic: [UInt8] = Array("CISJ".utf8)
     static let headerSize = 4 + 8 + 4 + 4 + 8 + 1
@@ -60,7 +69,7 @@ struct JournalRecord: Equatable, Sendable {
         }
     }
 
-    func encoded() throws -> [UInt8] {
+    package func encoded() throws -> [UInt8] {
         Self.encode(epoch: self.epoch, key: self.key, metadataJSON: try ObjectMetadataTable.encode(self.metadata), body: self.body)
     }
 
@@ -124,7 +133,7 @@ struct JournalRecord: Equatable, Sendable {
     }
 
     /// The records `scan` finds at the start of `bytes`, and how many bytes they take.
-    static func decodeAll(_ bytes: [UInt8]) -> (records: [JournalRecord], length: Int) {
+    package static func decodeAll(_ bytes: [UInt8]) -> (records: [JournalRecord], length: Int) {
         var records: [JournalRecord] = []
         let length = Self.scan(read: { count, offset in
             bytes.count - offset >= count ? Array(bytes[offset..<offset + count]) : nil
