@@ -41,10 +41,6 @@ enum PathParser {
             }
             localPart = path[..<end]
             afterLocalPart = path[end...]
-            // qtextSMTP and quoted-pairSMTP are printable (§4.1.2): a CR would reach replies and metadata.
-            guard localPart.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F }) else {
-                throw SMTPParserError(.syntax, "control character in quoted local part")
-            }
         } else {
             guard let at = path.lastIndex(of: "@") else {
                 throw SMTPParserError(.syntax, "address has no domain")
