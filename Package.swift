@@ -40,6 +40,9 @@ let package = Package(
         // syncfs(2) and flock(2), which Swift's Glibc module does not import as functions.
         .target(name: "CFileSync"),
 
+        // prctl(2) for the parse workers (dying with the consumer), which Swift does not import.
+        .target(name: "CProcessControl"),
+
         // MD5, SHA-256 and HMAC over OpenSSL's libcrypto.
         .target(
             name: "Digest",
@@ -122,7 +125,7 @@ let package = Package(
         .target(
             name: "Consumer",
             dependencies: [
-                "Backends", "Invites", "BlockingWork", "Notifications",
+                "Backends", "Invites", "BlockingWork", "Notifications", "CProcessControl",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -131,7 +134,7 @@ let package = Package(
         .executableTarget(
             name: "cis",
             dependencies: [
-                "SMTPServer", "SMTPCore", "DropBox", "Backends", "AWS", "Invites", "Consumer", "Notifications",
+                "SMTPServer", "SMTPCore", "DropBox", "Backends", "AWS", "Invites", "Consumer", "Notifications", "CProcessControl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

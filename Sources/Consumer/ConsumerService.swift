@@ -87,6 +87,7 @@ public struct ConsumerService: Service {
                 }
             }
         }
+        await self.processor.parsing.shutdown()
         self.logger.info("Consumer stopped")
     }
 

@@ -7,6 +7,13 @@ public protocol InviteParsing: Sendable {
     /// Throws only when the parse could not be attempted (a worker that could not start):
     /// a transient problem of this consumer, not of the message.
     func parse(_ input: InviteInput) async throws(MessageProcessingError) -> InviteParseResult
+
+    /// Releases what parsing holds (worker processes) once no parse is running or will run.
+    func shutdown() async
+}
+
+extension InviteParsing {
+    public func shutdown() async {}
 }
 
 /// Parses in this process on the blocking pool. Parses of different messages run in parallel.

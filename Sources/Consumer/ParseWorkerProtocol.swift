@@ -2,8 +2,41 @@ import Foundation
 import Invites
 
 /// What travels between the consumer and a `cis parse-worker` child over its standard input
-/// and output: one request (a JSON header line, then the raw message), one JSON result.
+/// and output, as many times as the worker lives: a request frame (a JSON header line, then
+/// the raw message), answered by a frame holding the JSON result. A frame is an 8-byte
+/// big-endian length, then that many bytes; each side refuses a length over its bound.
 public enum ParseWorkerProtocol {
+    /// The bytes of a frame's length.
+    public static let frameHeaderSize = 8
+    /// The largest message sent to a worker: far above the intake's message size limit (40 MiB
+    /// by default), so that only a corrupted store ever reaches it.
+    public static let maximumMessageSize = 1 << 30
+    /// The largest request frame: the message and its header line (a bucket, a key, a sender).
+    public static let maximumRequestSize = maximumMessageSize + (1 << 20)
+
+    /// The largest answer accepted for a request of `requestSize` bytes: the JSON of every
+    /// request found, which escapes (up to 6 bytes for one) and repeats the message's text.
+    public static func maximumAnswerSize(forRequestOf requestSize: Int) -> Int {
+        16 * requestSize + (16 << 20)
+    }
+
+    /// `payload` with its length in front.
+    public static func frame(_ payload: [UInt8]) -> [UInt8] {
+        var framed = [UInt8]()
+        framed.reserveCapacity(Self.frameHeaderSize + payload.count)
+        let length = UInt64(payload.count)
+        for shift in stride(from: 56, through: 0, by: -8) {
+            framed.append(UInt8(truncatingIfNeeded: length >> UInt64(shift)))
+        }
+        framed.append(contentsOf: payload)
+        return framed
+    }
+
+    /// The payload length a frame header announces.
+    public static func payloadLength(_ header: some Collection<UInt8>) -> UInt64 {
+        header.reduce(0) { ($0 << 8) | UInt64($1) }
+    }
+
     /// The header line of a request.
     public struct Header: Codable, Sendable {
         public var bucket: String

@@ -2,86 +2,80 @@ import BlockingWork
 import Foundation
 import Invites
 
-/// Parses each message in a child process (`<executable> parse-worker`), killed when the
-/// timeout has passed.
+/// Parses each message in a `cis parse-worker` child process from a `ParseWorkerPool`,
+/// killed when the timeout has passed.
 ///
 /// A single libical or GMime call cannot be interrupted, and some inputs within the message
 /// size limit keep one busy for minutes (libical's line reader is quadratic in the length of a
 /// line; GMime's parser in the depth of multipart nesting). A thread cannot be stopped safely,
 /// a process can: the deadline is real, the memory of a runaway parse is returned, and a
-/// crash in a C library fails one message instead of the consumer. Each message gets its own
-/// child, so parses of different messages run in parallel up to the consumer's concurrency.
+/// crash in a C library fails one message instead of the consumer. The workers live on
+/// between messages (a process start per message cost more than the parse), so parses of
+/// different messages run in parallel up to the pool's size.
 public struct WorkerProcessInviteParsing: InviteParsing {
-    public var executable: String
     public var limits: ParseLimits
-    /// Past the timeout, the time the worker has to start and to report its own timeout.
+    public let pool: ParseWorkerPool
+    /// Past the timeout, the time the worker has to report its own timeout.
     public static let startGrace = Duration.seconds(1)
     /// Signals by which a C library's crash ends the worker (Swift runtime traps included).
     static let crashSignals: Set<Int32> = [SIGSEGV, SIGBUS, SIGABRT, SIGILL, SIGFPE, SIGTRAP, SIGSYS]
 
-    public init(executable: String, limits: ParseLimits) {
-        self.executable = executable
+    public init(pool: ParseWorkerPool, limits: ParseLimits) {
+        self.pool = pool
         self.limits = limits
-        // A child killed while its input is written must not kill this process.
-        signal(SIGPIPE, SIG_IGN)
+    }
+
+    /// A pool of `workers` workers started from `executable`.
+    public init(executable: String, limits: ParseLimits, workers: Int = 1) {
+        self.init(pool: ParseWorkerPool(executable: executable, size: workers), limits: limits)
+    }
+
+    public func shutdown() async {
+        await self.pool.shutdown()
     }
 
     public func parse(_ input: InviteInput) async throws(MessageProcessingError) -> InviteParseResult {
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: self.executable)
-        child.arguments = ["parse-worker"]
-        let toChild = Pipe()
-        let fromChild = Pipe()
-        child.standardInput = toChild
-        child.standardOutput = fromChild
-        child.standardError = FileHandle.nullDevice
+        guard input.message.count <= ParseWorkerProtocol.maximumMessageSize else {
+            return .failure(InviteParser.parserStopped(
+                input, detail: "the message of \(input.message.count) bytes is over the \(ParseWorkerProtocol.maximumMessageSize) bytes a parse worker accepts"))
+        }
+        let worker: ParseWorker
         do {
-            try await BlockingPool.run { try child.run() }
+            worker = try await self.pool.checkOut()
         } catch {
-            throw MessageProcessingError(.transient, stage: .parse, reason: "the parse worker \(self.executable) did not start: \(error)")
+            throw MessageProcessingError(.transient, stage: .parse, reason: "the parse worker \(self.pool.executable) did not start: \(error)")
         }
-        let pid = child.processIdentifier
         let request = ParseWorkerProtocol.request(input, limits: self.limits)
-        let deadline = self.limits.timeout + Self.startGrace
-        let killed = OneAnswer<Bool>()
-        let output: Data = await withTaskGroup(of: Data?.self) { group in
-            group.addTask {
-                await BlockingPool.run {
-                    Self.write(request, to: toChild.fileHandleForWriting.fileDescriptor)
-                    try? toChild.fileHandleForWriting.close()
-                    let data = (try? fromChild.fileHandleForReading.readToEnd()) ?? Data()
-                    child.waitUntilExit()
-                    return data
-                }
-            }
-            group.addTask {
-                do {
-                    try await Task.sleep(for: deadline)
-                } catch {
-                    return nil
-                }
-                // The read above ends only when the child is gone; until then the pid is its own.
-                if child.isRunning {
-                    killed.give(true)
-                    kill(pid, SIGKILL)
-                }
-                return nil
-            }
-            var output = Data()
-            for await result in group {
-                if let result {
-                    output = result
-                    group.cancelAll()
-                }
-            }
-            return output
+        let deadline = ContinuousClock.now + self.limits.timeout + Self.startGrace
+        let exchange = await BlockingPool.run {
+            worker.exchange(request, deadline: deadline, maximumAnswer: ParseWorkerProtocol.maximumAnswerSize(forRequestOf: request.count))
         }
-        if killed.taken == true {
+        switch exchange {
+        case .answer(let answer):
+            do {
+                let result = try ParseWorkerProtocol.decodeResponse(Data(answer))
+                await self.pool.checkIn(worker)
+                return result
+            } catch {
+                await self.pool.retire(worker)
+                return .failure(InviteParser.parserStopped(input, detail: "unreadable answer: \(error)"))
+            }
+        case .timedOut:
+            self.pool.releasePlace()
             return .failure(InviteParser.timedOut(input, limits: self.limits))
+        case .oversizedAnswer(let length):
+            self.pool.releasePlace()
+            return .failure(InviteParser.parserStopped(input, detail: "an answer of \(length) bytes, over the bound"))
+        case .ended:
+            await BlockingPool.run { worker.reap(deadline: deadline) }
+            self.pool.releasePlace()
+            return try Self.result(ofEnded: worker.process, input: input)
         }
-        switch (child.terminationReason, child.terminationStatus) {
-        case (.exit, 0):
-            break
+    }
+
+    /// How a worker that ended without an answer is read.
+    private static func result(ofEnded process: Process, input: InviteInput) throws(MessageProcessingError) -> InviteParseResult {
+        switch (process.terminationReason, process.terminationStatus) {
         case (.uncaughtSignal, let signal) where Self.crashSignals.contains(signal):
             // GMime or libical crashed on this message: it would crash again on every retry.
             return .failure(InviteParser.parserStopped(input, detail: "signal \(signal)"))
@@ -90,26 +84,6 @@ public struct WorkerProcessInviteParsing: InviteParsing {
             throw MessageProcessingError(.transient, stage: .parse, reason: "the parse worker was stopped by signal \(signal)")
         case (_, let status):
             throw MessageProcessingError(.transient, stage: .parse, reason: "the parse worker exited with status \(status)")
-        }
-        do {
-            return try ParseWorkerProtocol.decodeResponse(output)
-        } catch {
-            return .failure(InviteParser.parserStopped(input, detail: "unreadable answer: \(error)"))
-        }
-    }
-
-    /// Writes all of `bytes`, or as much as the child reads before it exits.
-    private static func write(_ bytes: [UInt8], to descriptor: Int32) {
-        bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
-                offset += written
-            }
         }
     }
 }

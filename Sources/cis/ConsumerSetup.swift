@@ -1,6 +1,7 @@
 import AWS
 import Backends
 import Consumer
+import Foundation
 import Invites
 import Logging
 import Notifications
@@ -19,7 +20,7 @@ struct ConsumerSetup {
     /// With `--event-index dynamodb`: the pipeline's table.
     var eventTable: String?
     var parseLimits: ParseLimits
-    /// This binary: each message is parsed in a `cis parse-worker` child.
+    /// This binary: messages are parsed in `cis parse-worker` children, one per message in flight.
     var parseWorker: String
 
     /// Resolves and checks every consumer option (before anything is created on disk).
@@ -49,8 +50,19 @@ struct ConsumerSetup {
         let processor = MessageProcessor(
             objectStore: backends.objectStore, publisher: try self.makeTopics(backends),
             eventIndex: try self.makeEventIndex(backends, ledger: ledger), publishLedger: ledger,
-            parsing: WorkerProcessInviteParsing(executable: self.parseWorker, limits: self.parseLimits))
+            parsing: self.makeParsing())
         return ConsumerService(queue: backends.queue, processor: processor, configuration: self.configuration, logger: logger)
+    }
+
+    /// A pool of parse workers, one per message in flight. `CIS_PARSE_ISOLATION=in-process` is
+    /// for measurement only (`bench/consumer_throughput.sh`): it parses in this process, where
+    /// a runaway libical call cannot be stopped, so it is no option and no deployment sets it.
+    private func makeParsing() -> any InviteParsing {
+        if ProcessInfo.processInfo.environment["CIS_PARSE_ISOLATION"] == "in-process" {
+            return InProcessInviteParsing(limits: self.parseLimits)
+        }
+        return WorkerProcessInviteParsing(
+            executable: self.parseWorker, limits: self.parseLimits, workers: self.configuration.concurrency)
     }
 
     /// The route topics: SNS with `--backend aws`, else `<data-dir>/topics/<route>.jsonl`.

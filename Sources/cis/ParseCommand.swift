@@ -46,8 +46,10 @@ struct ParseCommand: AsyncParsableCommand {
         do {
             result = try await parsing.parse(input)
         } catch {
+            await parsing.shutdown()
             throw Startup.fail("\(error)")
         }
+        await parsing.shutdown()
         switch result {
         case .requests(let requests):
             for request in requests {

@@ -1,25 +1,64 @@
 import ArgumentParser
+import CProcessControl
 import Consumer
 import Foundation
 import Invites
 
-/// `cis parse-worker`: parses one message read from standard input and writes the result to
-/// standard output (`ParseWorkerProtocol`). The consumer and `cis parse` start one per
-/// message and kill it at the parse timeout; not meant to be run by hand.
+/// `cis parse-worker`: parses the messages of request frames read from standard input and
+/// writes an answer frame for each to standard output (`ParseWorkerProtocol`), until standard
+/// input ends. The consumer and `cis parse` keep a pool of these and kill one at the parse
+/// timeout; not meant to be run by hand.
 struct ParseWorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parse-worker",
-        abstract: "Parse one message from standard input for the consumer (internal).",
+        abstract: "Parse messages from standard input for the consumer (internal).",
         shouldDisplay: false)
 
+    @Option(help: "The process that started this worker; the worker ends with it.")
+    var parent: Int32?
+
+    struct RequestTooLarge: Error, CustomStringConvertible {
+        var length: UInt64
+        var description: String { "a request of \(self.length) bytes, over \(ParseWorkerProtocol.maximumRequestSize)" }
+    }
+
+    struct TruncatedRequest: Error, CustomStringConvertible {
+        var description: String { "standard input ended inside a request" }
+    }
+
     func run() throws {
+        // Killed by the kernel when the consumer dies, even by SIGKILL; a parent already gone
+        // before this line is seen through the changed parent pid.
+        _ = cprocesscontrol_die_with_parent()
+        if let parent, getppid() != parent { throw ExitCode.failure }
         // Should memory run out while a hostile message is parsed, the kernel's OOM killer takes
         // this worker (the failure is then retried, bounded by the receive count), not the intake.
         try? "1000".write(toFile: "/proc/self/oom_score_adj", atomically: false, encoding: .utf8)
-        let request = try FileHandle.standardInput.readToEnd() ?? Data()
-        let (input, limits) = try ParseWorkerProtocol.decodeRequest(request)
         InviteParser.initialize()
-        let result = InviteParser.parse(input, limits: limits)
-        try FileHandle.standardOutput.write(contentsOf: ParseWorkerProtocol.response(result))
+        while let request = try Self.readFrame() {
+            let (input, limits) = try ParseWorkerProtocol.decodeRequest(Data(request))
+            let answer = try ParseWorkerProtocol.response(InviteParser.parse(input, limits: limits))
+            try FileHandle.standardOutput.write(contentsOf: ParseWorkerProtocol.frame([UInt8](answer)))
+        }
+    }
+
+    /// The next request frame's payload; nil when standard input ended between frames.
+    private static func readFrame() throws -> [UInt8]? {
+        guard let header = try Self.read(ParseWorkerProtocol.frameHeaderSize, endAllowed: true) else { return nil }
+        let length = ParseWorkerProtocol.payloadLength(header)
+        guard length <= UInt64(ParseWorkerProtocol.maximumRequestSize) else { throw RequestTooLarge(length: length) }
+        return try Self.read(Int(length), endAllowed: false)
+    }
+
+    private static func read(_ count: Int, endAllowed: Bool) throws -> [UInt8]? {
+        var bytes = [UInt8]()
+        while bytes.count < count {
+            guard let chunk = try FileHandle.standardInput.read(upToCount: count - bytes.count), !chunk.isEmpty else {
+                if bytes.isEmpty && endAllowed { return nil }
+                throw TruncatedRequest()
+            }
+            bytes.append(contentsOf: chunk)
+        }
+        return bytes
     }
 }

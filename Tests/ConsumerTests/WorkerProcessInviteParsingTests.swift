@@ -55,12 +55,12 @@ struct WorkerProcessInviteParsingTests {
     }
 
     @Test func aCrashingChildFailsTheMessage() async throws {
-        let parsing = WorkerProcessInviteParsing(executable: try Self.script("cat > /dev/null; kill -SEGV $$"), limits: .default)
+        let parsing = WorkerProcessInviteParsing(executable: try Self.script("head -c 8 > /dev/null; kill -SEGV $$"), limits: .default)
         let result = try await parsing.parse(Self.input)
         #expect(result.failureForTest?.reason.contains("the parser stopped (signal \(SIGSEGV))") == true, "\(result)")
     }
 
-    @Test(arguments: ["cat > /dev/null; kill -TERM $$", "cat > /dev/null; exit 3"])
+    @Test(arguments: ["head -c 8 > /dev/null; kill -TERM $$", "head -c 8 > /dev/null; exit 3"])
     func aChildStoppedFromOutsideOrFailingIsTransient(script: String) async throws {
         let parsing = WorkerProcessInviteParsing(executable: try Self.script(script), limits: .default)
         await #expect(throws: MessageProcessingError.self) { try await parsing.parse(Self.input) }

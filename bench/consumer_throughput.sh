@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Consumer throughput: delivers N invites once with `cis smtp` into a data directory, then
+# for each peer copies that directory and times `cis consume` until the topics hold N
+# lines. Prints each round, the medians and their ratios to the first peer.
+#
+#   bash bench/consumer_throughput.sh [--messages N] [--rounds R] [--concurrency C] PEER...
+#
+# PEER is LABEL=BINARY or LABEL=BINARY:in-process. `:in-process` sets
+# CIS_PARSE_ISOLATION=in-process, which parses in the consumer's own process (for
+# measurement only: no deadline can stop a runaway libical call there). Example:
+#   bash bench/consumer_throughput.sh in-process=.build/release/cis:in-process \
+#       pool=.build/release/cis spawn=/tmp/cis-spawn-per-message
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MESSAGES=2000
+ROUNDS=3
+CONCURRENCY=4
+PEERS=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --messages) MESSAGES="$2"; shift 2 ;;
+        --rounds) ROUNDS="$2"; shift 2 ;;
+        --concurrency) CONCURRENCY="$2"; shift 2 ;;
+        *=*) PEERS+=("$1"); shift ;;
+        *) echo "unknown argument: $1" >&2; exit 64 ;;
+    esac
+done
+[ ${#PEERS[@]} -gt 0 ] || { echo "name at least one peer: LABEL=BINARY[:in-process]" >&2; exit 64; }
+
+BASE="$PWD/.build-benchdata/consumer-$(date +%Y%m%d%H%M%S)-$$"
+mkdir -p "$BASE"
+cleanup() {
+    [ -n "${SMTP_PID:-}" ] && kill "$SMTP_PID" 2>/dev/null || true
+    [ -n "${CONSUME_PID:-}" ] && kill "$CONSUME_PID" 2>/dev/null || true
+    rm -rf "$BASE"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# Deliver once, with the first peer's binary.
+FIRST_BINARY="${PEERS[0]#*=}"; FIRST_BINARY="${FIRST_BINARY%%:*}"
+PORT=$(free_port)
+"$FIRST_BINARY" smtp --listen "127.0.0.1:$PORT" --data-dir "$BASE/pristine" >"$BASE/smtp.log" 2>&1 &
+SMTP_PID=$!
+for _ in $(seq 1 200); do
+    python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$PORT),1)" 2>/dev/null && break
+    sleep 0.1
+done
+python3 bench/deliver_invites.py "$PORT" "$MESSAGES"
+kill -TERM "$SMTP_PID"; wait "$SMTP_PID" || true; SMTP_PID=
+echo "delivered $MESSAGES invites; uptime: $(uptime)"
+
+# Prints the seconds one consume run took to publish every message.
+consume_once() {
+    local binary="$1" isolation="$2" directory="$BASE/run"
+    rm -rf "$directory"; cp -a "$BASE/pristine" "$directory"
+    local start end
+    start=$(date +%s.%N)
+    CIS_PARSE_ISOLATION="$isolation" "$binary" consume --data-dir "$directory" --poll-wait 1 \
+        --consumer-concurrency "$CONCURRENCY" >"$BASE/consume.log" 2>&1 &
+    CONSUME_PID=$!
+    local deadline=$(( $(date +%s) + 600 ))
+    while true; do
+        local lines
+        lines=$(cat "$directory"/topics/*.jsonl 2>/dev/null | wc -l)
+        [ "$lines" -ge "$MESSAGES" ] && break
+        if [ "$(date +%s)" -gt "$deadline" ] || ! kill -0 "$CONSUME_PID" 2>/dev/null; then
+            echo "consume did not publish $MESSAGES messages ($lines); log: $(tail -3 "$BASE/consume.log")" >&2
+            exit 1
+        fi
+        sleep 0.02
+    done
+    end=$(date +%s.%N)
+    kill -TERM "$CONSUME_PID"; wait "$CONSUME_PID" || true; CONSUME_PID=
+    python3 -c "print($end - $start)"
+}
+
+declare -A RATES
+for round in $(seq 1 "$ROUNDS"); do
+    for peer in "${PEERS[@]}"; do
+        label="${peer%%=*}"; spec="${peer#*=}"; binary="${spec%%:*}"; isolation=""
+        [ "$spec" != "$binary" ] && isolation="${spec#*:}"
+        seconds=$(consume_once "$binary" "$isolation")
+        rate=$(python3 -c "print(round($MESSAGES / $seconds, 1))")
+        RATES[$label]="${RATES[$label]:-} $rate"
+        echo "round $round $label: $MESSAGES messages in ${seconds:0:6} s = $rate msg/s"
+    done
+done
+
+echo "medians (concurrency $CONCURRENCY, $MESSAGES messages, $ROUNDS rounds):"
+first_median=""
+for peer in "${PEERS[@]}"; do
+    label="${peer%%=*}"
+    median=$(python3 -c "import statistics; print(statistics.median([float(x) for x in '${RATES[$label]}'.split()]))")
+    [ -z "$first_median" ] && first_median="$median"
+    ratio=$(python3 -c "print(round($median / $first_median, 3))")
+    echo "  $label: $median msg/s (x$ratio of ${PEERS[0]%%=*})"
+done
