@@ -1,4 +1,4 @@
-.PHONY: run test build bench certs
+.PHONY: run test build bench certs fault-soak
 
 # Installs what is missing, builds, and runs `cis serve` with the embedded backends.
 run:
@@ -17,3 +17,7 @@ certs:
 
 bench:
 	bash bench/run.sh
+
+# Fault-injection soak: SIGKILLs, a full disk, unwritable topics, moto unreachable (needs root).
+fault-soak:
+	bash bench/fault_soak.sh
