@@ -253,8 +253,9 @@ class Cis:
                 self.process.kill()
                 self.process.wait()
                 raise RuntimeError(f"cis did not listen within {timeout} s; see {log_path}")
-            if time.monotonic() >= deadline:
-                raise RuntimeError(f"cis kept exiting at start; see {log_path}")
+            if self.process.returncode in (64, 78) or time.monotonic() >= deadline:
+                raise RuntimeError(f"cis exited at start with {self.process.returncode}: "
+                                   f"{log_path.read_text(errors='replace').strip()[-600:]}")
             log(f"cis exited at start ({self.process.returncode}); retrying: "
                 f"{log_path.read_text(errors='replace').strip().splitlines()[-1:]}")
             time.sleep(0.5)
@@ -551,7 +552,7 @@ class Soak:
             return common, env
         world = self.world
         args = [*common, "--backend", "aws", "--bucket", world.bucket, "--queue-url", world.intake,
-                "--dead-letter-queue-url", world.dead_letters, "--event-index", "none"]
+                "--event-index", "none"]
         for route, option in TOPIC_OPTIONS.items():
             args += [option, world.topics[route]]
         env.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": REGION,
@@ -583,15 +584,17 @@ class Soak:
         return time.monotonic() - started
 
     def disk_full(self, cis: Cis, ledger: Ledger) -> dict:
+        self.filler = fill(self.data_dir)
+        # Replies counted from the moment the file system is full until the filler goes.
         with ledger.lock:
             ledger.episode_replies = Counter()
-        self.filler = fill(self.data_dir)
         time.sleep(self.options.hold)
-        self.filler.unlink()
-        self.filler = None
         with ledger.lock:
             replies, ledger.episode_replies = ledger.episode_replies, None
-        return {"fault": "disk full", "replies": dict(replies)}
+        free_while_full = shutil.disk_usage(self.data_dir).free
+        self.filler.unlink()
+        self.filler = None
+        return {"fault": "disk full", "replies": dict(replies), "free bytes while full": free_while_full}
 
     def topics_unwritable(self, cis: Cis) -> dict:
         (self.data_dir / "topics").mkdir(exist_ok=True)
@@ -602,12 +605,19 @@ class Soak:
         before = len(cis.events())
         # A new process must open the topic files; the running one holds them open already.
         self.kill_and_restart(cis)
-        time.sleep(self.options.hold)
-        failures = [e for e in cis.events()[before:] if e.get("message") == "Message processing failed; retrying later"
-                    and e.get("consumer.stage") == "publish"]
+        held = time.monotonic()
+        # Held at least --hold seconds, and until a publish has failed (at most three times as long).
+        while True:
+            failures = [e for e in cis.events()[before:] if e.get("message") == "Message processing failed; retrying later"
+                        and e.get("consumer.stage") == "publish"]
+            waited = time.monotonic() - held
+            if waited >= self.options.hold and (failures or waited >= 3 * self.options.hold):
+                break
+            time.sleep(0.2)
         set_immutable(self.immutable, False)
         self.immutable = []
         return {"fault": "topics unwritable (chattr +i) + SIGKILL", "publish failures seen": len(failures),
+                "seconds": round(waited, 1),
                 "first error": failures[0].get("consumer.error", "")[:160] if failures else None}
 
     def moto_unreachable(self) -> dict:
@@ -660,8 +670,12 @@ class Soak:
                     break
                 if plan and ledger.taken() >= plan[0][0]:
                     threshold, fault = plan.pop(0)
-                    ledger.move_gate(plan[0][0] + options.senders if plan else options.messages)
+                    # Room for a few messages per sender during this fault, even if the next is close.
+                    ledger.move_gate(max(plan[0][0], threshold + 3 * options.senders) + options.senders
+                                     if plan else options.messages)
                     at = time.monotonic() - started
+                    events_before = len(cis.events())
+                    attempts_before = ledger.attempts
                     if fault == "kill":
                         restart = self.kill_and_restart(cis)
                         record = {"fault": "SIGKILL", "restart seconds": round(restart, 2)}
@@ -673,7 +687,9 @@ class Soak:
                         record = self.moto_unreachable()
                     else:
                         record = self.moto_stopped()
-                    record.update({"at seconds": round(at, 1), "after messages": threshold})
+                    record.update({"at seconds": round(at, 1), "after messages": threshold,
+                                   "SMTP attempts meanwhile": ledger.attempts - attempts_before,
+                                   "consumer retries (stage: count)": consumer_retries(cis.events()[events_before:])})
                     self.faults.append(record)
                     log(f"fault: {record}")
                     last_fault_end = time.monotonic()
@@ -748,6 +764,7 @@ class Soak:
         for route, line in lines:
             by_id.setdefault(published_message_id(line) or "?", []).append((route, line))
         duplicates = {mid: len(found) for mid, found in by_id.items() if len(found) > 1}
+        copies_by_uid = Counter(published_original_uid(line) for _, line in lines)
         # Every 250: stored (with its UID) and published exactly once, on the right topic.
         lost, wrong_route, not_stored = [], [], []
         stored_keys = self.stored_keys()
@@ -760,8 +777,14 @@ class Soak:
                 lost.append(uid)
                 continue
             route, line = found[0]
-            expected = "create" if sent_uids[uid] == "invite" else "failure"
-            if route != expected or (expected == "create" and published_original_uid(line) != uid):
+            if sent_uids[uid] == "invite":
+                # `update` only when an earlier copy of the same UID (stored, its 250 lost to a
+                # kill, sent again by the sender) was published first and entered the event index.
+                right = published_original_uid(line) == uid and (
+                    route == "create" or (route == "update" and copies_by_uid[uid] > 1))
+            else:
+                right = route == "failure"
+            if not right:
                 wrong_route.append((uid, route))
         # Every published line comes from a message that was sent.
         accepted_ids = set(ledger.accepted.values())
@@ -799,6 +822,8 @@ class Soak:
             "replies during disk-full episodes": dict(disk_full_replies),
             "published lines": len(lines), "published without a 250 seen by the sender (stored before a kill or "
             "an outage cut the reply; the sender retried)": len(extra),
+            "UIDs published from two stored copies (the second on update)": sum(
+                1 for uid, count in copies_by_uid.items() if uid and count > 1),
             "stored objects": len(stored_keys), "lost": len(lost), "duplicates": len(duplicates),
             "dead letters": dead, "given up by senders": len(ledger.given_up), "problems": problems}
 
@@ -844,6 +869,13 @@ class Soak:
             self.mounted = False
         if not self.options.keep:
             shutil.rmtree(self.work, ignore_errors=True)
+
+
+def consumer_retries(events: list[dict]) -> dict:
+    """Transient consumer failures in these log events, by the stage that failed."""
+    stages = Counter(event.get("consumer.stage", "?") for event in events
+                     if event.get("message") == "Message processing failed; retrying later")
+    return dict(stages)
 
 
 def queue_rows(data_dir: pathlib.Path) -> int:
