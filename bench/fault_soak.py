@@ -828,7 +828,7 @@ class Soak:
             "replies during disk-full episodes": dict(disk_full_replies),
             "published lines": len(lines), "published without a 250 seen by the sender (stored before a kill or "
             "an outage cut the reply; the sender retried)": len(extra),
-            "UIDs published from two stored copies (the second on update)": sum(
+            "UIDs published from two stored copies (a sender retry after a lost 250)": sum(
                 1 for uid, count in copies_by_uid.items() if uid and count > 1),
             "stored objects": len(stored_keys), "lost": len(lost), "duplicates": len(duplicates),
             "dead letters": dead, "given up by senders": len(ledger.given_up), "problems": problems}
