@@ -1,4 +1,4 @@
-.PHONY: run test build bench certs attack-soak fuzz
+.PHONY: run test build bench certs attack-soak fuzz fault-soak
 
 # Installs what is missing, builds, and runs `cis serve` with the embedded backends.
 run:
@@ -28,3 +28,7 @@ attack-soak:
 # Builds the fuzz targets with libFuzzer and ASan and runs each for FUZZ_SECONDS (default 60).
 fuzz:
 	bash scripts/fuzz.sh
+
+# Fault-injection soak: SIGKILLs, a full disk, unwritable topics, moto unreachable (needs root).
+fault-soak:
+	bash bench/fault_soak.sh
