@@ -113,9 +113,7 @@ struct BotocoreSignerTests {
     }
 
     /// Runs botocore_sign.py; headers travel as a JSON string inside each case.
-    static func runBotocore(_ inputs: [[String: String?]], filePath: String = #filePath) throws -> [[String: String?]] {
-        let script = URL(fileURLWithPath: filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Support/botocore_sign.py")
+    static func runBotocore(_ inputs: [[String: String?]]) throws -> [[String: String?]] {
         let wrapped: [[String: Any]] = try inputs.map { input in
             var object: [String: Any] = [:]
             for (key, value) in input {
@@ -127,24 +125,8 @@ struct BotocoreSignerTests {
             }
             return object
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path]
-        let stdin = Pipe()
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        stdin.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: wrapped))
-        try stdin.fileHandleForWriting.close()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
-        // Not waitUntilExit (it can starve the cooperative pool): a complete JSON answer means success.
-        guard let decoded = (try? JSONSerialization.jsonObject(with: output)) as? [[String: Any]] else {
-            Issue.record("botocore_sign.py failed (is python3 with botocore installed?): \(String(decoding: errors, as: UTF8.self))")
-            throw ScriptedHTTPServer.ServerFailed(message: "botocore_sign.py failed")
+        guard let decoded = try PythonScript.run("botocore_sign.py", input: wrapped) as? [[String: Any]] else {
+            throw PythonScript.Failed(description: "botocore_sign.py answered something other than a list of cases")
         }
         return decoded.map { $0.mapValues { $0 as? String } }
     }

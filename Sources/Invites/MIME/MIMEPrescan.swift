@@ -7,18 +7,7 @@
 /// (`boundary*0=...`), every line starting with `--` is counted.
 enum MIMEPrescan {
     static func check(_ bytes: [UInt8], budget: ParseBudget) throws(LimitExceeded) {
-        if let exceeded = bytes.withUnsafeBufferPointer({ Self.firstExceeded(in: $0, budget: budget) }) {
-            throw exceeded
-        }
-    }
-
-    private static func firstExceeded(in bytes: UnsafeBufferPointer<UInt8>, budget: ParseBudget) -> LimitExceeded? {
-        do {
-            try Self.count(bytes, budget: budget)
-            return nil
-        } catch {
-            return error
-        }
+        try bytes.withUnsafeBufferPointer { (buffer) throws(LimitExceeded) in try Self.count(buffer, budget: budget) }
     }
 
     private static func count(_ bytes: UnsafeBufferPointer<UInt8>, budget: ParseBudget) throws(LimitExceeded) {
