@@ -56,6 +56,8 @@ let package = Package(
             swiftSettings: swiftSettings),
 
         // File descriptors, paths, segmented bodies (memory or file ranges) and their digests.
+        // Sender authentication's value types and the verifier contract (SPF, DKIM, DMARC, ARC).
+        .target(name: "SenderAuthentication"),
         .target(
             name: "FileIO",
             dependencies: ["CFileSync", "Digest"],
