@@ -8,7 +8,9 @@ moto is a Python server on one core: beside each cis run the same run measures m
 ceiling, a parallel boto3 loop doing what the intake does per message (one PutObject of the
 same size, one SendMessageBatch per 10 messages) at the same concurrency, and prints cis as
 a ratio of it. Every run checks that each message it sent is in the bucket and its
-notification in the queue.
+notification in the queue. A third run per session count goes to a "null AWS": the proxy
+answers PutObject and SendMessageBatch itself after the same delay, storing nothing (it
+counts what it answered instead), which shows what cis does beyond moto's ceiling.
 
 Usage: aws_intake.py [--cis .build/release/cis] [--sessions 1,20,100] [--size 10240]
                      [--delay-ms 20] [--messages-per-session 10] [--min-messages 100]
@@ -95,12 +97,14 @@ class Moto:
 
 
 class Proxy:
-    def __init__(self, work, upstream, delay_ms):
-        port_file = work / f"proxy-{delay_ms}.port"
+    def __init__(self, work, upstream, delay_ms, answers_locally=False):
+        self.answers_locally = answers_locally
+        port_file = work / f"proxy-{delay_ms}-{answers_locally}.port"
         self.process = subprocess.Popen(
             [sys.executable, str(ROOT / "bench/aws_latency_proxy.py"), "--upstream", upstream,
-             "--delay-ms", str(delay_ms), "--port-file", str(port_file), "--lifetime", "7200"],
-            stderr=open(work / "proxy.log", "w"))
+             "--delay-ms", str(delay_ms), "--port-file", str(port_file), "--lifetime", "7200",
+             *(["--answer-locally"] if answers_locally else [])],
+            stderr=open(work / f"proxy-{answers_locally}.log", "w"))
         wait_until(port_file.exists, 20, "proxy start")
         self.endpoint = f"http://127.0.0.1:{port_file.read_text()}"
 
@@ -216,7 +220,13 @@ def measure_cis(cis, moto, endpoint, sessions, messages, size, work, proxy=None)
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
         shutil.rmtree(data_dir, ignore_errors=True)
-    objects, queued = stored_counts(moto, bucket, queue_url)
+    if proxy is not None and proxy.answers_locally:
+        # Nothing reached moto: count what the null endpoint answered.
+        objects = after["operations"].get("PutObject", 0) - before["operations"].get("PutObject", 0)
+        queued = sum(after["batch_entries"][len(before["batch_entries"]):]) + (
+            after["operations"].get("SendMessage", 0) - before["operations"].get("SendMessage", 0))
+    else:
+        objects, queued = stored_counts(moto, bucket, queue_url)
     if result.returncode != 0 or objects != messages or queued != messages:
         raise SystemExit(f"aws_intake: {sessions} sessions: smtp-source exit {result.returncode}, "
                          f"{objects} objects and {queued} notifications for {messages} messages\n{result.stderr[-2000:]}")
@@ -248,35 +258,37 @@ def main():
     work = pathlib.Path(tempfile.mkdtemp(prefix="cis-bench-aws-"))
     moto = Moto(work)
     proxy = Proxy(work, moto.endpoint, options.delay_ms)
+    null = Proxy(work, moto.endpoint, options.delay_ms, answers_locally=True)
+    delayed = f"+{options.delay_ms:g} ms"
     rows = []
     try:
         for sessions in sessions_list:
             messages = max(options.min_messages, sessions * options.messages_per_session)
-            for mode, endpoint, through in (("direct", moto.endpoint, None),
-                                            (f"+{options.delay_ms:g} ms", proxy.endpoint, proxy)):
-                ceiling = measure_ceiling(moto, endpoint, sessions, messages, options.size)
+            for mode, endpoint, through in (("direct", moto.endpoint, None), (delayed, proxy.endpoint, proxy),
+                                            ("null " + delayed, null.endpoint, null)):
+                ceiling = None if through is null else measure_ceiling(moto, endpoint, sessions, messages, options.size)
                 cis = measure_cis(options.cis, moto, endpoint, sessions, messages, options.size, work, through)
-                row = {"sessions": sessions, "mode": mode, "cis": cis, "ceiling": ceiling}
-                rows.append(row)
-                print(f"{sessions:>4} sessions {mode:>9}: cis {cis['rate']:7.1f} msgs/s "
+                rows.append({"sessions": sessions, "mode": mode, "cis": cis, "ceiling": ceiling})
+                print(f"{sessions:>4} sessions {mode:>14}: cis {cis['rate']:7.1f} msgs/s "
                       f"({cis['messages']} in {cis['seconds']:.2f} s, cis CPU {1000 * cis['cis_cpu'] / cis['messages']:.2f} ms/msg, "
                       f"moto CPU {1000 * cis['moto_cpu'] / cis['messages']:.2f} ms/msg"
                       + (f", {cis['batch_calls']} SendMessageBatch of {cis['entries_per_batch']:.1f}" if "batch_calls" in cis else "")
-                      + f"); boto3 ceiling {ceiling['rate']:7.1f} msgs/s", flush=True)
+                      + (f"); boto3 ceiling {ceiling['rate']:7.1f} msgs/s" if ceiling else ")"), flush=True)
     finally:
+        null.stop()
         proxy.stop()
         moto.stop()
 
     print()
-    print(f"| sessions | cis direct | cis +{options.delay_ms:g} ms | latency ratio | moto ceiling direct | "
-          f"moto ceiling +{options.delay_ms:g} ms | cis/ceiling direct | cis/ceiling +{options.delay_ms:g} ms |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(f"| sessions | cis direct | cis {delayed} | {delayed} / direct | moto ceiling direct | "
+          f"moto ceiling {delayed} | cis / ceiling direct | cis / ceiling {delayed} | cis, null AWS {delayed} |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for sessions in sessions_list:
-        direct, delayed = [r for r in rows if r["sessions"] == sessions]
-        print(f"| {sessions} | {direct['cis']['rate']:.0f} | {delayed['cis']['rate']:.0f} | "
-              f"{delayed['cis']['rate'] / direct['cis']['rate']:.2f} | {direct['ceiling']['rate']:.0f} | "
-              f"{delayed['ceiling']['rate']:.0f} | {direct['cis']['rate'] / direct['ceiling']['rate']:.2f} | "
-              f"{delayed['cis']['rate'] / delayed['ceiling']['rate']:.2f} |")
+        direct, slow, null_row = [r for r in rows if r["sessions"] == sessions]
+        print(f"| {sessions} | {direct['cis']['rate']:.0f} | {slow['cis']['rate']:.0f} | "
+              f"{slow['cis']['rate'] / direct['cis']['rate']:.2f} | {direct['ceiling']['rate']:.0f} | "
+              f"{slow['ceiling']['rate']:.0f} | {direct['cis']['rate'] / direct['ceiling']['rate']:.2f} | "
+              f"{slow['cis']['rate'] / slow['ceiling']['rate']:.2f} | {null_row['cis']['rate']:.0f} |")
     if options.json:
         pathlib.Path(options.json).write_text(json.dumps(rows, indent=2))
     shutil.rmtree(work, ignore_errors=True)

@@ -3,7 +3,7 @@
 calls by operation, and can fail chosen SendMessageBatch entries.
 
 Usage: aws_latency_proxy.py --upstream http://127.0.0.1:<moto port> [--delay-ms 20]
-                            [--port-file PATH] [--fail-entry-containing TEXT
+                            [--port-file PATH] [--answer-locally] [--fail-entry-containing TEXT
                             [--fail-entry-times N] [--fail-entry-retryable]] [--lifetime SECONDS]
 
 cis (or boto3) talks to the proxy's endpoint as if it were moto. Each request is held for
@@ -16,6 +16,10 @@ received, not over its own address). Responses come back unchanged, except:
   {"requests": n, "operations": {"PutObject": n, "SendMessage": n, ...},
    "batch_entries": [entries of each SendMessageBatch, in order],
    "failed_entries": n}
+- with --answer-locally, PutObject, SendMessage and SendMessageBatch are answered by the proxy
+  itself (200, the body's MD5 as ETag or MD5OfMessageBody, a random message id) after the
+  delay, and stored nowhere: a null AWS that shows what the client does beyond moto's own
+  ceiling. No signature is checked for those; everything else still goes to moto.
 - with --fail-entry-containing TEXT, a SendMessageBatch entry whose MessageBody contains TEXT
   (the first --fail-entry-times of them; default every one) is reported in the response's
   Failed list (SenderFault true, InvalidParameterValue; or with --fail-entry-retryable
@@ -28,11 +32,13 @@ the process exits by itself after --lifetime seconds (default 3600) or on SIGTER
 """
 import argparse
 import asyncio
+import hashlib
 import json
 import os
 import signal
 import sys
 import urllib.parse
+import uuid
 
 HEAD_LIMIT = 64 * 1024
 INSPECTED_BODY_LIMIT = 2 * 1024 * 1024
@@ -152,6 +158,31 @@ def operation_name(head):
     return s3.get((method, min(depth, 2)), f"{method}-{depth}")
 
 
+def answer_put_object(body):
+    return 200, [("ETag", '"' + hashlib.md5(body).hexdigest() + '"')], b""
+
+
+def answer_send_message(body):
+    request = json.loads(body)
+    return 200, [("Content-Type", "application/x-amz-json-1.0")], json.dumps({
+        "MessageId": str(uuid.uuid4()),
+        "MD5OfMessageBody": hashlib.md5(request["MessageBody"].encode()).hexdigest()}).encode()
+
+
+def answer_send_message_batch(body):
+    request = json.loads(body)
+    return 200, [("Content-Type", "application/x-amz-json-1.0")], json.dumps({"Successful": [
+        {"Id": entry["Id"], "MessageId": str(uuid.uuid4()),
+         "MD5OfMessageBody": hashlib.md5(entry["MessageBody"].encode()).hexdigest()}
+        for entry in request.get("Entries", [])], "Failed": []}).encode()
+
+
+# --answer-locally: what the proxy answers itself (everything else still goes to moto).
+LOCAL_ANSWERS = {"PutObject": answer_put_object, "SendMessage": answer_send_message,
+                 "SendMessageBatch": answer_send_message_batch}
+LOCAL_BODY_LIMIT = 64 * 1024 * 1024
+
+
 class Proxy:
     def __init__(self, options):
         self.options = options
@@ -196,6 +227,17 @@ class Proxy:
     async def exchange(self, head, operation, client_reader, client_writer, up_reader, up_writer):
         """Forwards one request and its response; False when either side closes after it."""
         framing, length = head.body_framing()
+        if self.options.answer_locally and operation in LOCAL_ANSWERS:
+            if framing != "length" or length > LOCAL_BODY_LIMIT:
+                raise HTTPError(f"{operation} without a Content-Length up to 64 MiB")
+            body = await asyncio.wait_for(client_reader.readexactly(length), EXCHANGE_TIMEOUT)
+            if operation == "SendMessageBatch":
+                self.stats.batch_entries.append(len(json.loads(body).get("Entries", [])))
+            status, headers, answer = LOCAL_ANSWERS[operation](body)
+            lines = [f"HTTP/1.1 {status} OK", f"Content-Length: {len(answer)}"] + [f"{k}: {v}" for k, v in headers]
+            client_writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + answer)
+            await client_writer.drain()
+            return (head.get("Connection") or "").lower() != "close"
         inspect = operation == "SendMessageBatch" and self.options.fail_entry_containing is not None
         request_body = None
         if (head.get("Expect") or "").lower() == "100-continue":
@@ -296,6 +338,9 @@ async def main():
     parser.add_argument("--fail-entry-containing", help="fail SendMessageBatch entries whose body contains this")
     parser.add_argument("--fail-entry-times", type=int, default=-1, help="how many entries to fail (default: all)")
     parser.add_argument("--fail-entry-retryable", action="store_true", help="SenderFault false, InternalError")
+    parser.add_argument("--answer-locally", action="store_true",
+                        help="answer PutObject, SendMessage and SendMessageBatch here, storing nothing "
+                             "(a null AWS: what the client can do without moto's ceiling)")
     parser.add_argument("--lifetime", type=float, default=3600, help="exit after this many seconds (default 3600)")
     options = parser.parse_args()
     if options.delay_ms < 0 or options.delay_ms > 10_000:
