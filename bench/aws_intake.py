@@ -183,7 +183,7 @@ def measure_ceiling(moto, endpoint, concurrency, messages, size):
             "moto_cpu": cpu_seconds(moto.process.pid) - moto_cpu}
 
 
-def measure_cis(cis, moto, endpoint, sessions, messages, size, work, proxy=None):
+def measure_cis(cis, moto, endpoint, sessions, messages, size, work, proxy=None, window=None):
     bucket, queue_url = new_stack(moto)
     port = free_port()
     data_dir = tempfile.mkdtemp(prefix="cis-bench-aws-", dir=work)
@@ -195,7 +195,8 @@ def measure_cis(cis, moto, endpoint, sessions, messages, size, work, proxy=None)
     process = subprocess.Popen(
         [cis, "smtp", "--listen", f"127.0.0.1:{port}", "--hostname", "bench.test", "--data-dir", data_dir,
          "--backend", "aws", "--bucket", bucket, "--queue-url", queue_url,
-         "--max-connections-per-ip", "1000", "--max-connections", "2000"],
+         "--max-connections-per-ip", "1000", "--max-connections", "2000",
+         *(["--queue-batch-window", window] if window else [])],
         stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
         def listening():
@@ -208,6 +209,7 @@ def measure_cis(cis, moto, endpoint, sessions, messages, size, work, proxy=None)
         wait_until(listening, 60, "cis start")
         before = proxy.stats() if proxy else None
         cis_cpu, moto_cpu = cpu_seconds(process.pid), cpu_seconds(moto.process.pid)
+        proxy_cpu = cpu_seconds(proxy.process.pid) if proxy else 0.0
         started = time.monotonic()
         result = subprocess.run(
             ["smtp-source", "-s", str(sessions), "-m", str(messages), "-l", str(size), "-d",
@@ -215,6 +217,7 @@ def measure_cis(cis, moto, endpoint, sessions, messages, size, work, proxy=None)
             capture_output=True, text=True, timeout=900)
         elapsed = time.monotonic() - started
         cis_cpu, moto_cpu = cpu_seconds(process.pid) - cis_cpu, cpu_seconds(moto.process.pid) - moto_cpu
+        proxy_cpu = cpu_seconds(proxy.process.pid) - proxy_cpu if proxy else 0.0
         after = proxy.stats() if proxy else None
     finally:
         process.send_signal(signal.SIGTERM)
@@ -231,7 +234,7 @@ def measure_cis(cis, moto, endpoint, sessions, messages, size, work, proxy=None)
         raise SystemExit(f"aws_intake: {sessions} sessions: smtp-source exit {result.returncode}, "
                          f"{objects} objects and {queued} notifications for {messages} messages\n{result.stderr[-2000:]}")
     row = {"messages": messages, "seconds": elapsed, "rate": messages / elapsed,
-           "cis_cpu": cis_cpu, "moto_cpu": moto_cpu}
+           "cis_cpu": cis_cpu, "moto_cpu": moto_cpu, "proxy_cpu": proxy_cpu}
     if before is not None:
         entries = after["batch_entries"][len(before["batch_entries"]):]
         row["batch_calls"] = len(entries)
@@ -248,6 +251,7 @@ def main():
     parser.add_argument("--messages-per-session", type=int, default=10)
     parser.add_argument("--min-messages", type=int, default=100)
     parser.add_argument("--json", help="also write the results here")
+    parser.add_argument("--window", help="--queue-batch-window for cis (default: cis's own)")
     options = parser.parse_args()
     if shutil.which("smtp-source") is None:
         raise SystemExit("aws_intake: smtp-source not found: install Postfix's tools (apt-get install postfix)")
@@ -267,11 +271,13 @@ def main():
             for mode, endpoint, through in (("direct", moto.endpoint, None), (delayed, proxy.endpoint, proxy),
                                             ("null " + delayed, null.endpoint, null)):
                 ceiling = None if through is null else measure_ceiling(moto, endpoint, sessions, messages, options.size)
-                cis = measure_cis(options.cis, moto, endpoint, sessions, messages, options.size, work, through)
+                cis = measure_cis(options.cis, moto, endpoint, sessions, messages, options.size, work, through,
+                                  options.window)
                 rows.append({"sessions": sessions, "mode": mode, "cis": cis, "ceiling": ceiling})
                 print(f"{sessions:>4} sessions {mode:>14}: cis {cis['rate']:7.1f} msgs/s "
                       f"({cis['messages']} in {cis['seconds']:.2f} s, cis CPU {1000 * cis['cis_cpu'] / cis['messages']:.2f} ms/msg, "
-                      f"moto CPU {1000 * cis['moto_cpu'] / cis['messages']:.2f} ms/msg"
+                      f"moto CPU {1000 * cis['moto_cpu'] / cis['messages']:.2f} ms/msg, "
+                      f"proxy CPU {1000 * cis['proxy_cpu'] / cis['messages']:.2f} ms/msg"
                       + (f", {cis['batch_calls']} SendMessageBatch of {cis['entries_per_batch']:.1f}" if "batch_calls" in cis else "")
                       + (f"); boto3 ceiling {ceiling['rate']:7.1f} msgs/s" if ceiling else ")"), flush=True)
     finally:
