@@ -141,7 +141,9 @@ def ceiling_worker(arguments):
     import boto3
     import botocore.config
 
-    config = botocore.config.Config(max_pool_connections=threads + 4, retries={"max_attempts": 1})
+    # moto queues 100 connections' requests on one core: generous timeouts, the SDK's retries.
+    config = botocore.config.Config(max_pool_connections=threads + 4, read_timeout=300, connect_timeout=60,
+                                    retries={"max_attempts": 3, "mode": "standard"})
     session = boto3.session.Session()
     s3 = session.client("s3", endpoint_url=endpoint, region_name=REGION, aws_access_key_id=key_id,
                         aws_secret_access_key=secret, config=config)
