@@ -19,10 +19,20 @@ PIP_PACKAGES=(
   "botocore"
   "boto3"
   "pytest"
+  "selenium"
+)
+# The status page's browser test (Tests/integration/test_status_page_browser.py).
+# promtool (Debian's prometheus package) checks deploy/prometheus/ and the /metrics output.
+TEST_APT_PACKAGES=(
+  chromium
+  chromium-driver
+  prometheus
 )
 
+wanted=("${APT_PACKAGES[@]}")
+[ "${1:-}" = "--with-test-tools" ] && wanted+=("${TEST_APT_PACKAGES[@]}")
 missing=()
-for pkg in "${APT_PACKAGES[@]}"; do
+for pkg in "${wanted[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -36,7 +46,7 @@ fi
 if [ "${1:-}" = "--with-test-tools" ]; then
   PYTHON="${PYTHON:-python3}"
   need_pip=0
-  "$PYTHON" -c "import moto, boto3, botocore, pytest, flask_cors" >/dev/null 2>&1 || need_pip=1
+  "$PYTHON" -c "import moto, boto3, botocore, pytest, flask_cors, selenium" >/dev/null 2>&1 || need_pip=1
   command -v moto_server >/dev/null 2>&1 || need_pip=1
   command -v cfn-lint >/dev/null 2>&1 || need_pip=1
   if [ "$need_pip" -eq 1 ]; then

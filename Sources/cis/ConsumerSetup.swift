@@ -45,12 +45,15 @@ struct ConsumerSetup {
         }
     }
 
-    func makeService(backends: BackendSet, logger: Logger) throws(ConfigurationError) -> ConsumerService {
+    func makeService(
+        backends: BackendSet, logger: Logger, observer: ConsumerActivityObserver? = nil
+    ) throws(ConfigurationError) -> ConsumerService {
         let ledger = try self.makeLedger()
-        let processor = MessageProcessor(
+        var processor = MessageProcessor(
             objectStore: backends.objectStore, publisher: try self.makeTopics(backends),
             eventIndex: try self.makeEventIndex(backends, ledger: ledger), publishLedger: ledger,
             parsing: self.makeParsing())
+        processor.observer = observer
         return ConsumerService(queue: backends.queue, processor: processor, configuration: self.configuration, logger: logger)
     }
 
