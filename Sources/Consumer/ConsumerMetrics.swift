@@ -73,7 +73,7 @@ extension MessageProcessor {
             ConsumerMetrics.message(route: nil, outcome: "dead_lettered")
             self.observer?(
                 ConsumerActivity(
-                    kind: .deadLettered, objectKeys: Self.objectKeys(message), failureReason: "\(failure.stage.rawValue): \(failure.reason)",
+                    kind: .deadLettered, objectKeys: Self.objectKeys(message), failureReason: failure.plainReason,
                     duration: duration))
         } else {
             self.observer?(ConsumerActivity(kind: .completed, objectKeys: Self.objectKeys(message), duration: duration))
@@ -83,5 +83,20 @@ extension MessageProcessor {
     static func objectKeys(_ message: QueueMessage) -> [String] {
         guard case .objectsCreated(let objects)? = try? QueueNotification.decode(message.body) else { return [] }
         return objects.map(\.key)
+    }
+}
+
+extension MessageProcessingError {
+    /// Why the message was given up, for a person: the step in words, then the detail.
+    var plainReason: String {
+        let step: String
+        switch self.stage {
+        case .decode: step = "The queue message is not an S3 event notification cis can read"
+        case .fetch: step = "The stored message could not be read"
+        case .index: step = "The event index or the publish ledger could not be used"
+        case .publish: step = "Publishing to the topic failed"
+        case .parse: step = "The message could not be parsed"
+        }
+        return "\(step) (\(self.reason))."
     }
 }
