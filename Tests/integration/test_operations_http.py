@@ -278,3 +278,49 @@ def test_without_notify_socket_nothing_is_sent_and_ready_needs_both_listeners(st
         assert listener.recv(4096) == b"STOPPING=1"
     finally:
         listener.close()
+
+
+def test_tls_metrics_count_versions_failures_and_the_certificate_expiry(start_cis, tls_files):
+    import smtplib
+    import ssl
+    certificate, key = tls_files
+    cis = start_cis("--recipient", RECIPIENT, *HTTP_ON_LOOPBACK, "--tls-cert", str(certificate), "--tls-key", str(key))
+    port = http_port(cis)
+    for version in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        context.minimum_version = context.maximum_version = version
+        with smtplib.SMTP("127.0.0.1", cis.port, local_hostname="client.invites.test", timeout=10) as client:
+            client.ehlo()
+            assert client.starttls(context=context)[0] == 220
+            client.ehlo()
+    # A client that answers the 220 with plaintext instead of a ClientHello.
+    with socket.create_connection(("127.0.0.1", cis.port), timeout=10) as raw:
+        raw.recv(1024)
+        raw.sendall(b"EHLO client.invites.test\r\n")
+        time.sleep(0.3)
+        raw.recv(4096)
+        raw.sendall(b"STARTTLS\r\n")
+        assert raw.recv(1024).startswith(b"220")
+        raw.sendall(b"this is not a TLS record\r\n" * 4)
+        raw.settimeout(10)
+        try:
+            while raw.recv(1024):
+                pass
+        except OSError:
+            pass
+    not_after = subprocess.run(["openssl", "x509", "-noout", "-enddate", "-in", str(certificate)], capture_output=True,
+                               text=True, check=True).stdout.strip().split("=", 1)[1]
+    expected_expiry = time.mktime(time.strptime(not_after, "%b %d %H:%M:%S %Y GMT")) - time.timezone
+    samples = wait_for(
+        lambda: (lambda s: s if metric(s, "cis_smtp_tls_handshake_failures_total") >= 1 else None)(scrape(port)),
+        "a TLS handshake failure in the metrics")
+    assert metric(samples, "cis_smtp_tls_handshakes_total", version="TLSv1.2") == 1
+    assert metric(samples, "cis_smtp_tls_handshakes_total", version="TLSv1.3") == 1
+    assert metric(samples, "cis_smtp_tls_handshake_failures_total") == 1
+    assert metric(samples, "cis_tls_certificate_expiry_timestamp_seconds") == expected_expiry
+    status, report = get_json(port, "/readyz")
+    [tls] = [c for c in report["checks"] if c["name"] == "tls_certificate"]
+    assert tls["ok"] and tls["detail"].startswith("valid until ")
+    assert cis.stop() == 0
