@@ -202,9 +202,16 @@ final class OperationsSetup: Sendable {
         return probes
     }
 
+    /// Free bytes for an unprivileged writer on the file system of `directory` (or of its
+    /// nearest existing parent, before the directory is made).
     static func freeBytes(_ directory: String) -> UInt64? {
         var info = statvfs()
-        guard statvfs(directory, &info) == 0 else { return nil }
+        var path = directory
+        while statvfs(path, &info) != 0 {
+            guard errno == ENOENT, path != "/", !path.isEmpty else { return nil }
+            path = (path as NSString).deletingLastPathComponent
+            if path.isEmpty { path = "." }
+        }
         return UInt64(info.f_bavail) * UInt64(info.f_frsize)
     }
 
