@@ -120,14 +120,14 @@ let package = Package(
         // Finding and parsing the invite: GMime, libical, the standardized event request, classification.
         .target(
             name: "Invites",
-            dependencies: ["CGMime", "CLibical", "Notifications"],
+            dependencies: ["CGMime", "CLibical", "Notifications", "SenderAuthentication"],
             swiftSettings: swiftSettings),
 
         // Queue worker: poll, fetch, parse, publish, delete.
         .target(
             name: "Consumer",
             dependencies: [
-                "Backends", "Invites", "BlockingWork", "Notifications", "CProcessControl",
+                "Backends", "Invites", "BlockingWork", "Notifications", "CProcessControl", "SenderAuthentication",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -137,6 +137,7 @@ let package = Package(
             name: "cis",
             dependencies: [
                 "SMTPServer", "SMTPCore", "DropBox", "Backends", "AWS", "Invites", "Consumer", "Notifications", "CProcessControl",
+                "SenderAuthentication",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -221,14 +222,19 @@ let package = Package(
             dependencies: ["TestSupport", "DropBox", "Backends", "SMTPCore", "FileIO", "Digest", "Notifications"],
             swiftSettings: swiftSettings),
         .testTarget(
+            name: "SenderAuthenticationTests",
+            dependencies: ["SenderAuthentication"],
+            swiftSettings: swiftSettings),
+        .testTarget(
             name: "InvitesTests",
-            dependencies: ["TestSupport", "Invites", "Notifications"],
+            dependencies: ["TestSupport", "Invites", "Notifications", "SenderAuthentication"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "ConsumerTests",
             dependencies: [
                 "TestSupport", "Consumer", "Backends", "Invites", "DropBox", "SMTPCore", "FileIO", "Notifications",
+                "SenderAuthentication",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
