@@ -35,7 +35,7 @@ public struct SenderCheck: Sendable {
         let (report, timedOut) = await Self.verify(input, with: self.verifier, timeout: self.configuration.verificationTimeout)
         return Verdicts(
             report: report,
-            authenticationResults: AuthenticationResultsHeader.field(for: report, authservId: self.configuration.authservId),
+            authenticationResults: AuthenticationResultsField.field(for: report, authservId: self.configuration.authservId),
             ignoredAuthenticationResults: ClaimedAuthenticationResults.count(in: message, authservId: self.configuration.authservId),
             timedOut: timedOut)
     }
@@ -51,44 +51,54 @@ public struct SenderCheck: Sendable {
         return address
     }
 
-    /// Runs `verifier` and returns its report, or after `timeout` an unverified report. The
-    /// verifier's task is cancelled then, but not awaited (a C call in it cannot be interrupted;
-    /// the verifier's own DNS budget bounds it).
+    /// Runs `verifier` and returns its report, or after `timeout` an unverified report.
     static func verify(
         _ input: SenderAuthenticationInput, with verifier: any SenderVerifying, timeout: Duration
     ) async -> (SenderAuthenticationReport, timedOut: Bool) {
-        let outcome = FirstOutcome()
-        return await withCheckedContinuation { (continuation: CheckedContinuation<(SenderAuthenticationReport, timedOut: Bool), Never>) in
-            outcome.install(continuation)
-            let work = Task {
-                let report = await verifier.verify(input)
-                outcome.resume(with: (report, false))
+        let seconds = timeout.components.seconds
+        let (report, finished) = await FirstOutcome.of(
+            { await verifier.verify(input) }, timeout: timeout,
+            otherwise: { .unverified(input, reason: "verification took longer than \(seconds) s") })
+        return (report, !finished)
+    }
+}
+
+/// The result of some work, or a fallback value once a deadline passed.
+enum FirstOutcome {
+    /// `work`'s result and true, or `otherwise()` and false when `timeout` passes first. The
+    /// work's task is cancelled then but not awaited (a blocking C call in it cannot be
+    /// interrupted; it must bound itself).
+    static func of<Value: Sendable>(
+        _ work: @escaping @Sendable () async -> Value, timeout: Duration, otherwise: @escaping @Sendable () -> Value
+    ) async -> (Value, finished: Bool) {
+        let once = ResumeOnce<(Value, finished: Bool)>()
+        return await withCheckedContinuation { continuation in
+            once.install(continuation)
+            let worker = Task {
+                once.resume(with: (await work(), true))
             }
             let timer = Task {
                 try? await Task.sleep(for: timeout)
-                let seconds = timeout.components.seconds
-                if outcome.resume(with: (.unverified(input, reason: "verification took longer than \(seconds) s"), true)) {
-                    work.cancel()
-                }
+                if once.resume(with: (otherwise(), false)) { worker.cancel() }
             }
-            outcome.onResume { timer.cancel() }
+            once.onResume { timer.cancel() }
         }
     }
 
-    /// Resumes a continuation once, with whichever outcome comes first.
-    private final class FirstOutcome: Sendable {
+    /// Resumes a continuation once, with whichever value comes first.
+    private final class ResumeOnce<Value: Sendable>: Sendable {
         private struct State {
-            var continuation: CheckedContinuation<(SenderAuthenticationReport, timedOut: Bool), Never>?
+            var continuation: CheckedContinuation<Value, Never>?
             var done = false
             var onResume: (@Sendable () -> Void)?
         }
         private let state = Mutex(State())
 
-        func install(_ continuation: CheckedContinuation<(SenderAuthenticationReport, timedOut: Bool), Never>) {
+        func install(_ continuation: CheckedContinuation<Value, Never>) {
             self.state.withLock { $0.continuation = continuation }
         }
 
-        /// Runs `action` when the continuation is resumed (at once if it was).
+        /// Runs `action` once the continuation is resumed (at once if it was).
         func onResume(_ action: @escaping @Sendable () -> Void) {
             let runNow = self.state.withLock { state -> Bool in
                 if state.done { return true }
@@ -98,16 +108,15 @@ public struct SenderCheck: Sendable {
             if runNow { action() }
         }
 
-        /// Returns false when another outcome came first.
+        /// Returns false when another value came first.
         @discardableResult
-        func resume(with value: (SenderAuthenticationReport, timedOut: Bool)) -> Bool {
-            let taken = self.state.withLock { state -> (CheckedContinuation<(SenderAuthenticationReport, timedOut: Bool), Never>, (@Sendable () -> Void)?)? in
+        func resume(with value: Value) -> Bool {
+            let taken = self.state.withLock { state -> (CheckedContinuation<Value, Never>, (@Sendable () -> Void)?)? in
                 guard !state.done, let continuation = state.continuation else { return nil }
                 state.done = true
                 state.continuation = nil
-                let action = state.onResume
-                state.onResume = nil
-                return (continuation, action)
+                defer { state.onResume = nil }
+                return (continuation, state.onResume)
             }
             guard let (continuation, action) = taken else { return false }
             continuation.resume(returning: value)
@@ -121,13 +130,14 @@ public struct SenderCheck: Sendable {
 /// verifier's `--authserv-id`.
 public struct SenderCheckConfiguration: Sendable {
     public var mode: SenderPolicyMode
-    /// The per-message deadline for the verifier (all its DNS queries included).
+    /// The per-message deadline for the verifier (all its DNS queries included); longer than
+    /// the verifier's own DNS budget per message, so that it normally answers first.
     public var verificationTimeout: Duration
     /// The name of this receiver in the `Authentication-Results` field (RFC 8601 §2.5).
     public var authservId: String
 
     public static let defaultMode = SenderPolicyMode.report
-    public static let defaultVerificationTimeoutSeconds = 20
+    public static let defaultVerificationTimeoutSeconds = 30
     public static let verificationTimeoutRange = 1...600
 
     public init(

@@ -32,7 +32,7 @@ extension SenderAuthenticationReport {
     }
 
     /// The published policy, given only when the message fails DMARC (as SES gives `dmarcPolicy`).
-    public var dmarcPolicyVerdict: DMARCPolicy? {
+    public var dmarcPolicy: DMARCPolicy? {
         self.dmarc.result == .fail ? self.dmarc.policy : nil
     }
 }

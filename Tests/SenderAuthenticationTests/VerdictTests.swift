@@ -26,9 +26,9 @@ struct VerdictTests {
     @Test("DMARC verdict, and the policy only when DMARC fails (as SES)")
     func dmarc() {
         #expect(ReportFixtures.report(dmarc: .pass).dmarcVerdict == .pass)
-        #expect(ReportFixtures.report(dmarc: .pass).dmarcPolicyVerdict == nil)
+        #expect(ReportFixtures.report(dmarc: .pass).dmarcPolicy == nil)
         #expect(ReportFixtures.report(dmarc: .fail, policy: .quarantine).dmarcVerdict == .fail)
-        #expect(ReportFixtures.report(dmarc: .fail, policy: .quarantine).dmarcPolicyVerdict == .quarantine)
+        #expect(ReportFixtures.report(dmarc: .fail, policy: .quarantine).dmarcPolicy == .quarantine)
         #expect(ReportFixtures.report(dmarc: .none, policy: nil).dmarcVerdict == .gray)
         #expect(ReportFixtures.report(dmarc: .temperror).dmarcVerdict == .processingFailed)
     }

@@ -61,7 +61,7 @@ extension SenderAuthenticationSummary {
             "clientIp": Self.cut(report.clientAddress),
             "ignoredAuthenticationResults": self.ignoredAuthenticationResults,
         ]
-        if let policy = report.dmarcPolicyVerdict { receipt["dmarcPolicy"] = ["status": policy.rawValue] }
+        if let policy = report.dmarcPolicy { receipt["dmarcPolicy"] = ["status": policy.rawValue] }
         return JSONText.object(receipt)
     }
 

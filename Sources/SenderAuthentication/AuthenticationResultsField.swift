@@ -4,7 +4,7 @@
 ///     Authentication-Results: mx.example.org; spf=pass smtp.mailfrom=alice@example.com;
 ///      dkim=pass header.d=example.com header.s=sel header.a=rsa-sha256;
 ///      dmarc=pass header.from=example.com
-public enum AuthenticationResultsHeader {
+public enum AuthenticationResultsField {
     public static let name = "Authentication-Results"
 
     /// The whole header field, `Authentication-Results: <value>`.
@@ -105,42 +105,4 @@ public enum AuthenticationResultsHeader {
 
     /// Longest value copied from the message into the field (a domain name is at most 253).
     static let maximumValueScalars = 512
-
-    /// Whether an `Authentication-Results` field value claims to come from `authservId`
-    /// (RFC 8601 §5: such fields in a received message are forged or stale and are ignored).
-    public static func claims(authservId: String, fieldValue: String) -> Bool {
-        var rest = Substring(fieldValue)
-        Self.skipCFWS(&rest)
-        let id = rest.prefix { !($0 == ";" || $0 == " " || $0 == "\t" || $0 == "(" || $0 == "\r" || $0 == "\n") }
-        return id.lowercased() == authservId.lowercased()
-    }
-
-    private static func skipCFWS(_ text: inout Substring) {
-        while let first = text.first {
-            if first == " " || first == "\t" || first == "\r" || first == "\n" {
-                text = text.dropFirst()
-            } else if first == "(" {
-                var depth = 0
-                var escaped = false
-                var index = text.startIndex
-                while index < text.endIndex {
-                    let character = text[index]
-                    if escaped {
-                        escaped = false
-                    } else if character == "\\" {
-                        escaped = true
-                    } else if character == "(" {
-                        depth += 1
-                    } else if character == ")" {
-                        depth -= 1
-                        if depth == 0 { break }
-                    }
-                    index = text.index(after: index)
-                }
-                text = index < text.endIndex ? text[text.index(after: index)...] : ""
-            } else {
-                return
-            }
-        }
-    }
 }
