@@ -260,3 +260,32 @@ def test_help_documents_every_parse_limit(tmp_path, command):
                            ("--max-overrides", "CIS_MAX_OVERRIDES"),
                            ("--max-timezone-transitions", "CIS_MAX_TIMEZONE_TRANSITIONS")]:
         assert flag in help_text and variable in help_text, (flag, variable)
+
+
+@pytest.mark.parametrize("command", ["serve", "consume"])
+@pytest.mark.parametrize("args, env, name", [
+    (["--sender-policy", "strict"], {}, "--sender-policy"),
+    ([], {"CIS_SENDER_POLICY": "Enforce"}, "CIS_SENDER_POLICY"),
+    (["--sender-verification-timeout", "0"], {}, "--sender-verification-timeout"),
+    ([], {"CIS_SENDER_VERIFICATION_TIMEOUT": "601"}, "CIS_SENDER_VERIFICATION_TIMEOUT"),
+    (["--sender-policy", "report", "--sender-verification-timeout", "2.5"], {}, "--sender-verification-timeout"),
+])
+def test_bad_sender_policy_settings_stop_at_start_with_one_line(tmp_path, command, args, env, name):
+    before = {"serve": ["--listen", "127.0.0.1:0"], "consume": []}[command]
+    result = run_cis([command, *before, "--data-dir", str(tmp_path / "cis-data"), *args], tmp_path, env=env)
+    assert result.returncode == 78, result
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"cis: {name}"), lines[0]
+    assert not (tmp_path / "cis-data").exists()
+
+
+@pytest.mark.parametrize("command", ["serve", "consume"])
+def test_help_documents_the_sender_policy(tmp_path, command):
+    help_text = " ".join(run_cis([command, "--help"], tmp_path).stdout.split())
+    for flag, variable in [("--sender-policy", "CIS_SENDER_POLICY"),
+                           ("--sender-verification-timeout", "CIS_SENDER_VERIFICATION_TIMEOUT"),
+                           ("--dns-server", "CIS_DNS_SERVER"), ("--authserv-id", "CIS_AUTHSERV_ID"),
+                           ("--trusted-arc-sealers", "CIS_TRUSTED_ARC_SEALERS")]:
+        assert flag in help_text and variable in help_text, (flag, variable)
+    assert "Default: report." in help_text
