@@ -36,6 +36,19 @@ let package = Package(
         .systemLibrary(
             name: "CLibcrypto", pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]),
+        // Sender authentication: SPF (libspf2 has no pkg-config file), DKIM, DMARC, and the DNS resolver.
+        .systemLibrary(
+            name: "CSPF2",
+            providers: [.apt(["libspf2-dev"])]),
+        .systemLibrary(
+            name: "COpenDKIM", pkgConfig: "opendkim",
+            providers: [.apt(["libopendkim-dev"])]),
+        .systemLibrary(
+            name: "COpenDMARC",
+            providers: [.apt(["libopendmarc-dev"])]),
+        .systemLibrary(
+            name: "CUnbound", pkgConfig: "libunbound",
+            providers: [.apt(["libunbound-dev"])]),
 
         // syncfs(2) and flock(2), which Swift's Glibc module does not import as functions.
         .target(name: "CFileSync"),
@@ -58,6 +71,11 @@ let package = Package(
         // File descriptors, paths, segmented bodies (memory or file ranges) and their digests.
         // Sender authentication's value types and the verifier contract (SPF, DKIM, DMARC, ARC).
         .target(name: "SenderAuthentication"),
+        // SPF, DKIM and DMARC through libspf2, libopendkim and libopendmarc, all DNS through one libunbound resolver.
+        .target(
+            name: "SenderVerification",
+            dependencies: ["SenderAuthentication", "CSPF2", "COpenDKIM", "COpenDMARC", "CUnbound", "BlockingWork"],
+            swiftSettings: swiftSettings),
         .target(
             name: "FileIO",
             dependencies: ["CFileSync", "Digest"],
@@ -137,7 +155,7 @@ let package = Package(
             name: "cis",
             dependencies: [
                 "SMTPServer", "SMTPCore", "DropBox", "Backends", "AWS", "Invites", "Consumer", "Notifications", "CProcessControl",
-                "SenderAuthentication",
+                "SenderAuthentication", "SenderVerification",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -173,6 +191,14 @@ let package = Package(
         .testTarget(
             name: "NotificationsTests",
             dependencies: ["Notifications"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SenderAuthenticationTests",
+            dependencies: ["SenderAuthentication"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SenderVerificationTests",
+            dependencies: ["SenderVerification", "SenderAuthentication"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "SMTPCoreTests",
@@ -220,10 +246,6 @@ let package = Package(
         .testTarget(
             name: "DropBoxTests",
             dependencies: ["TestSupport", "DropBox", "Backends", "SMTPCore", "FileIO", "Digest", "Notifications"],
-            swiftSettings: swiftSettings),
-        .testTarget(
-            name: "SenderAuthenticationTests",
-            dependencies: ["SenderAuthentication"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "InvitesTests",

@@ -35,7 +35,7 @@ public struct SenderCheck: Sendable {
         let (report, timedOut) = await Self.verify(input, with: self.verifier, timeout: self.configuration.verificationTimeout)
         return Verdicts(
             report: report,
-            authenticationResults: AuthenticationResultsField.field(for: report, authservId: self.configuration.authservId),
+            authenticationResults: report.authenticationResultsHeader(authservId: self.configuration.authservId, folded: false),
             ignoredAuthenticationResults: ClaimedAuthenticationResults.count(in: message, authservId: self.configuration.authservId),
             timedOut: timedOut)
     }

@@ -17,7 +17,7 @@ struct SenderAuthenticationJSONTests {
 
     static func summary(_ report: SenderAuthenticationReport, matches: Bool? = true) -> SenderAuthenticationSummary {
         SenderAuthenticationSummary(
-            report: report, authenticationResults: AuthenticationResultsField.field(for: report, authservId: "mx.cis.test"),
+            report: report, authenticationResults: report.authenticationResultsHeader(authservId: "mx.cis.test", folded: false),
             policy: "enforce", organizerMatchesSender: matches, ignoredAuthenticationResults: 1)
     }
 

@@ -19,7 +19,7 @@ struct VerdictTests {
         #expect(ReportFixtures.report(dkim: []).dkimVerdict == .gray)
         #expect(ReportFixtures.report(dkim: [signature(.fail), signature(.pass)]).dkimVerdict == .pass)
         #expect(ReportFixtures.report(dkim: [signature(.temperror), signature(.fail)]).dkimVerdict == .fail)
-        #expect(ReportFixtures.report(dkim: [signature(.permerror)]).dkimVerdict == .processingFailed)
+        #expect(ReportFixtures.report(dkim: [signature(.temperror)]).dkimVerdict == .processingFailed)
         #expect(ReportFixtures.report(dkim: [signature(.neutral)]).dkimVerdict == .fail)
     }
 

@@ -4,9 +4,10 @@ server for the test zones, and invites signed by dkimpy.
 
 libspf2 lets every 127.0.0.0/8 client pass SPF ("localhost always gets a free ride"), so the
 clients need other addresses: the test makes a network namespace whose loopback also carries
-192.0.2.1 (cis listens there), 192.0.2.10 (the organizer's mail server, in organizer.test's
-SPF record), 198.51.100.20 (other.test's mail server) and 203.0.113.66 (a forger's host, in
-no record). cis, the DNS server and each SMTP client run inside it; the test reads the topic
+192.0.2.1 (cis listens there), 192.0.2.10 (the organizer's mail server, in example.com's
+SPF record), 198.51.100.20 (example.net's mail server) and 203.0.113.66 (a forger's host, in
+no record). The zones are under example.com/.net/.org: libunbound answers names under .test
+itself (RFC 6761), without asking the forwarder. cis, the DNS server and each SMTP client run inside it; the test reads the topic
 files from the shared file system.
 
 Shown: the organizer's REQUEST creates the event; in `enforce` a forged CANCEL (right UID,
@@ -55,19 +56,19 @@ def rsa_key():
 
 @pytest.fixture(scope="module")
 def keys():
-    return {"organizer.test": rsa_key(), "other.test": rsa_key()}
+    return {"example.com": rsa_key(), "example.net": rsa_key()}
 
 
 def zone(keys):
     return {
-        "organizer.test": [["TXT", f"v=spf1 ip4:{ORGANIZER_HOST} -all"]],
-        "_dmarc.organizer.test": [["TXT", "v=DMARC1; p=reject"]],
-        "sel._domainkey.organizer.test": [["TXT", keys["organizer.test"][1]]],
-        "mail.organizer.test": [["A", ORGANIZER_HOST]],
-        "other.test": [["TXT", f"v=spf1 ip4:{OTHER_HOST} -all"]],
-        "_dmarc.other.test": [["TXT", "v=DMARC1; p=reject"]],
-        "sel._domainkey.other.test": [["TXT", keys["other.test"][1]]],
-        "forger.example": [["TXT", "v=spf1 -all"]],
+        "example.com": [["TXT", f"v=spf1 ip4:{ORGANIZER_HOST} -all"]],
+        "_dmarc.example.com": [["TXT", "v=DMARC1; p=reject"]],
+        "sel._domainkey.example.com": [["TXT", keys["example.com"][1]]],
+        "mail.example.com": [["A", ORGANIZER_HOST]],
+        "example.net": [["TXT", f"v=spf1 ip4:{OTHER_HOST} -all"]],
+        "_dmarc.example.net": [["TXT", "v=DMARC1; p=reject"]],
+        "sel._domainkey.example.net": [["TXT", keys["example.net"][1]]],
+        "example.org": [["TXT", "v=spf1 -all"]],
     }
 
 
@@ -234,7 +235,7 @@ def invite(method, uid, sequence, from_address, organizer, summary="Quarterly pl
              "BEGIN:VEVENT", f"UID:{uid}", f"SEQUENCE:{sequence}", "DTSTAMP:20261125T150000Z",
              "DTSTART:20261210T140000Z", "DTEND:20261210T150000Z", f"SUMMARY:{summary}",
              f"ORGANIZER;CN=Organizer:mailto:{organizer}",
-             "ATTENDEE;CN=Alex;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:alex@guest.test"]
+             "ATTENDEE;CN=Alex;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:alex@guest.example.org"]
     if method == "CANCEL":
         lines.append("STATUS:CANCELLED")
     lines += ["END:VEVENT", "END:VCALENDAR", ""]
@@ -266,11 +267,11 @@ def world(namespace, keys, tmp_path):
 
 def test_enforce_a_forged_organizer_cannot_cancel_or_move_the_event(namespace, keys, world):
     cis = world("enforce")
-    uid = f"planning-{uuid.uuid4().hex}@organizer.test"
+    uid = f"planning-{uuid.uuid4().hex}@example.com"
 
-    # 1. The organizer's real REQUEST, DKIM-signed and from a host in organizer.test's SPF record.
-    request = signed(invite("REQUEST", uid, 0, "olivia@organizer.test", "olivia@organizer.test"), "organizer.test", keys)
-    send(namespace, cis, ORGANIZER_HOST, "olivia@organizer.test", "mail.organizer.test", request)
+    # 1. The organizer's real REQUEST, DKIM-signed and from a host in example.com's SPF record.
+    request = signed(invite("REQUEST", uid, 0, "olivia@example.com", "olivia@example.com"), "example.com", keys)
+    send(namespace, cis, ORGANIZER_HOST, "olivia@example.com", "mail.example.com", request)
     [created] = cis.wait_for("create", 1)
     assert created["original_uid"] == uid
     assert created["sender_authenticated"] is True
@@ -282,17 +283,17 @@ def test_enforce_a_forged_organizer_cannot_cancel_or_move_the_event(namespace, k
     assert receipt["dmarcVerdict"] == {"status": "PASS"}
     assert "dmarcPolicy" not in receipt
     assert receipt["clientIp"] == ORGANIZER_HOST
-    assert receipt["spf"]["identity"] == "olivia@organizer.test"
+    assert receipt["spf"]["identity"] == "olivia@example.com"
     assert [s["selector"] for s in receipt["dkimSignatures"]] == ["sel"]
-    assert "organizer.test" in receipt["authenticatedDomains"]
+    assert "example.com" in receipt["authenticatedDomains"]
     assert created["authentication_results"].startswith(f"Authentication-Results: {AUTHSERV_ID};")
     assert "dmarc=pass" in created["authentication_results"]
 
     # 2. A forged CANCEL: right UID, the organizer's From: and envelope sender, no signature, from a
     # host in no SPF record, with an Authentication-Results header claiming to be ours.
-    forged = invite("CANCEL", uid, 1, "olivia@organizer.test", "olivia@organizer.test", extra_headers=[
-        ("Authentication-Results", f"{AUTHSERV_ID}; spf=pass smtp.mailfrom=organizer.test; dmarc=pass header.from=organizer.test")])
-    forged_id = send(namespace, cis, FORGER_HOST, "olivia@organizer.test", "forger.example", forged)
+    forged = invite("CANCEL", uid, 1, "olivia@example.com", "olivia@example.com", extra_headers=[
+        ("Authentication-Results", f"{AUTHSERV_ID}; spf=pass smtp.mailfrom=example.com; dmarc=pass header.from=example.com")])
+    forged_id = send(namespace, cis, FORGER_HOST, "olivia@example.com", "example.org", forged)
     [refused] = cis.wait_for("failure", 1)
     assert refused["uid"] == forged_id
     assert refused["refused_route"] == "cancel"
@@ -307,20 +308,20 @@ def test_enforce_a_forged_organizer_cannot_cancel_or_move_the_event(namespace, k
     assert refused["receipt"]["ignoredAuthenticationResults"] == 1
     assert refused["receipt"]["clientIp"] == FORGER_HOST
 
-    # 3. An update of the same UID from another domain: authenticated as other.test, with an
-    # organizer there, but organizer.test created the event.
-    moved = signed(invite("REQUEST", uid, 2, "mallory@other.test", "mallory@other.test", summary="Moved"), "other.test", keys)
-    send(namespace, cis, OTHER_HOST, "mallory@other.test", "mail.other.test", moved)
+    # 3. An update of the same UID from another domain: authenticated as example.net, with an
+    # organizer there, but example.com created the event.
+    moved = signed(invite("REQUEST", uid, 2, "mallory@example.net", "mallory@example.net", summary="Moved"), "example.net", keys)
+    send(namespace, cis, OTHER_HOST, "mallory@example.net", "mail.example.net", moved)
     refusals = cis.wait_for("failure", 2)
     update = refusals[1]
     assert update["refused_route"] == "update"
     assert update["sender_authenticated"] is True
     assert update["notify"] is True, "an authenticated requester is told why"
-    assert "was created by organizer.test" in update["reason"]
+    assert "was created by example.com" in update["reason"]
 
     # 4. The organizer's own CANCEL goes through.
-    cancel = signed(invite("CANCEL", uid, 3, "olivia@organizer.test", "olivia@organizer.test"), "organizer.test", keys)
-    send(namespace, cis, ORGANIZER_HOST, "olivia@organizer.test", "mail.organizer.test", cancel)
+    cancel = signed(invite("CANCEL", uid, 3, "olivia@example.com", "olivia@example.com"), "example.com", keys)
+    send(namespace, cis, ORGANIZER_HOST, "olivia@example.com", "mail.example.com", cancel)
     [cancelled] = cis.wait_for("cancel", 1)
     assert cancelled["original_uid"] == uid
     assert cancelled["sequence"] == 3
@@ -334,9 +335,9 @@ def test_enforce_a_forged_organizer_cannot_cancel_or_move_the_event(namespace, k
 
 def test_report_routes_as_before_but_carries_the_verdicts(namespace, keys, world):
     cis = world("report")
-    uid = f"report-{uuid.uuid4().hex}@organizer.test"
-    forged = invite("CANCEL", uid, 1, "olivia@organizer.test", "olivia@organizer.test")
-    send(namespace, cis, FORGER_HOST, "olivia@organizer.test", "forger.example", forged)
+    uid = f"report-{uuid.uuid4().hex}@example.com"
+    forged = invite("CANCEL", uid, 1, "olivia@example.com", "olivia@example.com")
+    send(namespace, cis, FORGER_HOST, "olivia@example.com", "example.org", forged)
     [cancelled] = cis.wait_for("cancel", 1)
     assert cancelled["original_uid"] == uid
     assert cancelled["sender_policy"] == "report"
