@@ -25,9 +25,10 @@ extension SenderAuthenticationReport {
             if let reason = signature.reason, !reason.isEmpty {
                 dkim += " reason=\(AuthenticationResultsText.quoted(reason))"
             }
-            dkim += " header.d=\(AuthenticationResultsText.value(signature.domain))"
-            dkim += " header.s=\(AuthenticationResultsText.value(signature.selector))"
-            dkim += " header.a=\(AuthenticationResultsText.value(signature.algorithm))"
+            for (property, value) in [("header.d", signature.domain), ("header.s", signature.selector), ("header.a", signature.algorithm)]
+            where !value.isEmpty {
+                dkim += " \(property)=\(AuthenticationResultsText.value(value))"
+            }
             results.append(dkim)
         }
 

@@ -70,7 +70,10 @@ enum DKIMEvaluator {
                 if status == DKIM_STAT_NOSIG || status == DKIM_STAT_OK {
                     return []
                 }
-                return [DKIMSignatureCheck(result: .permerror, domain: "", selector: "", algorithm: "", reason: Self.describe(status))]
+                // No per-signature results (the key lookup asked to try again, say): one entry for the message.
+                let temporary = [DKIM_STAT_CBTRYAGAIN, DKIM_STAT_KEYFAIL, DKIM_STAT_NORESOURCE].contains(status)
+                return [DKIMSignatureCheck(
+                    result: temporary ? .temperror : .permerror, domain: "", selector: "", algorithm: "", reason: Self.describe(status))]
             }
             var checks: [DKIMSignatureCheck] = []
             for index in 0..<Int(count) {
