@@ -80,9 +80,16 @@ def no_records_dns_address():
     if _no_records_dns is None:
         from dnslib.server import DNSLogger, DNSServer
         logger = DNSLogger(log="-request,-reply,-truncated,-error,-recv,-send,-data", prefix=False)
-        udp = DNSServer(_NoRecordsResolver(), port=0, address="127.0.0.1", logger=logger)
-        port = udp.server.server_address[1]
-        tcp = DNSServer(_NoRecordsResolver(), port=port, address="127.0.0.1", tcp=True, logger=logger)
+        for attempt in range(5):  # TCP on the UDP port's number may be taken by another process
+            udp = DNSServer(_NoRecordsResolver(), port=0, address="127.0.0.1", logger=logger)
+            port = udp.server.server_address[1]
+            try:
+                tcp = DNSServer(_NoRecordsResolver(), port=port, address="127.0.0.1", tcp=True, logger=logger)
+                break
+            except OSError:
+                udp.server.server_close()
+                if attempt == 4:
+                    raise
         udp.start_thread()
         tcp.start_thread()
         _no_records_dns = (f"127.0.0.1:{port}", udp, tcp)

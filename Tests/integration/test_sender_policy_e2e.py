@@ -347,3 +347,44 @@ def test_report_routes_as_before_but_carries_the_verdicts(namespace, keys, world
     assert cancelled["receipt"]["spfVerdict"] == {"status": "FAIL"}
     assert cis.topic("failure") == []
     assert cis.stop() == 0
+
+
+def loopback_dns(make, attempts=5):
+    """LoopbackDNS binds UDP port 0, then TCP on the same number, which another process may hold: retried."""
+    for attempt in range(attempts):
+        try:
+            return make()
+        except OSError:
+            if attempt == attempts - 1:
+                raise
+
+
+def test_a_verification_past_its_deadline_is_processing_failed_and_routed(start_cis):
+    """--sender-verification-timeout through the binary: the DNS server drops every query, each
+    would wait --dns-timeout (10 s), and the consumer's 1-second deadline answers first."""
+    from pipeline_support import RECIPIENT as PIPELINE_RECIPIENT, invite as plain_invite, send as plain_send
+    from sender_auth_support import TIMEOUT, LoopbackDNS
+    dns = loopback_dns(LoopbackDNS)
+    try:
+        dns.resolver.set_zone({name: [TIMEOUT] for name in ("example.com", "_dmarc.example.com", "client.invites.test")})
+        cis = start_cis("--recipient", PIPELINE_RECIPIENT, "--poll-wait", "1", "--sender-verification-timeout", "1",
+                        "--dns-timeout", "10", "--dns-time-per-message", "60",
+                        env={"CIS_DNS_SERVER": dns.address}, consumer=True)
+        uid = f"deadline-{uuid.uuid4().hex}@example.com"
+        plain_send(cis.port, plain_invite(uid))
+        verified = cis.wait_for_log(lambda e: e.get("message") == "Sender verified", timeout=WAIT_SECONDS)
+        assert verified["consumer.sender.timed_out"] == "true"
+        deadline = time.monotonic() + WAIT_SECONDS
+        path = cis.data_dir / "topics" / "create.jsonl"
+        while not path.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        [line] = path.read_text().splitlines()
+        event = json.loads(json.loads(line)["Message"])
+        assert event["original_uid"] == uid
+        assert event["sender_policy"] == "report"
+        for verdict in ("spfVerdict", "dkimVerdict", "dmarcVerdict"):
+            assert event["receipt"][verdict] == {"status": "PROCESSING_FAILED"}, event["receipt"]
+        assert event["sender_authenticated"] is False
+        assert cis.stop() == 0
+    finally:
+        dns.stop()
