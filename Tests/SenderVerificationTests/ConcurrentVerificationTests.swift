@@ -19,14 +19,23 @@ import Testing
         process.arguments = ["python3", script.path, directory.path]
         let stdin = Pipe()
         process.standardInput = stdin
+        let errorLog = directory.appendingPathComponent("stderr.log")
+        _ = FileManager.default.createFile(atPath: errorLog.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: errorLog)
         try process.run()
         defer {
             try? stdin.fileHandleForWriting.close()
             process.terminate()
         }
         let portFile = directory.appendingPathComponent("port.json")
-        for _ in 0..<300 where !FileManager.default.fileExists(atPath: portFile.path) {
+        // Key generation and imports on a busy machine: up to two minutes.
+        for _ in 0..<1200 where !FileManager.default.fileExists(atPath: portFile.path) && process.isRunning {
             try await Task.sleep(for: .milliseconds(100))
+        }
+        guard FileManager.default.fileExists(atPath: portFile.path) else {
+            let errors = (try? String(contentsOf: errorLog, encoding: .utf8)) ?? ""
+            Issue.record("sender_auth_dns_server.py did not start (python3 with dnslib, dkimpy, cryptography?): \(errors)")
+            return
         }
         let portObject = try JSONSerialization.jsonObject(with: Data(contentsOf: portFile)) as? [String: Int]
         let port = try #require(portObject?["port"])
