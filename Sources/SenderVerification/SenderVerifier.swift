@@ -8,11 +8,19 @@ public struct SenderVerifier: SenderVerifying {
     public let configuration: SenderVerifierConfiguration
     private let resolver: any DNSResolving
 
+    public struct SetupError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Throws when the resolver cannot be set up or the public suffix list cannot be read.
     public init(configuration: SenderVerifierConfiguration) throws {
         self.configuration = configuration
         self.resolver = try UnboundResolver(forwarder: configuration.dnsServer, cacheBytes: configuration.cacheBytes)
         _ = SPFEvaluator.initialize
-        _ = DMARCEvaluator.initialize
+        guard DMARCEvaluator.initialize else {
+            throw SetupError(
+                description: "libopendmarc cannot read the public suffix list \(DMARCEvaluator.publicSuffixList) (Debian package publicsuffix)")
+        }
     }
 
     public func verify(_ input: SenderAuthenticationInput) async -> SenderAuthenticationReport {

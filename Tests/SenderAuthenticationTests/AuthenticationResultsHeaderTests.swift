@@ -126,3 +126,20 @@ import Testing
             fromDomain: nil, dmarc: Self.dmarc(.pass), authenticatedDomains: ["example.com"], organizationalDomain: Self.organizational))
     }
 }
+
+@Suite struct AuthenticationResultsClaimTests {
+    @Test(arguments: [
+        ("mx.example.net; spf=pass smtp.mailfrom=a@example.com", true),
+        ("  MX.Example.NET;\r\n\tdkim=pass header.d=example.com", true),
+        ("(forged) mx.example.net 1; dmarc=pass", true),
+        ("mx.example.net", true),
+        ("mx.example.net.evil; spf=pass", false),
+        ("other.example; spf=pass", false),
+        ("; mx.example.net", false),
+        ("", false),
+        ("(unterminated comment mx.example.net; spf=pass", false),
+    ])
+    func recognizesAFieldClaimingOurId(value: String, claims: Bool) {
+        #expect(AuthenticationResultsClaim.claims(fieldValue: value, authservId: "mx.example.net") == claims)
+    }
+}
