@@ -10,7 +10,7 @@ public enum ClaimedAuthenticationResults {
     public static func count(in message: [UInt8], authservId: String) -> Int {
         var count = 0
         for field in Self.fields(in: message) where field.name.lowercased() == "authentication-results" {
-            if Self.claims(authservId: authservId, fieldValue: field.value) { count += 1 }
+            if AuthenticationResultsClaim.claims(fieldValue: field.value, authservId: authservId) { count += 1 }
         }
         return count
     }
@@ -38,44 +38,6 @@ public enum ClaimedAuthenticationResults {
             fields.append((name, String(decoding: line[(colon + 1)...], as: UTF8.self)))
         }
         return fields
-    }
-
-    /// Whether an `Authentication-Results` field value claims to come from `authservId`
-    /// (RFC 8601 §5: such fields in a received message are forged or stale and are ignored).
-    public static func claims(authservId: String, fieldValue: String) -> Bool {
-        var rest = Substring(fieldValue)
-        Self.skipCFWS(&rest)
-        let id = rest.prefix { !($0 == ";" || $0 == "(" || $0.isWhitespace) }
-        return id.lowercased() == authservId.lowercased()
-    }
-
-    private static func skipCFWS(_ text: inout Substring) {
-        while let first = text.first {
-            if first.isWhitespace {
-                text = text.dropFirst()
-            } else if first == "(" {
-                var depth = 0
-                var escaped = false
-                var index = text.startIndex
-                while index < text.endIndex {
-                    let character = text[index]
-                    if escaped {
-                        escaped = false
-                    } else if character == "\\" {
-                        escaped = true
-                    } else if character == "(" {
-                        depth += 1
-                    } else if character == ")" {
-                        depth -= 1
-                        if depth == 0 { break }
-                    }
-                    index = text.index(after: index)
-                }
-                text = index < text.endIndex ? text[text.index(after: index)...] : ""
-            } else {
-                return
-            }
-        }
     }
 }
 
