@@ -1,6 +1,6 @@
 import Foundation
 
-/// DynamoDB GetItem (JSON 1.0, `X-Amz-Target: DynamoDB_20120810.GetItem`).
+/// DynamoDB GetItem and conditional PutItem (JSON 1.0, `X-Amz-Target: DynamoDB_20120810.<operation>`).
 public struct DynamoDBClient: Sendable {
     public let client: AWSServiceClient
 
@@ -65,5 +65,23 @@ public struct DynamoDBClient: Sendable {
             client: self.client, target: "DynamoDB_20120810.GetItem", operation: "GetItem",
             request: Request(TableName: table, Key: key, ConsistentRead: consistentRead), timeout: nil)
         return response.Item
+    }
+
+    /// Writes `item` if `condition` holds (e.g. `attribute_not_exists(pk)`); false, and nothing
+    /// written, when DynamoDB answers `ConditionalCheckFailedException`.
+    public func putItem(table: String, item: [String: AttributeValue], condition: String? = nil) async throws -> Bool {
+        struct Request: Encodable {
+            var TableName: String
+            var Item: [String: AttributeValue]
+            var ConditionExpression: String?
+        }
+        do {
+            let _: EmptyResponse = try await AWSJSONProtocol.perform(
+                client: self.client, target: "DynamoDB_20120810.PutItem", operation: "PutItem",
+                request: Request(TableName: table, Item: item, ConditionExpression: condition), timeout: nil)
+            return true
+        } catch let error as AWSError where error.code == "ConditionalCheckFailedException" {
+            return false
+        }
     }
 }
