@@ -27,12 +27,16 @@ struct ConsumerSetup {
     var parseMemoryLimit: Int
     /// This binary: messages are parsed in `cis parse-worker` children, one per message in flight.
     var parseWorker: String
+    /// `--sender-policy` and the verifier's settings.
+    var senderCheck: SenderCheckSetup
 
     /// Resolves and checks every consumer option (before anything is created on disk).
     init(
-        _ options: ConsumerOptions, backendOptions: BackendOptions, parseOptions: ParseOptions, settings: Settings
+        _ options: ConsumerOptions, backendOptions: BackendOptions, parseOptions: ParseOptions,
+        senderPolicy: SenderPolicyOptions, senderAuthentication: SenderAuthenticationOptions, settings: Settings
     ) throws(ConfigurationError) {
         self.configuration = try options.configuration(settings)
+        self.senderCheck = try SenderCheckSetup(senderPolicy, senderAuthentication, settings: settings)
         self.parseLimits = try parseOptions.limits(settings)
         self.parseMemoryLimit = try parseOptions.memoryLimit(settings)
         self.parseWorker = try ParseWorkerExecutable.path()
@@ -54,11 +58,15 @@ struct ConsumerSetup {
         }
     }
 
-    func makeService(backends: BackendSet, logger: Logger) throws(ConfigurationError) -> ConsumerService {
+    func makeService(
+        backends: BackendSet, logger: Logger, observer: ConsumerActivityObserver? = nil
+    ) throws(ConfigurationError) -> ConsumerService {
         let (eventIndex, ledger) = try self.makeEventIndexAndLedger(backends)
-        let processor = MessageProcessor(
+        var processor = MessageProcessor(
             objectStore: backends.objectStore, publisher: try self.makeTopics(backends),
-            eventIndex: eventIndex, publishLedger: ledger, parsing: self.makeParsing())
+            eventIndex: eventIndex, publishLedger: ledger, parsing: self.makeParsing(),
+            senderCheck: try self.senderCheck.make())
+        processor.observer = observer
         return ConsumerService(queue: backends.queue, processor: processor, configuration: self.configuration, logger: logger)
     }
 

@@ -1,6 +1,6 @@
 import Foundation
 
-/// DynamoDB GetItem and conditional PutItem (JSON 1.0, `X-Amz-Target: DynamoDB_20120810.<operation>`).
+/// DynamoDB GetItem and PutItem (JSON 1.0, `X-Amz-Target: DynamoDB_20120810.<Operation>`).
 public struct DynamoDBClient: Sendable {
     public let client: AWSServiceClient
 
@@ -67,18 +67,23 @@ public struct DynamoDBClient: Sendable {
         return response.Item
     }
 
-    /// Writes `item` if `condition` holds (e.g. `attribute_not_exists(pk)`); false, and nothing
-    /// written, when DynamoDB answers `ConditionalCheckFailedException`.
-    public func putItem(table: String, item: [String: AttributeValue], condition: String? = nil) async throws -> Bool {
+    /// Writes the item unless an item with its key exists (`attribute_not_exists(<partitionKey>)`).
+    /// Returns false when one existed (DynamoDB's ConditionalCheckFailedException).
+    public func putItemIfAbsent(table: String, item: [String: AttributeValue], partitionKey: String) async throws -> Bool {
         struct Request: Encodable {
             var TableName: String
             var Item: [String: AttributeValue]
-            var ConditionExpression: String?
+            var ConditionExpression: String
+            var ExpressionAttributeNames: [String: String]
         }
+        struct Response: Decodable {}
         do {
-            let _: EmptyResponse = try await AWSJSONProtocol.perform(
+            let _: Response = try await AWSJSONProtocol.perform(
                 client: self.client, target: "DynamoDB_20120810.PutItem", operation: "PutItem",
-                request: Request(TableName: table, Item: item, ConditionExpression: condition), timeout: nil)
+                request: Request(
+                    TableName: table, Item: item, ConditionExpression: "attribute_not_exists(#pk)",
+                    ExpressionAttributeNames: ["#pk": partitionKey]),
+                timeout: nil)
             return true
         } catch let error as AWSError where error.code == "ConditionalCheckFailedException" {
             return false

@@ -75,7 +75,7 @@ public struct DynamoDBPublishLedger: PublishLedger {
         if !key.uid.isEmpty && key.uid.utf8.count <= Self.maximumKeyBytes { item["uid"] = .string(key.uid) }
         // Written already (a retry after a lost response, or another consumer): the first record stays.
         _ = try await mappingAWSErrors(backend: "dynamodb-ledger", operation: "PutItem") {
-            try await self.dynamoDB.putItem(table: self.table, item: item, condition: "attribute_not_exists(pk)")
+            try await self.dynamoDB.putItemIfAbsent(table: self.table, item: item, partitionKey: "pk")
         }
     }
 
