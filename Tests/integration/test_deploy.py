@@ -901,4 +901,5 @@ def test_the_stacks_environment_block_runs_cis_against_the_resources_it_names(tm
     # cis writes the attribute the template's TTL names, with an expiry after the publish.
     expiry = item[ledger["TimeToLiveSpecification"]["AttributeName"]]["N"]
     assert int(expiry) > time.time() + 86400
-    assert dynamodb.scan(TableName=parameters["EventTableName"])["Items"] == []
+    assert not [i for i in dynamodb.scan(TableName=parameters["EventTableName"])["Items"]
+                if i["pk"]["S"].startswith("published#")]

@@ -1,6 +1,6 @@
 """The parse worker's memory limit (`--parse-memory-limit`), through the real binary: an invite
 within every parse limit that still needs more memory than a worker may use (a PUBLISH of 200
-events with 150 attendees each: 3 MB that GMime, libical, the event requests and their JSON
+events with 250 attendees each: 5 MB that GMime, libical, the event requests and their JSON
 multiply past 64 MiB; a worker starts with about 31 MiB of data) ends that worker only. Its
 message goes to the failure route saying so, and the next message is parsed by a fresh worker;
 with the default limit (512 MiB) the same invite is parsed."""
@@ -21,7 +21,7 @@ MEMORY_WORDS = f"more than the {LOW_LIMIT_MIB} MiB of memory a parse may use"
 CRLF = "\r\n"
 
 
-def memory_hungry_invite(events: int = 200, attendees: int = 150) -> bytes:
+def memory_hungry_invite(events: int = 200, attendees: int = 250) -> bytes:
     """A PUBLISH within the default limits (--max-calendar-events 200, --max-attendees 1000)."""
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//cis memory test//EN", "METHOD:PUBLISH"]
     for number in range(events):
@@ -51,7 +51,7 @@ def test_cis_parse_answers_an_invite_over_the_memory_limit_on_the_failure_route(
     result = subprocess.run([cis_binary(), "parse", "--parse-timeout", "60", str(path)], capture_output=True, timeout=120)
     assert result.returncode == 0, (result.returncode, result.stderr[-2000:])
     events = [json.loads(line) for line in result.stdout.decode().splitlines()]
-    assert len(events) == 200 and all(len(event["attendees"]) == 150 for event in events)
+    assert len(events) == 200 and all(len(event["attendees"]) == 250 for event in events)
 
 
 def parse_workers(parent: int) -> set[int]:
