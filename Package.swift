@@ -59,6 +59,10 @@ let package = Package(
         // prctl(2) for the parse workers (dying with the consumer), which Swift does not import.
         .target(name: "CProcessControl"),
 
+        // The parse worker's memory limit (RLIMIT_DATA) and the malloc wrappers that tell its
+        // allocation failures from other crashes; linked into the cis executable only.
+        .target(name: "CMemoryLimit"),
+
         // MD5, SHA-256 and HMAC over OpenSSL's libcrypto.
         .target(
             name: "Digest",
@@ -181,7 +185,7 @@ let package = Package(
             dependencies: [
                 "Operations",
                 "SMTPServer", "SMTPCore", "DropBox", "Backends", "AWS", "Invites", "Consumer", "Notifications", "CProcessControl",
-                "SenderAuthentication", "SenderVerification",
+                "SenderAuthentication", "SenderVerification", "CMemoryLimit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -4,8 +4,9 @@ import Notifications
 /// nothing a second time.
 ///
 /// The consumer looks a publish up before making it and records it right after it
-/// succeeded, before the queue message is deleted. Implementation: the embedded event
-/// index (`<data-dir>/events.sqlite`, table `published`).
+/// succeeded, before the queue message is deleted. Implementations: the embedded event
+/// index (`<data-dir>/events.sqlite`, table `published`), local to one consumer host, and
+/// `DynamoDBPublishLedger`, shared by every consumer of an SQS queue.
 public protocol PublishLedger: Sendable {
     /// The topic message id of an earlier publish of `key`, nil when there was none.
     func publishedMessageId(for key: PublishKey) async throws -> String?

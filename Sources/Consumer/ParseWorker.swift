@@ -28,8 +28,8 @@ final class ParseWorker: @unchecked Sendable {
     /// The resident memory measured after the last answer.
     private(set) var residentBytesAfterLastParse: Int?
 
-    /// Starts `<executable> parse-worker --parent <this process>`.
-    init(executable: String) throws {
+    /// Starts `<executable> parse-worker --parent <this process> --memory-limit <bytes>`.
+    init(executable: String, memoryLimit: Int) throws {
         let toChild = try Self.pipe()
         let fromChild = try Self.pipe()
         defer {
@@ -39,7 +39,7 @@ final class ParseWorker: @unchecked Sendable {
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["parse-worker", "--parent", "\(getpid())"]
+        process.arguments = ["parse-worker", "--parent", "\(getpid())", "--memory-limit", "\(memoryLimit)"]
         process.standardInput = FileHandle(fileDescriptor: toChild.read, closeOnDealloc: false)
         process.standardOutput = FileHandle(fileDescriptor: fromChild.write, closeOnDealloc: false)
         process.standardError = FileHandle.nullDevice

@@ -6,14 +6,22 @@ import Synchronization
 /// parse at a time. A worker killed at a deadline or dead is replaced on the next demand; a
 /// worker that answered `maximumParsesPerWorker` requests, or whose resident memory passed
 /// `maximumResidentBytes`, is retired, so a leak in GMime or libical cannot grow without bound.
+/// Within one parse a worker may use at most `memoryLimit` bytes of data (RLIMIT_DATA): a
+/// message that needs more makes an allocation fail, and the worker exits with
+/// `ParseWorkerProtocol.memoryLimitExitStatus` instead of growing.
 public final class ParseWorkerPool: Sendable {
     public static let defaultMaximumParsesPerWorker = 500
     public static let defaultMaximumResidentBytes = 512 << 20
+    /// 512 MiB: four workers (the default concurrency) stay within 2 GiB.
+    public static let defaultMemoryLimit = 512 << 20
+    /// Below 64 MiB a worker cannot start (the Swift runtime, Foundation, GMime and libical).
+    public static let memoryLimitRange = (64 << 20)...(1 << 40)
 
     public let executable: String
     public let size: Int
     public let maximumParsesPerWorker: Int
     public let maximumResidentBytes: Int
+    public let memoryLimit: Int
 
     /// What a parse waiting for a worker is given.
     private enum Grant: Sendable {
@@ -34,13 +42,14 @@ public final class ParseWorkerPool: Sendable {
 
     public init(
         executable: String, size: Int, maximumParsesPerWorker: Int = ParseWorkerPool.defaultMaximumParsesPerWorker,
-        maximumResidentBytes: Int = ParseWorkerPool.defaultMaximumResidentBytes
+        maximumResidentBytes: Int = ParseWorkerPool.defaultMaximumResidentBytes, memoryLimit: Int = ParseWorkerPool.defaultMemoryLimit
     ) {
         precondition(size >= 1 && maximumParsesPerWorker >= 1, "a pool needs a worker and a parse")
         self.executable = executable
         self.size = size
         self.maximumParsesPerWorker = maximumParsesPerWorker
         self.maximumResidentBytes = maximumResidentBytes
+        self.memoryLimit = memoryLimit
         // A worker killed while its request is written must not kill this process.
         signal(SIGPIPE, SIG_IGN)
     }
@@ -80,7 +89,9 @@ public final class ParseWorkerPool: Sendable {
             return worker
         case .start:
             do {
-                let worker = try await BlockingPool.run { [executable = self.executable] in try ParseWorker(executable: executable) }
+                let worker = try await BlockingPool.run { [executable = self.executable, memoryLimit = self.memoryLimit] in
+                    try ParseWorker(executable: executable, memoryLimit: memoryLimit)
+                }
                 self.state.withLock { $0.started += 1 }
                 return worker
             } catch {

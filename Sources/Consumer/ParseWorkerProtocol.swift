@@ -6,6 +6,10 @@ import Invites
 /// the raw message), answered by a frame holding the JSON result. A frame is an 8-byte
 /// big-endian length, then that many bytes; each side refuses a length over its bound.
 public enum ParseWorkerProtocol {
+    /// The status a worker exits with when it ran out of its memory limit (`cis parse-worker
+    /// --memory-limit`): an allocation failed, and the parse crashed or could not be trusted.
+    public static let memoryLimitExitStatus: Int32 = 86
+
     /// The bytes of a frame's length.
     public static let frameHeaderSize = 8
     /// The largest message sent to a worker: far above the intake's message size limit (40 MiB

@@ -25,9 +25,9 @@ public struct WorkerProcessInviteParsing: InviteParsing {
         self.limits = limits
     }
 
-    /// A pool of `workers` workers started from `executable`.
-    public init(executable: String, limits: ParseLimits, workers: Int = 1) {
-        self.init(pool: ParseWorkerPool(executable: executable, size: workers), limits: limits)
+    /// A pool of `workers` workers started from `executable`, each limited to `memoryLimit` bytes.
+    public init(executable: String, limits: ParseLimits, workers: Int = 1, memoryLimit: Int = ParseWorkerPool.defaultMemoryLimit) {
+        self.init(pool: ParseWorkerPool(executable: executable, size: workers, memoryLimit: memoryLimit), limits: limits)
     }
 
     public func shutdown() async {
@@ -69,13 +69,18 @@ public struct WorkerProcessInviteParsing: InviteParsing {
         case .ended:
             await BlockingPool.run { worker.reap(deadline: deadline) }
             self.pool.releasePlace()
-            return try Self.result(ofEnded: worker.process, input: input)
+            return try Self.result(ofEnded: worker.process, input: input, memoryLimit: self.pool.memoryLimit)
         }
     }
 
     /// How a worker that ended without an answer is read.
-    private static func result(ofEnded process: Process, input: InviteInput) throws(MessageProcessingError) -> InviteParseResult {
+    private static func result(
+        ofEnded process: Process, input: InviteInput, memoryLimit: Int
+    ) throws(MessageProcessingError) -> InviteParseResult {
         switch (process.terminationReason, process.terminationStatus) {
+        case (.exit, ParseWorkerProtocol.memoryLimitExitStatus):
+            // The message needs more memory than a parse may use: it would again on every retry.
+            return .failure(InviteParser.overMemoryLimit(input, bytes: memoryLimit))
         case (.uncaughtSignal, let signal) where Self.crashSignals.contains(signal):
             // GMime or libical crashed on this message: it would crash again on every retry.
             return .failure(InviteParser.parserStopped(input, detail: "signal \(signal)"))

@@ -45,6 +45,10 @@ enum FailureReason {
         "Reading the message took longer than the \(Self.seconds(seconds)) allowed (it stopped while \(stage)); the message is too large or too complex to be read as an invitation."
     }
 
+    static func overMemoryLimit(bytes: Int) -> String {
+        "Reading the message needed more than the \(bytes >> 20) MiB of memory a parse may use; the message is too large or too complex to be read as an invitation."
+    }
+
     static func parserStopped(_ detail: String) -> String {
         "The message could not be read: the parser stopped (\(detail)). Please send the invitation again as a plain iCalendar attachment."
     }

@@ -27,6 +27,11 @@ public enum InviteParser {
         Self.context(of: input).failure(FailureReason.timedOut(seconds: limits.timeoutSeconds, stage: "reading the message"))
     }
 
+    /// The failure for a parse whose worker ran out of the memory it may use (`bytes`).
+    public static func overMemoryLimit(_ input: InviteInput, bytes: Int) -> InviteFailure {
+        Self.context(of: input).failure(FailureReason.overMemoryLimit(bytes: bytes))
+    }
+
     /// The failure for a parse whose worker ended without an answer (a crash in GMime or libical).
     public static func parserStopped(_ input: InviteInput, detail: String) -> InviteFailure {
         Self.context(of: input).failure(FailureReason.parserStopped(detail))

@@ -71,6 +71,16 @@ struct AWSOptions: ParsableArguments {
         "DynamoDB table of the existing pipeline, for --event-index dynamodb. Env: DYNAMODB_TABLE.", valueName: "name"))
     var eventTable: String?
 
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "DynamoDB table of the publish ledger shared by every consumer, with --event-index dynamodb (items pk = sk = \(DynamoDBPublishLedger.keyPrefix)..., TTL attribute \(DynamoDBPublishLedger.expiryAttribute)). Env: CIS_PUBLISH_LEDGER_TABLE. Default: the --event-table.",
+        valueName: "name"))
+    var publishLedgerTable: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Days a publish stays in the DynamoDB publish ledger before its TTL expires it, \(DynamoDBPublishLedger.retentionDaysRange.text) (SQS keeps a message at most 14). Env: CIS_PUBLISH_LEDGER_RETENTION. Default: \(DynamoDBPublishLedger.defaultRetentionDays).",
+        valueName: "days"))
+    var publishLedgerRetention: String?
+
     func bucketName(_ settings: Settings) throws(ConfigurationError) -> String {
         try Self.required(self.bucket, flag: "--bucket", variable: "CIS_S3_BUCKET", settings)
     }
@@ -150,6 +160,20 @@ struct AWSOptions: ParsableArguments {
         try Self.required(self.eventTable, flag: "--event-table", variable: "DYNAMODB_TABLE", settings, purpose: "with --event-index dynamodb")
     }
 
+    /// With `--event-index dynamodb`: the ledger's table (the event table unless set) and its retention in days.
+    func publishLedger(_ settings: Settings, eventTable: String) throws(ConfigurationError) -> (table: String, retentionDays: Int) {
+        let table = try settings.value(
+            self.publishLedgerTable, flag: "--publish-ledger-table", variable: "CIS_PUBLISH_LEDGER_TABLE", default: eventTable,
+            parse: Parse.dynamoDBTableName)
+        return (table, try self.publishLedgerRetentionDays(settings))
+    }
+
+    func publishLedgerRetentionDays(_ settings: Settings) throws(ConfigurationError) -> Int {
+        try settings.value(
+            self.publishLedgerRetention, flag: "--publish-ledger-retention", variable: "CIS_PUBLISH_LEDGER_RETENTION",
+            default: DynamoDBPublishLedger.defaultRetentionDays, parse: Parse.integer(in: DynamoDBPublishLedger.retentionDaysRange))
+    }
+
     /// Region, credentials and endpoints, resolved once: a missing region or missing
     /// credentials stop the program here with one line.
     static func services(logger: Logger) async throws(ConfigurationError) -> AWSServices {
@@ -173,5 +197,18 @@ struct AWSOptions: ParsableArguments {
             throw ConfigurationError(source: flag, problem: "required \(purpose) (or set \(variable))")
         }
         return value
+    }
+}
+
+extension Parse {
+    /// DynamoDB's rule for table names: 3 to 255 of `A-Z a-z 0-9 _ - .`.
+    static func dynamoDBTableName(_ text: String) throws(SettingProblem) -> String {
+        let allowed = text.utf8.allSatisfy { byte in
+            (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || [0x5F, 0x2D, 0x2E].contains(byte)
+        }
+        guard (3...255).contains(text.utf8.count), allowed else {
+            throw SettingProblem("is not a DynamoDB table name (3 to 255 letters, digits, '_', '-' or '.')")
+        }
+        return text
     }
 }

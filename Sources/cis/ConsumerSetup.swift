@@ -19,7 +19,12 @@ struct ConsumerSetup {
     var awsTopics: [Route: String]?
     /// With `--event-index dynamodb`: the pipeline's table.
     var eventTable: String?
+    /// With `--event-index dynamodb`: the publish ledger's table and retention, shared by every consumer.
+    var publishLedgerTable: String?
+    var publishLedgerRetentionDays: Int
     var parseLimits: ParseLimits
+    /// Bytes of memory each parse worker may use.
+    var parseMemoryLimit: Int
     /// This binary: messages are parsed in `cis parse-worker` children, one per message in flight.
     var parseWorker: String
     /// `--sender-policy` and the verifier's settings.
@@ -33,16 +38,20 @@ struct ConsumerSetup {
         self.configuration = try options.configuration(settings)
         self.senderCheck = try SenderCheckSetup(senderPolicy, senderAuthentication, settings: settings)
         self.parseLimits = try parseOptions.limits(settings)
+        self.parseMemoryLimit = try parseOptions.memoryLimit(settings)
         self.parseWorker = try ParseWorkerExecutable.path()
         self.eventIndex = try options.eventIndexKind(settings)
         self.backend = try backendOptions.kind(settings)
         self.dataDirectory = backendOptions.dataDirectory(settings)
         self.topicDeduplicationWindow = try options.deduplicationWindow(settings)
+        self.publishLedgerRetentionDays = try backendOptions.aws.publishLedgerRetentionDays(settings)
         if self.eventIndex == .dynamodb {
             guard self.backend == .aws else {
                 throw ConfigurationError(source: "--event-index", problem: "'dynamodb' needs --backend aws")
             }
-            self.eventTable = try backendOptions.aws.eventTableName(settings)
+            let eventTable = try backendOptions.aws.eventTableName(settings)
+            self.eventTable = eventTable
+            self.publishLedgerTable = try backendOptions.aws.publishLedger(settings, eventTable: eventTable).table
         }
         if self.backend == .aws {
             self.awsTopics = try backendOptions.aws.topics(settings)
@@ -52,11 +61,11 @@ struct ConsumerSetup {
     func makeService(
         backends: BackendSet, logger: Logger, observer: ConsumerActivityObserver? = nil
     ) throws(ConfigurationError) -> ConsumerService {
-        let ledger = try self.makeLedger()
+        let (eventIndex, ledger) = try self.makeEventIndexAndLedger(backends)
         var processor = MessageProcessor(
             objectStore: backends.objectStore, publisher: try self.makeTopics(backends),
-            eventIndex: try self.makeEventIndex(backends, ledger: ledger), publishLedger: ledger,
-            parsing: self.makeParsing(), senderCheck: try self.senderCheck.make())
+            eventIndex: eventIndex, publishLedger: ledger, parsing: self.makeParsing(),
+            senderCheck: try self.senderCheck.make())
         processor.observer = observer
         return ConsumerService(queue: backends.queue, processor: processor, configuration: self.configuration, logger: logger)
     }
@@ -69,7 +78,8 @@ struct ConsumerSetup {
             return InProcessInviteParsing(limits: self.parseLimits)
         }
         return WorkerProcessInviteParsing(
-            executable: self.parseWorker, limits: self.parseLimits, workers: self.configuration.concurrency)
+            executable: self.parseWorker, limits: self.parseLimits, workers: self.configuration.concurrency,
+            memoryLimit: self.parseMemoryLimit)
     }
 
     /// The route topics: SNS with `--backend aws`, else `<data-dir>/topics/<route>.jsonl`.
@@ -88,30 +98,37 @@ struct ConsumerSetup {
         }
     }
 
-    /// The publish ledger: the table `published` of `<data-dir>/events.sqlite`, whatever the event index.
-    private func makeLedger() throws(ConfigurationError) -> SQLiteEventIndex {
+    /// The event index and the publish ledger: with `--event-index dynamodb` both in DynamoDB
+    /// (the ledger shared by every consumer of the queue), else the ledger is the table
+    /// `published` of `<data-dir>/events.sqlite`, local to this host.
+    private func makeEventIndexAndLedger(_ backends: BackendSet) throws(ConfigurationError) -> (any EventIndex, any PublishLedger) {
+        switch self.eventIndex {
+        case .dynamodb:
+            guard let aws = backends.aws, let eventTable = self.eventTable, let ledgerTable = self.publishLedgerTable else {
+                throw ConfigurationError(source: "--event-index", problem: "'dynamodb' needs --backend aws")
+            }
+            do {
+                let dynamoDB = try aws.dynamoDB()
+                return (
+                    DynamoDBEventIndex(dynamoDB: dynamoDB, table: eventTable),
+                    DynamoDBPublishLedger(dynamoDB: dynamoDB, table: ledgerTable, retention: .seconds(self.publishLedgerRetentionDays * 86_400))
+                )
+            } catch {
+                throw ConfigurationError(source: "AWS", problem: "\(error)")
+            }
+        case .local:
+            let index = try self.makeLocalIndex()
+            return (index, index)
+        case .none:
+            return (NoEventIndex(), try self.makeLocalIndex())
+        }
+    }
+
+    private func makeLocalIndex() throws(ConfigurationError) -> SQLiteEventIndex {
         do {
             return try SQLiteEventIndex(path: "\(self.dataDirectory)/events.sqlite")
         } catch {
             throw ConfigurationError(source: "--data-dir", problem: "the publish ledger cannot use \(self.dataDirectory)/events.sqlite: \(error)")
-        }
-    }
-
-    private func makeEventIndex(_ backends: BackendSet, ledger: SQLiteEventIndex) throws(ConfigurationError) -> any EventIndex {
-        switch self.eventIndex {
-        case .local:
-            return ledger
-        case .none:
-            return NoEventIndex()
-        case .dynamodb:
-            guard let aws = backends.aws, let table = self.eventTable else {
-                throw ConfigurationError(source: "--event-index", problem: "'dynamodb' needs --backend aws")
-            }
-            do {
-                return DynamoDBEventIndex(dynamoDB: try aws.dynamoDB(), table: table)
-            } catch {
-                throw ConfigurationError(source: "AWS", problem: "\(error)")
-            }
         }
     }
 }

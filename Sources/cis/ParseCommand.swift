@@ -35,7 +35,8 @@ struct ParseCommand: AsyncParsableCommand {
         let parsing: WorkerProcessInviteParsing
         do {
             parsing = WorkerProcessInviteParsing(
-                executable: try ParseWorkerExecutable.path(), limits: try self.parsing.limits(Settings()))
+                executable: try ParseWorkerExecutable.path(), limits: try self.parsing.limits(Settings()),
+                memoryLimit: try self.parsing.memoryLimit(Settings()))
         } catch {
             throw Startup.fail("\(error)", exitCode: Startup.configurationExitCode)
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Consumer
 import Invites
 
 /// The bounds every message is parsed under, shared by `cis serve`, `cis consume` and
@@ -41,6 +42,21 @@ struct ParseOptions: ParsableArguments {
         "Time zone offset changes the VTIMEZONE rules of one calendar may expand to; rules finer than monthly are always refused. Env: CIS_MAX_TIMEZONE_TRANSITIONS. Default: \(ParseLimits.defaultMaximumTimeZoneTransitions).",
         valueName: "n"))
     var maxTimezoneTransitions: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "MiB of memory (heap and private writable mappings) one parse worker may use, \(ParseOptions.memoryLimitRange.text); a message that needs more goes to the failure route and the worker is replaced. Env: CIS_PARSE_MEMORY_LIMIT. Default: \(ParseWorkerPool.defaultMemoryLimit >> 20).",
+        valueName: "MiB"))
+    var parseMemoryLimit: String?
+
+    static let memoryLimitRange = (ParseWorkerPool.memoryLimitRange.lowerBound >> 20)...(ParseWorkerPool.memoryLimitRange.upperBound >> 20)
+
+    /// The parse workers' memory limit in bytes.
+    func memoryLimit(_ settings: Settings) throws(ConfigurationError) -> Int {
+        let mebibytes = try settings.value(
+            self.parseMemoryLimit, flag: "--parse-memory-limit", variable: "CIS_PARSE_MEMORY_LIMIT",
+            default: ParseWorkerPool.defaultMemoryLimit >> 20, parse: Parse.integer(in: Self.memoryLimitRange))
+        return mebibytes << 20
+    }
 
     func limits(_ settings: Settings) throws(ConfigurationError) -> ParseLimits {
         let count = Parse.integer(in: ParseLimits.countRange)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CMemoryLimit
 import CProcessControl
 import Consumer
 import Foundation
@@ -17,6 +18,14 @@ struct ParseWorkerCommand: ParsableCommand {
     @Option(help: "The process that started this worker; the worker ends with it.")
     var parent: Int32?
 
+    @Option(help: "Bytes of data (heap and private writable memory) this worker may use; past them an allocation fails and the worker exits with status \(ParseWorkerProtocol.memoryLimitExitStatus).")
+    var memoryLimit: UInt64?
+
+    struct MemoryLimitFailed: Error, CustomStringConvertible {
+        var errno: Int32
+        var description: String { "setrlimit(RLIMIT_DATA): \(String(cString: strerror(self.errno)))" }
+    }
+
     struct RequestTooLarge: Error, CustomStringConvertible {
         var length: UInt64
         var description: String { "a request of \(self.length) bytes, over \(ParseWorkerProtocol.maximumRequestSize)" }
@@ -34,10 +43,19 @@ struct ParseWorkerCommand: ParsableCommand {
         // Should memory run out while a hostile message is parsed, the kernel's OOM killer takes
         // this worker (the failure is then retried, bounded by the receive count), not the intake.
         try? "1000".write(toFile: "/proc/self/oom_score_adj", atomically: false, encoding: .utf8)
+        // A message that needs more memory than this fails an allocation here instead of growing
+        // the worker until the machine runs out; the crash that follows exits with the status the
+        // pool reads as "over the memory limit".
+        if let memoryLimit, cmemorylimit_install(memoryLimit, ParseWorkerProtocol.memoryLimitExitStatus) != 0 {
+            throw MemoryLimitFailed(errno: errno)
+        }
         InviteParser.initialize()
         while let request = try Self.readFrame() {
             let (input, limits) = try ParseWorkerProtocol.decodeRequest(Data(request))
             let answer = try ParseWorkerProtocol.response(InviteParser.parse(input, limits: limits))
+            // GMime or libical carried on after an allocation failed: the answer may be wrong, and
+            // the heap is at its limit. Exit as a crash would.
+            if cmemorylimit_allocation_failed() != 0 { _exit(ParseWorkerProtocol.memoryLimitExitStatus) }
             try FileHandle.standardOutput.write(contentsOf: ParseWorkerProtocol.frame([UInt8](answer)))
         }
     }

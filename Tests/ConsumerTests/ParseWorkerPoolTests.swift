@@ -111,6 +111,38 @@ struct ParseWorkerPoolTests {
         await parsing.shutdown()
     }
 
+    /// A PUBLISH of 200 events with 150 attendees each (within the default limits): 3 MB that
+    /// GMime, libical and the answer's JSON multiply past 64 MiB (a worker starts with about 31).
+    static func memoryHungry() -> InviteInput {
+        var calendar = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//cis tests//EN\r\nMETHOD:PUBLISH\r\n"
+        for event in 0..<200 {
+            calendar += "BEGIN:VEVENT\r\nUID:hungry-\(event)@example.com\r\nDTSTAMP:20260101T000000Z\r\n"
+            calendar += "DTSTART:20260301T100000Z\r\nDTEND:20260301T110000Z\r\nORGANIZER:mailto:olivia@example.com\r\n"
+            for attendee in 0..<150 {
+                calendar += "ATTENDEE;CN=Attendee \(attendee);ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:a\(attendee)@example.com\r\n"
+            }
+            calendar += "END:VEVENT\r\n"
+        }
+        calendar += "END:VCALENDAR\r\n"
+        let message = "From: olivia@example.com\r\nSubject: hungry\r\nContent-Type: text/calendar; method=PUBLISH\r\n\r\n" + calendar
+        return InviteInput(message: Array(message.utf8), bucket: "cis-local", key: "incoming/msg-hungry", envelopeSender: nil)
+    }
+
+    @Test func aWorkerOverItsMemoryLimitFailsItsMessageAndIsReplaced() async throws {
+        var limits = ParseLimits.default
+        limits.timeout = .seconds(60)
+        let pool = ParseWorkerPool(executable: try Self.cis(), size: 1, memoryLimit: 64 << 20)
+        let parsing = WorkerProcessInviteParsing(pool: pool, limits: limits)
+        Self.expectPublished(try await parsing.parse(Self.invite(0)), 0)
+        let first = try #require(pool.idleWorkerProcessIdentifiers.first)
+        let hungry = try await parsing.parse(Self.memoryHungry())
+        #expect(hungry.failureForTest?.reason.contains("more than the 64 MiB of memory a parse may use") == true, "\(hungry)")
+        #expect(Self.isReaped(first))
+        Self.expectPublished(try await parsing.parse(Self.invite(1)), 1)
+        #expect(pool.startedWorkers == 2)
+        await parsing.shutdown()
+    }
+
     @Test func aWorkerIsRetiredAfterItsParses() async throws {
         let pool = ParseWorkerPool(executable: try Self.cis(), size: 1, maximumParsesPerWorker: 3)
         let parsing = WorkerProcessInviteParsing(pool: pool, limits: .default)

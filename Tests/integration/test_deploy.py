@@ -121,6 +121,8 @@ class ResolvedStack:
             return f"arn:aws:s3:::{self.physical_id(name)}"
         if (kind, attribute) == ("AWS::SQS::Queue", "Arn"):
             return f"arn:aws:sqs:{REGION}:{ACCOUNT}:{STACK}-{name}-AbCdEf"
+        if (kind, attribute) == ("AWS::DynamoDB::Table", "Arn"):
+            return f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{self.physical_id(name)}"
         if (kind, attribute) == ("AWS::IAM::Role", "Arn"):
             return f"arn:aws:iam::{ACCOUNT}:role/{STACK}-{name}-AbCdEf"
         raise AssertionError(f"the test does not model {kind}.{attribute}")
@@ -277,6 +279,7 @@ class Names:
         self.topics = [stack.physical_id(t) for t in
                        ("CreateTopic", "UpdateTopic", "CancelTopic", "ReplyTopic", "FailureTopic")]
         self.table = stack.parameters["EventTableName"]
+        self.ledger = stack.attribute("PublishLedgerTable", "Arn") if self.table else None
         self.kms = stack.parameters["KmsKeyArn"]
 
     def object(self, key):
@@ -356,7 +359,33 @@ def test_consumer_policy_reads_consumes_and_publishes_but_never_writes_objects(s
     assert is_allowed(policy, "dynamodb:PutItem", table_arn, creator) == bool(names.table)
     assert not is_allowed(policy, "dynamodb:PutItem", table_arn, {"dynamodb:LeadingKeys": ["original_event#uid-1"]})
     assert not is_allowed(policy, "dynamodb:PutItem", table_arn)
+    assert not is_allowed(policy, "dynamodb:PutItem", table_arn, {"dynamodb:LeadingKeys": ["published#r/uid-1/0/create"]}), \
+        "the publish ledger has its own table"
     assert not is_allowed(policy, "dynamodb:GetItem", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/other")
+    assert not is_allowed(policy, "dynamodb:PutItem", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/other")
+    if names.ledger:
+        for action in ("dynamodb:GetItem", "dynamodb:PutItem"):
+            assert is_allowed(policy, action, names.ledger), action
+        for action in ("dynamodb:DeleteItem", "dynamodb:UpdateItem", "dynamodb:Scan", "dynamodb:DeleteTable"):
+            assert not is_allowed(policy, action, names.ledger), action
+
+
+def test_publish_ledger_table_exists_with_an_event_table_and_expires_what_cis_marks(stack):
+    """The shared publish ledger: created with the event index's table, keyed as cis keys its
+    items (pk, sk strings), its TTL on the attribute cis writes (expires_at)."""
+    tables = stack.resources_of_type("AWS::DynamoDB::Table")
+    if not stack.parameters["EventTableName"]:
+        assert tables == []
+        assert "PublishLedgerTableName" not in stack.outputs()
+        return
+    assert tables == ["PublishLedgerTable"]
+    table = stack.properties("PublishLedgerTable")
+    assert table["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
+    assert table["AttributeDefinitions"] == [{"AttributeName": "pk", "AttributeType": "S"},
+                                             {"AttributeName": "sk", "AttributeType": "S"}]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert stack.outputs()["PublishLedgerTableName"] == stack.physical_id("PublishLedgerTable")
 
 
 def test_kms_use_is_granted_only_with_a_key_and_only_through_the_services_that_need_it(stack):
@@ -512,7 +541,8 @@ def test_outputs_name_every_resource_and_an_environment_block_for_cis(stack):
         "CIS_SENDER_POLICY": stack.parameters["SenderPolicy"],
     }
     if names.table:
-        expected |= {"CIS_EVENT_INDEX": "dynamodb", "DYNAMODB_TABLE": names.table}
+        expected |= {"CIS_EVENT_INDEX": "dynamodb", "DYNAMODB_TABLE": names.table,
+                     "CIS_PUBLISH_LEDGER_TABLE": stack.physical_id("PublishLedgerTable")}
     else:
         expected |= {"CIS_EVENT_INDEX": "none"}
     assert environment == expected
@@ -829,6 +859,13 @@ def test_the_stacks_environment_block_runs_cis_against_the_resources_it_names(tm
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
                               {"AttributeName": "sk", "AttributeType": "S"}])
+    ledger = planned.properties("PublishLedgerTable")
+    ledger_name = f"cis-deploy-ledger-{suffix}"
+    ledger_arn = dynamodb.create_table(
+        TableName=ledger_name, BillingMode=ledger["BillingMode"], KeySchema=ledger["KeySchema"],
+        AttributeDefinitions=ledger["AttributeDefinitions"])["TableDescription"]["TableArn"]
+    dynamodb.update_time_to_live(TableName=ledger_name, TimeToLiveSpecification=ledger["TimeToLiveSpecification"])
+    deployed["PublishLedgerTable"] = {"Ref": ledger_name, "Arn": ledger_arn}
     stack = ResolvedStack(load_template(), parameters, deployed)
 
     environment = {k: v for k, v in example_variables(set_only=True).items() if not k.startswith("CIS_TLS_")}
@@ -855,3 +892,14 @@ def test_the_stacks_environment_block_runs_cis_against_the_resources_it_names(tm
     assert (event["original_uid"], event["key"]) == ("mdwe-check-1@example.org", key)
     left = sqs.get_queue_attributes(QueueUrl=deployed["InboundQueue"]["Ref"], AttributeNames=["All"])["Attributes"]
     assert (left["ApproximateNumberOfMessages"], left["ApproximateNumberOfMessagesNotVisible"]) == ("0", "0")
+    # The publish is in the stack's ledger table, not in the pipeline's table.
+    assert environment["CIS_PUBLISH_LEDGER_TABLE"] == ledger_name
+    item_key = f"published#{message_id}/mdwe-check-1@example.org/0/create"
+    item = dynamodb.get_item(TableName=ledger_name, Key={"pk": {"S": item_key}, "sk": {"S": item_key}},
+                             ConsistentRead=True).get("Item")
+    assert item and item["message_id"]["S"] == json.loads(notification["Body"])["MessageId"]
+    # cis writes the attribute the template's TTL names, with an expiry after the publish.
+    expiry = item[ledger["TimeToLiveSpecification"]["AttributeName"]]["N"]
+    assert int(expiry) > time.time() + 86400
+    assert not [i for i in dynamodb.scan(TableName=parameters["EventTableName"])["Items"]
+                if i["pk"]["S"].startswith("published#")]

@@ -186,6 +186,9 @@ def test_text_logs_are_human_readable_lines(tmp_path):
     ([], {"CIS_RETRY_HOLD": "soon"}, "CIS_RETRY_HOLD"),
     ([], {"CIS_TOPIC_DEDUPLICATION_WINDOW": "2000000000"}, "CIS_TOPIC_DEDUPLICATION_WINDOW"),
     (["--shutdown-timeout", "0"], {}, "--shutdown-timeout"),
+    (["--publish-ledger-retention", "0"], {}, "--publish-ledger-retention"),
+    ([], {"CIS_PUBLISH_LEDGER_RETENTION": "366"}, "CIS_PUBLISH_LEDGER_RETENTION"),
+    ([], {"CIS_PUBLISH_LEDGER_RETENTION": "two weeks"}, "CIS_PUBLISH_LEDGER_RETENTION"),
 ])
 def test_values_the_store_or_consumer_would_refuse_stop_at_start(tmp_path, args, env, names):
     """A prefix the object store rejects on every put used to start and answer 451 to every
@@ -195,6 +198,21 @@ def test_values_the_store_or_consumer_would_refuse_stop_at_start(tmp_path, args,
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(f"cis: {names}"), lines[0]
+    assert not (tmp_path / "cis-data").exists()
+
+
+@pytest.mark.parametrize("args, env, names", [
+    (["--publish-ledger-table", "no spaces allowed"], {}, "--publish-ledger-table"),
+    ([], {"CIS_PUBLISH_LEDGER_TABLE": "ab"}, "CIS_PUBLISH_LEDGER_TABLE"),
+    (["--publish-ledger-table", "x" * 256], {}, "--publish-ledger-table"),
+])
+def test_a_bad_publish_ledger_table_stops_cis_consume_at_start(tmp_path, args, env, names):
+    result = run_cis(["consume", "--backend", "aws", "--event-index", "dynamodb", "--event-table", "pipeline-events",
+                      *args], tmp_path, env=env)
+    assert result.returncode == 78, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"cis: {names}: ") and "DynamoDB table name" in lines[0], lines[0]
     assert not (tmp_path / "cis-data").exists()
 
 
@@ -248,6 +266,9 @@ def test_dlq_redrive_with_aws_checks_the_dead_letter_queue_url_at_start(tmp_path
     (["--max-attendees", "1.5"], {}, "--max-attendees"),
     ([], {"CIS_MAX_OVERRIDES": "1000001"}, "CIS_MAX_OVERRIDES"),
     (["--max-timezone-transitions", "none"], {}, "--max-timezone-transitions"),
+    (["--parse-memory-limit", "63"], {}, "--parse-memory-limit"),
+    ([], {"CIS_PARSE_MEMORY_LIMIT": "512M"}, "CIS_PARSE_MEMORY_LIMIT"),
+    (["--parse-memory-limit", "1048577"], {}, "--parse-memory-limit"),
 ])
 def test_bad_parse_limits_stop_at_start_with_one_line(tmp_path, command, args, env, name):
     """Every parse limit is checked at start by `cis serve`, `cis consume` and `cis parse` alike."""
@@ -270,7 +291,8 @@ def test_help_documents_every_parse_limit(tmp_path, command):
                            ("--max-calendar-components", "CIS_MAX_CALENDAR_COMPONENTS"),
                            ("--max-calendar-events", "CIS_MAX_CALENDAR_EVENTS"), ("--max-attendees", "CIS_MAX_ATTENDEES"),
                            ("--max-overrides", "CIS_MAX_OVERRIDES"),
-                           ("--max-timezone-transitions", "CIS_MAX_TIMEZONE_TRANSITIONS")]:
+                           ("--max-timezone-transitions", "CIS_MAX_TIMEZONE_TRANSITIONS"),
+                           ("--parse-memory-limit", "CIS_PARSE_MEMORY_LIMIT")]:
         assert flag in help_text and variable in help_text, (flag, variable)
 
 
