@@ -42,12 +42,15 @@ def smtp_body(raw):
     return b"".join((b"." + line if line.startswith(b".") else line) + b"\r\n" for line in lines) + b".\r\n"
 
 
-async def _latency_session(port, bodies, first, count, results):
+async def _latency_session(port, bodies, first, count, results, interval, offset):
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         await read_reply(reader)
         await command(reader, writer, b"EHLO bench.test\r\n", 250)
-        for n in range(first, first + count):
+        started = time.monotonic() + offset
+        for k, n in enumerate(range(first, first + count)):
+            if interval:
+                await asyncio.sleep(max(0.0, started + k * interval - time.monotonic()))
             await command(reader, writer, b"MAIL FROM:<organizer@example.com>\r\n", 250)
             await command(reader, writer, b"RCPT TO:<create@localhost>\r\n", 250)
             await command(reader, writer, b"DATA\r\n", 354)
@@ -66,12 +69,14 @@ async def _latency_session(port, bodies, first, count, results):
         writer.close()
 
 
-async def latency_run(port, bodies, sessions, per_session):
-    """[(id, end of DATA sent, 250 read)] for sessions × per_session messages, sent back to back."""
+async def latency_run(port, bodies, sessions, per_session, rate=None):
+    """[(id, end of DATA sent, 250 read)] for sessions × per_session messages: back to back,
+    or with `rate` messages per second offered in all (each session on its own schedule)."""
     encoded = [smtp_body(body) for body in bodies]
     results = []
-    await asyncio.gather(*(_latency_session(port, encoded, s * per_session, per_session, results)
-                           for s in range(sessions)))
+    interval = sessions / rate if rate else 0
+    await asyncio.gather(*(_latency_session(port, encoded, s * per_session, per_session, results, interval,
+                                            interval * s / sessions) for s in range(sessions)))
     return results
 
 

@@ -73,14 +73,18 @@ def plot_latency(results, path):
 
     latency = results["latency"]
     figure, axes = plt.subplots(1, 2, figsize=(10, 4))
-    series = [(axes[0], f"cis: end of DATA → 250", latency["cis"]["data_to_250_ms"], "tab:blue"),
-              (axes[1], f"cis: 250 → event on its topic", latency["cis"]["250_to_topic_ms"], "tab:green")]
-    if "aiosmtpd-fsync" in latency:
-        series.insert(1, (axes[0], "aiosmtpd-fsync: end of DATA → 250",
-                          latency["aiosmtpd-fsync"]["data_to_250_ms"], "tab:orange"))
+    rate = latency.get("rate")
+    series = [(axes[0], "cis, back to back", latency["cis"]["data_to_250_ms"], "tab:blue"),
+              (axes[0], "aiosmtpd-fsync, back to back", latency["aiosmtpd-fsync"]["data_to_250_ms"], "tab:orange"),
+              (axes[0], f"cis, {rate:g} msgs/s offered", latency["cis"]["paced_data_to_250_ms"], "tab:cyan"),
+              (axes[1], f"cis, {rate:g} msgs/s offered", latency["cis"]["250_to_topic_ms"], "tab:green")]
     for axis, label, values, color in series:
+        if not values:
+            continue
         ordered = sorted(values)
         axis.plot(ordered, [(i + 1) / len(ordered) for i in range(len(ordered))], label=label, color=color)
+    axes[0].set_title("end of DATA → 250", fontsize=9)
+    axes[1].set_title("250 → event on its topic (cis serve, JSONL)", fontsize=9)
     for axis in axes:
         axis.set_xscale("log")
         axis.set_xlabel("milliseconds")
