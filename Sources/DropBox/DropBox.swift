@@ -41,25 +41,36 @@ public struct DropBox: MessageSink {
         let metadata = Self.metadata(message, messageId: messageId)
         let clientAddress = message.envelope.clientAddress
         let stored: StoredObject
+        let clock = ContinuousClock()
+        var started = clock.now
         if let store = self.objectStore as? any NotifyingObjectStore, store.journalsNotifications {
+            // One write makes both durable: its time counts for each step.
             do {
                 stored = try await store.put(key: key, body: body, metadata: metadata) { stored in
                     try self.notificationBody(for: stored, clientAddress: clientAddress)
                 }
+                DropBoxMetrics.objectStorePut(self.objectStore, duration: clock.now - started, failed: false)
+                DropBoxMetrics.queueSend(self.queue, duration: clock.now - started, failed: false)
             } catch {
+                DropBoxMetrics.objectStorePut(self.objectStore, duration: clock.now - started, failed: true)
                 logger.info("object and notification write failed", metadata: ["dropbox.error": "\(error)"])
                 throw DropBoxError(stage: .storeObject, messageId: messageId, underlying: error)
             }
         } else {
             do {
                 stored = try await self.objectStore.put(key: key, body: body, metadata: metadata)
+                DropBoxMetrics.objectStorePut(self.objectStore, duration: clock.now - started, failed: false)
             } catch {
+                DropBoxMetrics.objectStorePut(self.objectStore, duration: clock.now - started, failed: true)
                 logger.info("object store write failed", metadata: ["dropbox.error": "\(error)"])
                 throw DropBoxError(stage: .storeObject, messageId: messageId, underlying: error)
             }
+            started = clock.now
             do {
                 _ = try await self.queue.send(body: try self.notificationBody(for: stored, clientAddress: clientAddress))
+                DropBoxMetrics.queueSend(self.queue, duration: clock.now - started, failed: false)
             } catch {
+                DropBoxMetrics.queueSend(self.queue, duration: clock.now - started, failed: true)
                 logger.info("notification send failed", metadata: ["dropbox.error": "\(error)"])
                 throw DropBoxError(stage: .sendNotification, messageId: messageId, underlying: error)
             }

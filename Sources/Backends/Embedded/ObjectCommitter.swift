@@ -145,6 +145,7 @@ final class ObjectCommitter: BatchHandler {
             do {
                 try journal.append(staged.map { ($0.request.key, $0.metadataJSON, $0.journalBody, $0.notification) })
                 try journal.file.dataSync()
+                BackendMetrics.journalSynced(batch: staged.count)
             } catch {
                 journalError = error
                 journal.discard(from: journalStart)
@@ -176,6 +177,7 @@ final class ObjectCommitter: BatchHandler {
         guard force || journal.size >= self.checkpoints.bytes || Date() >= oldest.addingTimeInterval(self.checkpoints.interval)
         else { return }
         let logger = self.checkpoints.logger
+        let started = ContinuousClock.now
         do {
             // The journal's notifications must be in the queue's table, durably, before it is emptied.
             try self.notifications?.makeDurable()
@@ -195,7 +197,9 @@ final class ObjectCommitter: BatchHandler {
             }
             try journal.reset()
             _ = self.checkpointCount.next()
+            BackendMetrics.checkpointFinished(directory: self.directory, duration: ContinuousClock.now - started, succeeded: true)
         } catch {
+            BackendMetrics.checkpointFinished(directory: self.directory, duration: ContinuousClock.now - started, succeeded: false)
             // The journal still holds every record: nothing is lost, and the next due time retries.
             logger.error(
                 "object store checkpoint failed; the journal keeps every message and grows until a checkpoint succeeds",
