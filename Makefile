@@ -1,4 +1,4 @@
-.PHONY: run test build bench certs attack-soak fuzz fault-soak bench-aws
+.PHONY: run test build bench bench-dropbox certs attack-soak fuzz fault-soak bench-aws
 
 # Installs what is missing, builds, and runs `cis serve` with the embedded backends.
 run:
@@ -15,7 +15,17 @@ build:
 certs:
 	bash certs/make-dev-cert.sh
 
+# The intake against real peers in one run (Postfix's smtp-sink, an fsync'ing aiosmtpd),
+# with smtp-source as the client: throughput table, STARTTLS, latency, memory; plots in docs/
+# (bench/intake_bench.py; ARGS="--quick", ARGS="throughput --sizes 10240" and so on).
 bench:
+	bash scripts/install-deps.sh
+	bash scripts/install-bench-deps.sh
+	swift build -c release --product cis
+	CIS_BINARY="$(CURDIR)/.build/release/cis" python3 bench/intake_bench.py $(ARGS)
+
+# The drop box alone, in process: group commit against one fsync per message (bench/run.sh).
+bench-dropbox:
 	bash bench/run.sh
 
 # One cis serve under six kinds of attack at once while 1,000 real invites arrive over
@@ -37,5 +47,6 @@ fault-soak:
 # call (bench/aws_intake.py; ARGS="--sessions 1,20,100 --delay-ms 20" and so on to change it).
 bench-aws:
 	bash scripts/install-deps.sh --with-test-tools
+	bash scripts/install-bench-deps.sh
 	swift build -c release --product cis
 	python3 bench/aws_intake.py --cis "$(CURDIR)/.build/release/cis" $(ARGS)

@@ -10,7 +10,9 @@ import SMTPCore
 /// `<prefix><message id>` and then queues its S3 `ObjectCreated:Put` notification.
 ///
 /// `deliver` returns only after both are durable, and throws otherwise (the listener
-/// then answers 451). The notification is the only thing consumers see, so an object
+/// then answers 451). A store that journals notifications (`NotifyingObjectStore`, the
+/// embedded store opened with its queue) makes both durable in one write; otherwise the
+/// notification is sent once the object is stored. The notification is the only thing consumers see, so an object
 /// whose notification failed is never processed; it stays as an unreferenced orphan.
 public struct DropBox: MessageSink {
     private let objectStore: any ObjectStore
@@ -35,41 +37,59 @@ public struct DropBox: MessageSink {
 
         let header = ReceivedHeader.render(
             envelope: message.envelope, hostname: self.configuration.hostname, messageId: messageId, date: message.receivedAt)
+        let body = Self.body(header: header, content: message.content)
+        let metadata = Self.metadata(message, messageId: messageId)
+        let clientAddress = message.envelope.clientAddress
         let stored: StoredObject
         let clock = ContinuousClock()
         var started = clock.now
-        do {
-            stored = try await self.objectStore.put(
-                key: key, body: Self.body(header: header, content: message.content),
-                metadata: Self.metadata(message, messageId: messageId))
-            DropBoxMetrics.objectStorePut(self.objectStore, duration: clock.now - started, failed: false)
-        } catch {
-            DropBoxMetrics.objectStorePut(self.objectStore, duration: clock.now - started, failed: true)
-            logger.info("object store write failed", metadata: ["dropbox.error": "\(error)"])
-            throw DropBoxError(stage: .storeObject, messageId: messageId, underlying: error)
-        }
-
-        started = clock.now
-        do {
-            let event = try self.event(for: stored, clientAddress: message.envelope.clientAddress).json()
-            let body: String
-            switch self.configuration.envelope {
-            case .s3:
-                body = event
-            case .sns(let topicArn):
-                body = try SNSNotificationEnvelope(
-                    message: event, topicArn: topicArn, fallbackRegion: self.configuration.awsRegion, date: Date()
-                ).json()
+        if let store = self.objectStore as? any NotifyingObjectStore, store.journalsNotifications {
+            // One write makes both durable: its time counts for each step.
+            do {
+                stored = try await store.put(key: key, body: body, metadata: metadata) { stored in
+                    try self.notificationBody(for: stored, clientAddress: clientAddress)
+                }
+                DropBoxMetrics.objectStorePut(self.objectStore, duration: clock.now - started, failed: false)
+                DropBoxMetrics.queueSend(self.queue, duration: clock.now - started, failed: false)
+            } catch {
+                DropBoxMetrics.objectStorePut(self.objectStore, duration: clock.now - started, failed: true)
+                logger.info("object and notification write failed", metadata: ["dropbox.error": "\(error)"])
+                throw DropBoxError(stage: .storeObject, messageId: messageId, underlying: error)
             }
-            _ = try await self.queue.send(body: body)
-            DropBoxMetrics.queueSend(self.queue, duration: clock.now - started, failed: false)
-        } catch {
-            DropBoxMetrics.queueSend(self.queue, duration: clock.now - started, failed: true)
-            logger.info("notification send failed", metadata: ["dropbox.error": "\(error)"])
-            throw DropBoxError(stage: .sendNotification, messageId: messageId, underlying: error)
+        } else {
+            do {
+                stored = try await self.objectStore.put(key: key, body: body, metadata: metadata)
+                DropBoxMetrics.objectStorePut(self.objectStore, duration: clock.now - started, failed: false)
+            } catch {
+                DropBoxMetrics.objectStorePut(self.objectStore, duration: clock.now - started, failed: true)
+                logger.info("object store write failed", metadata: ["dropbox.error": "\(error)"])
+                throw DropBoxError(stage: .storeObject, messageId: messageId, underlying: error)
+            }
+            started = clock.now
+            do {
+                _ = try await self.queue.send(body: try self.notificationBody(for: stored, clientAddress: clientAddress))
+                DropBoxMetrics.queueSend(self.queue, duration: clock.now - started, failed: false)
+            } catch {
+                DropBoxMetrics.queueSend(self.queue, duration: clock.now - started, failed: true)
+                logger.info("notification send failed", metadata: ["dropbox.error": "\(error)"])
+                throw DropBoxError(stage: .sendNotification, messageId: messageId, underlying: error)
+            }
         }
         logger.debug("message stored and notification queued", metadata: ["dropbox.object.size": "\(stored.size)"])
         return DeliveryReceipt(messageId: messageId, objectKey: key)
+    }
+
+    /// The queue message for a stored object: its event, as is or in SNS's envelope.
+    func notificationBody(for stored: StoredObject, clientAddress: String) throws -> String {
+        let event = try self.event(for: stored, clientAddress: clientAddress).json()
+        switch self.configuration.envelope {
+        case .s3:
+            return event
+        case .sns(let topicArn):
+            return try SNSNotificationEnvelope(
+                message: event, topicArn: topicArn, fallbackRegion: self.configuration.awsRegion, date: Date()
+            ).json()
+        }
     }
 
     /// The `ObjectCreated:Put` event for a stored object, with request ids as random as S3's.

@@ -50,9 +50,13 @@ enum ReceivedHeader {
         var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        let time = String(format: "%02d:%02d:%02d", Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
-        let day = String(format: "%02d", Int(parts.tm_mday))
-        return "\(days[Int(parts.tm_wday)]), \(day) \(months[Int(parts.tm_mon)]) \(Int(parts.tm_year) + 1900) \(time) +0000"
+        // Plain arithmetic: `String(format:)` goes through Foundation's locale machinery, once per message.
+        let time = "\(self.twoDigits(parts.tm_hour)):\(self.twoDigits(parts.tm_min)):\(self.twoDigits(parts.tm_sec))"
+        return "\(days[Int(parts.tm_wday)]), \(self.twoDigits(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(Int(parts.tm_year) + 1900) \(time) +0000"
+    }
+
+    private static func twoDigits(_ value: Int32) -> String {
+        value < 10 ? "0\(value)" : "\(value)"
     }
 
     /// Client-supplied text with anything that could break the header (controls, spaces,

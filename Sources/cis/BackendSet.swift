@@ -64,7 +64,10 @@ struct BackendSet: Sendable {
     ) throws(ConfigurationError) -> BackendSet {
         do {
             try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
-            let store = try FileSystemObjectStore(directory: "\(dataDirectory)/objects", access: objectAccess, logger: logger)
+            let queue = try SQLiteMessageQueue(path: "\(dataDirectory)/queue.sqlite", maxReceiveCount: maxReceiveCount)
+            // The store journals each message's notification with it and brings the queue up to date.
+            let store = try FileSystemObjectStore(
+                directory: "\(dataDirectory)/objects", access: objectAccess, notificationQueue: queue, logger: logger)
             if store.replayedRecords > 0 {
                 logger.notice(
                     "object store: wrote back messages from its journal after an unclean stop",
@@ -72,7 +75,7 @@ struct BackendSet: Sendable {
             }
             return BackendSet(
                 objectStore: store,
-                queue: try SQLiteMessageQueue(path: "\(dataDirectory)/queue.sqlite", maxReceiveCount: maxReceiveCount),
+                queue: queue,
                 localObjectStore: objectAccess == .readWrite ? store : nil)
         } catch {
             throw ConfigurationError(source: "--data-dir", problem: "'\(dataDirectory)' is not usable: \(error)")

@@ -9,7 +9,9 @@ import Testing
 struct JournalRecordTests {
     static let records = [
         JournalRecord(epoch: 7, key: "inbound/01abc", metadata: ["mail-from": "a@example.com", "tls": "true"], body: Array("Subject: x\r\n\r\nbody\r\n".utf8)),
-        JournalRecord(epoch: 7, key: "inbound/ünïcode", metadata: [:], body: []),
+        JournalRecord(
+            epoch: 7, key: "inbound/ünïcode", metadata: [:], body: [],
+            notification: JournaledNotification(messageId: "6f1c0b1e-0000-4000-8000-000000000001", body: #"{"Records":[{"ü":1}]}"#)),
         JournalRecord(epoch: 7, key: "big/one", metadata: ["recipients": "create@localhost"], body: nil),
     ]
 

@@ -1,6 +1,7 @@
 import Backends
 import Digest
 import DropBox
+import FileIO
 import Foundation
 import Logging
 import SMTPCore
@@ -14,10 +15,12 @@ struct DropBoxFixture {
     let queue: SQLiteMessageQueue
     let dropBox: DropBox
 
-    init(configuration: DropBoxConfiguration = DropBoxConfiguration(hostname: "mx.test.example")) throws {
+    /// - Parameter journaled: the store journals the notifications (as `cis` opens it).
+    init(configuration: DropBoxConfiguration = DropBoxConfiguration(hostname: "mx.test.example"), journaled: Bool = false) throws {
         self.directory = try TemporaryDirectory()
-        self.store = try FileSystemObjectStore(directory: self.directory.file("objects"))
         self.queue = try SQLiteMessageQueue(path: self.directory.file("queue.sqlite"))
+        self.store = try FileSystemObjectStore(
+            directory: self.directory.file("objects"), checkpointInterval: 3600, notificationQueue: journaled ? self.queue : nil)
         self.dropBox = DropBox(
             objectStore: self.store, queue: self.queue, configuration: configuration,
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
@@ -222,6 +225,39 @@ struct DropBoxTests {
         #expect(records.first?["eventName"] as? String == "ObjectCreated:Put")
         let objectInfo = try #require((records.first?["s3"] as? [String: Any])?["object"] as? [String: Any])
         #expect(objectInfo["key"] as? String == receipt.objectKey)
+    }
+
+    @Test("with a store that journals notifications, the notification is in the object's journal record and then in the queue")
+    func journaledNotification() async throws {
+        let fixture = try DropBoxFixture(journaled: true)
+        #expect(fixture.store.journalsNotifications)
+        let receipt = try await fixture.dropBox.deliver(
+            ReceivedMessage(envelope: envelope(), content: .memory(messageText), receivedAt: fixedDate))
+        let journal = try FileDescriptor.open(fixture.directory.file("objects/.meta/journal"), flags: O_RDONLY).readToEnd()
+        #expect(journal.starts(with: Array("CISN".utf8)))
+        var messages: [QueueMessage] = []
+        let deadline = Date().addingTimeInterval(20)
+        while messages.isEmpty && Date() < deadline {
+            messages = try await fixture.queue.receive(maxMessages: 10, visibilityTimeout: 30, waitTime: 1)
+        }
+        try #require(messages.count == 1)
+        #expect(messages[0].body.contains(receipt.messageId))
+    }
+
+    @Test("the Received date pads single digits")
+    func receivedDatePadding() async throws {
+        let fixture = try DropBoxFixture()
+        // 2026-01-02T03:04:05Z
+        _ = try await fixture.dropBox.deliver(
+            ReceivedMessage(envelope: envelope(), content: .memory(messageText), receivedAt: Date(timeIntervalSince1970: 1_767_323_045)))
+        let messages = try await fixture.queue.receive(maxMessages: 1, visibilityTimeout: 30, waitTime: 0)
+        let key = try #require(messages.first.flatMap { body in
+            (try? JSONSerialization.jsonObject(with: Data(body.body.utf8)) as? [String: Any])
+                .flatMap { ($0["Records"] as? [[String: Any]])?.first?["s3"] as? [String: Any] }
+                .flatMap { ($0["object"] as? [String: Any])?["key"] as? String }
+        })
+        let text = String(decoding: try await fixture.store.get(key: key).bytes, as: UTF8.self)
+        #expect(text.contains("; Fri, 02 Jan 2026 03:04:05 +0000\r\n"))
     }
 
     @Test("when the queue fails, deliver throws and no notification exists")

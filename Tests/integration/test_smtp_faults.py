@@ -1,4 +1,4 @@
-"""Storage failures: the reply is 451 4.3.0 and nothing is queued (docs/architecture.md, the durability contract)."""
+"""Storage failures: the reply is 451 4.3.0 and nothing is queued; a locked queue table delays only the\nnotification's insertion, never the 250 (docs/architecture.md, the durability contract)."""
 import os
 import smtplib
 import sqlite3
@@ -37,23 +37,24 @@ def test_object_store_failure_is_451_and_queues_nothing(cis):
     assert len(cis.queue_rows()) == 1
 
 
-def test_queue_failure_is_451_and_queues_nothing(cis):
-    # Hold the queue database's write lock, as a stuck writer would: sends fail once
-    # SQLite's busy timeout runs out.
+def test_a_locked_queue_database_does_not_hold_up_the_250_and_the_notification_follows(cis):
+    # Hold the queue database's write lock, as a stuck consumer would. The notification is
+    # durable in the object journal with the message, so the 250 does not wait for the
+    # queue's table; the table gets the notification, once, when the lock is released.
     blocker = sqlite3.connect(cis.data_dir / "queue.sqlite", timeout=5, isolation_level=None)
     try:
         blocker.execute("BEGIN EXCLUSIVE")
         started = time.monotonic()
         code, text = send(cis, timeout=120)
-        assert code == 451, text
-        assert text.startswith("4.3.0")
-        assert time.monotonic() - started < 60
+        assert code == 250, text
+        assert time.monotonic() - started < 10
+        assert blocker.execute("SELECT count(*) FROM messages").fetchone()[0] == 0
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
-    assert cis.queue_rows() == []
-    [line] = cis.transactions()
-    assert line["smtp.reply.code"] == "451 4.3.0"
+    [row] = cis.queue_rows()
+    queued_as = text.split("queued as ")[1].strip()
+    assert row["body"]["Records"][0]["s3"]["object"]["key"] == f"inbound/{queued_as}"
     code, text = send(cis)
     assert code == 250, text
-    assert len(cis.queue_rows()) == 1
+    assert len(cis.queue_rows()) == 2

@@ -20,10 +20,16 @@ import Logging
 /// and renames; a checkpoint later syncs the object files at once. Without it, each put's
 /// file is synced, its metadata committed and its directory fsync'd alone.
 ///
+/// Opened with a `notificationQueue` (and group commit), the store also journals queue
+/// notifications: `put(key:body:metadata:notification:)` makes the object and its
+/// notification durable with the same journal `fdatasync`, and a `JournaledQueueWriter`
+/// inserts the notification into that queue's table right after (see `ObjectCommitter`).
+/// Replay at start-up restores both.
+///
 /// One process writes to a store (`.readWrite` holds `.meta/writer.lock`); others may open
 /// it `.readOnly` to get objects. Whoever opens it while no writer runs first replays what
 /// the journal still holds (`.meta/replay.lock` keeps that to one at a time).
-public final class FileSystemObjectStore: ObjectStore {
+public final class FileSystemObjectStore: NotifyingObjectStore {
     public enum Access: Sendable {
         case readWrite
         /// `get` only, for a process that runs beside the writer (`cis consume`).
@@ -36,6 +42,8 @@ public final class FileSystemObjectStore: ObjectStore {
     private let committer: Batcher<ObjectCommitter>
     private let stagers: [Batcher<ObjectStager>]
     private let writerLock: HeldLock?
+    /// Inserts journaled notifications into the queue's table; nil without a notification queue.
+    let notificationWriter: JournaledQueueWriter?
     private let nextStager = LockedCounter()
     /// Batches committed so far (tests check that concurrent puts share them).
     let commitBatches: LockedCounter
@@ -55,19 +63,24 @@ public final class FileSystemObjectStore: ObjectStore {
     ///   - groupCommit: batch concurrent puts behind one journal sync (false: one fsync per put).
     ///   - checkpointBytes, checkpointInterval: how much the journal holds, and for how
     ///     long, before the object files are synced and it is emptied.
+    ///   - notificationQueue: the queue whose notifications this store journals with the
+    ///     objects (`put(key:body:metadata:notification:)`), and into whose table replay
+    ///     restores them; nil: objects only.
     ///   - logger: where checkpoint failures are reported.
     public convenience init(
         directory: String, bucketName: String = "cis-local", access: Access = .readWrite, groupCommit: Bool = true,
         checkpointBytes: Int = 64 * 1024 * 1024, checkpointInterval: TimeInterval = 2,
-        logger: Logger = Logger(label: "cis.objects")
+        notificationQueue: SQLiteMessageQueue? = nil, logger: Logger = Logger(label: "cis.objects")
     ) throws {
         try self.init(
             directory: directory, bucketName: bucketName, access: access, groupCommit: groupCommit,
-            checkpoints: ObjectCommitter.Checkpoints(bytes: checkpointBytes, interval: checkpointInterval, logger: logger))
+            checkpoints: ObjectCommitter.Checkpoints(bytes: checkpointBytes, interval: checkpointInterval, logger: logger),
+            notificationQueue: notificationQueue)
     }
 
     init(
-        directory: String, bucketName: String, access: Access, groupCommit: Bool, checkpoints checkpointPolicy: ObjectCommitter.Checkpoints
+        directory: String, bucketName: String, access: Access, groupCommit: Bool, checkpoints checkpointPolicy: ObjectCommitter.Checkpoints,
+        notificationQueue: SQLiteMessageQueue? = nil
     ) throws {
         let directory = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
         self.directory = directory
@@ -79,7 +92,13 @@ public final class FileSystemObjectStore: ObjectStore {
         let journalPath = "\(metadataDirectory)/\(ObjectJournal.fileName)"
         let writerMetadata: ObjectMetadataTable
         let journal: ObjectJournal?
+        let notificationWriter: JournaledQueueWriter?
         do {
+            notificationWriter = try notificationQueue.map { queue in
+                try JournaledQueueWriter(
+                    queuePath: queue.path, maxReceiveCount: queue.maxReceiveCount, onApplied: { queue.noteSentElsewhere() },
+                    logger: checkpointPolicy.logger)
+            }
             _ = try FileSystem.makeDirectories(directory)
             try FileSystem.makeDirectory(metadataDirectory)
             try FileSystem.makeDirectory(temporaryDirectory)
@@ -98,7 +117,8 @@ public final class FileSystemObjectStore: ObjectStore {
             if noWriterRuns {
                 try Self.removeContents(of: temporaryDirectory)
                 self.replayedRecords = try ObjectJournal.replay(
-                    path: journalPath, directory: directory, temporaryDirectory: temporaryDirectory, metadata: writerMetadata)
+                    path: journalPath, directory: directory, temporaryDirectory: temporaryDirectory, metadata: writerMetadata,
+                    notifications: notificationWriter)
             } else {
                 self.replayedRecords = 0
             }
@@ -111,6 +131,7 @@ public final class FileSystemObjectStore: ObjectStore {
         } catch {
             throw BackendError(.unavailable, backend: "filesystem", operation: "open", message: "\(error)")
         }
+        self.notificationWriter = access == .readWrite && groupCommit ? notificationWriter : nil
         let commitBatches = LockedCounter()
         self.commitBatches = commitBatches
         let checkpoints = LockedCounter()
@@ -118,7 +139,7 @@ public final class FileSystemObjectStore: ObjectStore {
         let committer = Batcher<ObjectCommitter>(
             maximumBatchSize: groupCommit ? 512 : 1,
             handler: ObjectCommitter(
-                directory: directory, metadata: writerMetadata, journal: journal,
+                directory: directory, metadata: writerMetadata, journal: journal, notifications: self.notificationWriter,
                 checkpoints: checkpointPolicy,
                 batches: commitBatches, checkpointCount: checkpoints))
         self.committer = committer
@@ -133,6 +154,25 @@ public final class FileSystemObjectStore: ObjectStore {
     }
 
     public func put(key: String, body: SegmentedBody, metadata: [String: String]) async throws -> StoredObject {
+        try await self.stage(key: key, body: body, metadata: metadata, notification: nil)
+    }
+
+    public var journalsNotifications: Bool { self.notificationWriter != nil }
+
+    public func put(
+        key: String, body: SegmentedBody, metadata: [String: String], notification: @escaping @Sendable (StoredObject) throws -> String
+    ) async throws -> StoredObject {
+        guard self.journalsNotifications else {
+            throw BackendError(
+                .invalidArgument, backend: "filesystem", operation: "put",
+                message: "\(self.directory) does not journal notifications (no queue, or no group commit)")
+        }
+        return try await self.stage(key: key, body: body, metadata: metadata, notification: notification)
+    }
+
+    private func stage(
+        key: String, body: SegmentedBody, metadata: [String: String], notification: (@Sendable (StoredObject) throws -> String)?
+    ) async throws -> StoredObject {
         guard self.access == .readWrite else {
             throw BackendError(.invalidArgument, backend: "filesystem", operation: "put", message: "\(self.directory) was opened read-only")
         }
@@ -140,7 +180,9 @@ public final class FileSystemObjectStore: ObjectStore {
         let stager = self.stagers[self.nextStager.next() % self.stagers.count]
         return try await withCheckedThrowingContinuation { continuation in
             stager.submit(
-                ObjectStager.Job(key: key, objectPath: self.objectPath(key), body: body, metadata: metadata, continuation: continuation))
+                ObjectStager.Job(
+                    key: key, objectPath: self.objectPath(key), body: body, metadata: metadata, notification: notification,
+                    continuation: continuation))
         }
     }
 

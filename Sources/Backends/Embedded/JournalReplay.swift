@@ -10,14 +10,30 @@ extension ObjectJournal {
     /// before they were answered: only their metadata is restored, if the object exists.
     /// Returns how many records were replayed. Holds the records in memory meanwhile: at most
     /// a checkpoint's worth plus one batch.
+    ///
+    /// Every record's notification goes into the queue's table (`notifications`), those
+    /// already there excepted, before the journal is marked empty; a journal with
+    /// notifications and no writer to take them is an error, not a loss.
     static func replay(
-        path: String, directory: String, temporaryDirectory: String, metadata: ObjectMetadataTable
+        path: String, directory: String, temporaryDirectory: String, metadata: ObjectMetadataTable,
+        notifications: JournaledQueueWriter?
     ) throws -> Int {
         guard FileIdentity.of(path: path) != nil else { return 0 }
         // Only a key's last record counts: an earlier one must not overwrite what a later put
         // synced in place.
         var latest: [String: JournalRecord] = [:]
-        try self.forEachRecord(at: path) { latest[$0.key] = $0 }
+        var journaled: [JournaledNotification] = []
+        var epoch: UInt64 = 0
+        try self.forEachRecord(at: path) { record in
+            latest[record.key] = record
+            epoch = record.epoch
+            if let notification = record.notification { journaled.append(notification) }
+        }
+        if !journaled.isEmpty && notifications == nil {
+            throw BackendError(
+                .unavailable, backend: "filesystem", operation: "open",
+                message: "\(path) holds \(journaled.count) queue notifications; open the store with its queue to restore them")
+        }
         var entries: [(key: String, metadataJSON: String)] = []
         for record in latest.values {
             // Written by this store, but a key must never reach outside the directory however the file was made.
@@ -37,6 +53,10 @@ extension ObjectJournal {
         }
         try metadata.store(entries)
         try FileSystem.syncFileSystem(containing: directory)
+        // After the objects: a consumer must find the object its notification names.
+        if let notifications, !journaled.isEmpty {
+            _ = try notifications.applyReplayed(journaled, epoch: epoch)
+        }
         let journal = try FileDescriptor.open(path, flags: O_RDWR)
         try self.invalidateFirstRecord(journal)
         try journal.close()

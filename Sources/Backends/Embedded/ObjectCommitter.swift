@@ -13,6 +13,11 @@ import Logging
 /// `syncfs`, then emptied) once it holds `checkpointBytes` or its oldest record is
 /// `checkpointInterval` old.
 ///
+/// With a `JournaledQueueWriter`, a put's queue notification is in its journal record
+/// (one `fdatasync` for both); once the batch is answered, its notifications go to the
+/// writer, which inserts them into the queue's table off the reply path. A checkpoint
+/// first has the writer make the table durable, then empties the journal.
+///
 /// Without a journal, each put in a batch (then of size 1) is `fdatasync`ed, its metadata
 /// committed and its directory fsync'd: the one-fsync-per-message path.
 final class ObjectCommitter: BatchHandler {
@@ -33,6 +38,7 @@ final class ObjectCommitter: BatchHandler {
     private let directory: String
     private let metadata: ObjectMetadataTable
     private let journal: ObjectJournal?
+    private let notifications: JournaledQueueWriter?
     private let checkpoints: Checkpoints
     /// Directories known to exist, so that a put does not re-create its parents each time.
     /// Forgotten after any failure, in case the tree changed underneath.
@@ -42,12 +48,13 @@ final class ObjectCommitter: BatchHandler {
     let checkpointCount: LockedCounter
 
     init(
-        directory: String, metadata: ObjectMetadataTable, journal: ObjectJournal?, checkpoints: Checkpoints,
-        batches: LockedCounter, checkpointCount: LockedCounter
+        directory: String, metadata: ObjectMetadataTable, journal: ObjectJournal?, notifications: JournaledQueueWriter?,
+        checkpoints: Checkpoints, batches: LockedCounter, checkpointCount: LockedCounter
     ) {
         self.directory = directory
         self.metadata = metadata
         self.journal = journal
+        self.notifications = journal == nil ? nil : notifications
         self.checkpoints = checkpoints
         self.batches = batches
         self.checkpointCount = checkpointCount
@@ -108,8 +115,16 @@ final class ObjectCommitter: BatchHandler {
         }
         let directories = Array(Set(staged.flatMap { directoriesToSync[ObjectIdentifier($0)] ?? [] }))
         let directoryErrors = FileSystem.syncDirectories(directories)
-        for item in staged {
-            if let error = (directoriesToSync[ObjectIdentifier(item)] ?? []).lazy.compactMap({ directoryErrors[$0] }).first {
+        let outcomes = staged.map { item in
+            (item, (directoriesToSync[ObjectIdentifier(item)] ?? []).lazy.compactMap({ directoryErrors[$0] }).first)
+        }
+        // The notifications go to the queue's writer before their puts are answered, so that
+        // a checkpoint after any answer finds them there.
+        if let notifications = self.notifications, let journal = self.journal {
+            notifications.enqueue(outcomes.compactMap { $0.1 == nil ? $0.0.notification : nil }, epoch: journal.epoch)
+        }
+        for (item, error) in outcomes {
+            if let error {
                 self.existingDirectories = []
                 item.request.continuation.resume(throwing: Self.backendError(error))
             } else {
@@ -128,7 +143,7 @@ final class ObjectCommitter: BatchHandler {
             unjournaled = staged.filter { $0.journalBody == nil }
             journalStart = journal.size
             do {
-                try journal.append(staged.map { ($0.request.key, $0.metadataJSON, $0.journalBody) })
+                try journal.append(staged.map { ($0.request.key, $0.metadataJSON, $0.journalBody, $0.notification) })
                 try journal.file.dataSync()
                 BackendMetrics.journalSynced(batch: staged.count)
             } catch {
@@ -164,6 +179,8 @@ final class ObjectCommitter: BatchHandler {
         let logger = self.checkpoints.logger
         let started = ContinuousClock.now
         do {
+            // The journal's notifications must be in the queue's table, durably, before it is emptied.
+            try self.notifications?.makeDurable()
             do {
                 try self.checkpoints.syncFileSystem(self.directory)
             } catch {
@@ -174,7 +191,8 @@ final class ObjectCommitter: BatchHandler {
                     metadata: ["objects.directory": "\(self.directory)", "objects.error": "\(error)"])
                 let written = try ObjectJournal.replay(
                     path: journal.file.path, directory: self.directory,
-                    temporaryDirectory: "\(self.directory)/\(FileSystemObjectStore.temporaryDirectoryName)", metadata: self.metadata)
+                    temporaryDirectory: "\(self.directory)/\(FileSystemObjectStore.temporaryDirectoryName)", metadata: self.metadata,
+                    notifications: self.notifications)
                 logger.notice("object store wrote its journaled objects out again", metadata: ["objects.rewritten": "\(written)"])
             }
             try journal.reset()

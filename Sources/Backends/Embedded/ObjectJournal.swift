@@ -19,7 +19,7 @@ final class ObjectJournal {
     private(set) var size = 0
     /// How much of the file is allocated and zero-filled.
     private var allocated: Int
-    private var epoch = ObjectJournal.newEpoch()
+    private(set) var epoch = ObjectJournal.newEpoch()
     /// When the oldest record not yet checkpointed was written; nil while there is none.
     private(set) var oldestRecordAt: Date?
 
@@ -35,10 +35,12 @@ final class ObjectJournal {
 
     /// Writes the records after the last ones; not durable until `file` is synced. On a
     /// failed write the range is zeroed again, best effort, so that replay ends before it.
-    func append(_ records: [(key: String, metadataJSON: String, body: [UInt8]?)]) throws {
+    func append(_ records: [(key: String, metadataJSON: String, body: [UInt8]?, notification: JournaledNotification?)]) throws {
         var bytes: [UInt8] = []
         for record in records {
-            bytes += JournalRecord.encode(epoch: self.epoch, key: record.key, metadataJSON: record.metadataJSON, body: record.body)
+            JournalRecord.append(
+                epoch: self.epoch, key: record.key, metadataJSON: record.metadataJSON, body: record.body,
+                notification: record.notification, to: &bytes)
         }
         guard !bytes.isEmpty else { return }
         do {
@@ -50,6 +52,11 @@ final class ObjectJournal {
         }
         self.size += bytes.count
         if self.oldestRecordAt == nil { self.oldestRecordAt = Date() }
+    }
+
+    /// Records without notifications.
+    func append(_ records: [(key: String, metadataJSON: String, body: [UInt8]?)]) throws {
+        try self.append(records.map { ($0.key, $0.metadataJSON, $0.body, nil) })
     }
 
     /// Takes back the records from `start` on (a batch whose sync failed).

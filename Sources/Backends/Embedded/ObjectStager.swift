@@ -14,26 +14,35 @@ final class StagedObject: @unchecked Sendable {
     let metadataJSON: String
     /// The bytes, kept for the journal when the body is small enough to go there.
     let journalBody: [UInt8]?
+    /// The queue notification for the journal record, when the put has one.
+    let notification: JournaledNotification?
 
-    init(request: ObjectStager.Job, temp: FileDescriptor, size: Int, eTag: String, metadataJSON: String, journalBody: [UInt8]?) {
+    init(
+        request: ObjectStager.Job, temp: FileDescriptor, size: Int, eTag: String, metadataJSON: String, journalBody: [UInt8]?,
+        notification: JournaledNotification?
+    ) {
         self.request = request
         self.temp = temp
         self.size = size
         self.eTag = eTag
         self.metadataJSON = metadataJSON
         self.journalBody = journalBody
+        self.notification = notification
     }
 }
 
 /// Copies each put's body into a temp file (computing its MD5 on the way) in one of the
 /// store's stager batchers, then hands it to the committer's batcher. Bodies up to
-/// `journalBodyLimit` are also kept in memory for the committer's journal.
+/// `journalBodyLimit` are also kept in memory for the committer's journal. A put with a
+/// notification gets its body here, once the object's size and ETag are known.
 final class ObjectStager: BatchHandler {
     struct Job: Sendable {
         var key: String
         var objectPath: String
         var body: SegmentedBody
         var metadata: [String: String]
+        /// The queue notification's body for the stored object (journaled with it), if any.
+        var notification: (@Sendable (StoredObject) throws -> String)?
         var continuation: CheckedContinuation<StoredObject, any Error>
     }
 
@@ -64,11 +73,21 @@ final class ObjectStager: BatchHandler {
                 kept?.reserveCapacity(job.body.count)
                 try self.write(job.body, to: temp, hasher: hasher, keeping: &kept)
                 let metadataJSON = try ObjectMetadataTable.encode(job.metadata)
+                let eTag = hasher.finalize().hexString
+                let notification = try job.notification.map { makeBody in
+                    let body = try makeBody(StoredObject(key: job.key, size: job.body.count, eTag: eTag))
+                    guard body.utf8.count <= SQLiteMessageQueue.maximumBodySize else {
+                        throw BackendError(
+                            .invalidArgument, backend: "filesystem", operation: "put",
+                            message: "notification of \(body.utf8.count) bytes is over \(SQLiteMessageQueue.maximumBodySize)")
+                    }
+                    return JournaledNotification(messageId: UUID().uuidString.lowercased(), body: body)
+                }
                 self.committer.submit(
                     .commit(
                         StagedObject(
-                            request: job, temp: temp, size: job.body.count, eTag: hasher.finalize().hexString,
-                            metadataJSON: metadataJSON, journalBody: kept)))
+                            request: job, temp: temp, size: job.body.count, eTag: eTag,
+                            metadataJSON: metadataJSON, journalBody: kept, notification: notification)))
             } catch {
                 FileSystem.removeFile(temp.path)
                 job.continuation.resume(throwing: ObjectCommitter.backendError(error))

@@ -14,6 +14,8 @@ final class QueueBatch: BatchHandler {
         case delete(receiptHandle: String, CheckedContinuation<Void, any Error>)
         case changeVisibility(receiptHandle: String, visibilityTimeout: Int, CheckedContinuation<Void, any Error>)
         case retryLater(receiptHandle: String, visibilityTimeout: Int, CheckedContinuation<Void, any Error>)
+        /// Another connection inserted messages: waiting receivers look again.
+        case sentElsewhere
         /// A read or maintenance step run with the tables and the current time.
         case inspect(@Sendable (QueueTables, Int) throws -> any Sendable, CheckedContinuation<any Sendable, any Error>)
     }
@@ -50,6 +52,11 @@ final class QueueBatch: BatchHandler {
         let now = Self.now()
         var answers: [Answer] = []
         var madeVisible = false
+        let jobs = jobs.filter { job in
+            guard case .sentElsewhere = job else { return true }
+            madeVisible = true
+            return false
+        }
         var stillWaiting: [ReceiveRequest] = []
 
         // Receivers whose wait ended or that were cancelled are answered before the transaction.
@@ -177,6 +184,8 @@ final class QueueBatch: BatchHandler {
             case .inspect(let body, let continuation):
                 let result = try body(tables, now)
                 answer = Answer(succeed: { continuation.resume(returning: result) }, fail: { continuation.resume(throwing: $0) })
+            case .sentElsewhere:
+                answer = Answer(succeed: {}, fail: { _ in })
             }
             try database.execute("RELEASE job")
             return answer
@@ -221,6 +230,7 @@ final class QueueBatch: BatchHandler {
         case .changeVisibility(_, _, let continuation): continuation.resume(throwing: error)
         case .retryLater(_, _, let continuation): continuation.resume(throwing: error)
         case .inspect(_, let continuation): continuation.resume(throwing: error)
+        case .sentElsewhere: break
         }
     }
 

@@ -20,6 +20,10 @@ import Foundation
 ///       seq INTEGER PRIMARY KEY, message_id TEXT NOT NULL UNIQUE, body TEXT NOT NULL,
 ///       sent_at INTEGER NOT NULL, receive_count INTEGER NOT NULL, dead_lettered_at INTEGER NOT NULL)
 ///
+///     journal_applied(message_id TEXT PRIMARY KEY, epoch INTEGER NOT NULL)  -- notifications inserted
+///       from the object journal (`JournaledQueueWriter`), kept until the journal moves to a new epoch
+///     journal_sync(id INTEGER PRIMARY KEY, synced_at INTEGER NOT NULL)       -- the writer's durable commits
+///
 /// A receipt handle is `<seq>.<32 hex digits>`, new for every receive. A redriven dead letter
 /// goes back to `messages` with its message id and body, a new `seq` and no receives.
 final class QueueTables {
@@ -104,8 +108,13 @@ final class QueueTables {
 
     func send(body: String, now: Int) throws -> String {
         let messageId = UUID().uuidString.lowercased()
-        try self.insert.run([.text(messageId), .text(body), .integer(now)])
+        try self.send(messageId: messageId, body: body, now: now)
         return messageId
+    }
+
+    /// A message whose id was chosen before (a notification from the object journal).
+    func send(messageId: String, body: String, now: Int) throws {
+        try self.insert.run([.text(messageId), .text(body), .integer(now)])
     }
 
     /// Up to `maxMessages` visible messages, hidden until `now + visibilityTimeout`; messages

@@ -34,6 +34,11 @@ final class SQLiteDatabase {
         sqlite3_close_v2(self.handle)
     }
 
+    /// How long a statement waits for another connection's lock before it fails (10 s at first).
+    func setBusyTimeout(milliseconds: Int32) {
+        sqlite3_busy_timeout(self.handle, milliseconds)
+    }
+
     /// Runs one or more statements without results.
     func execute(_ sql: String) throws {
         var errorMessage: UnsafeMutablePointer<CChar>?

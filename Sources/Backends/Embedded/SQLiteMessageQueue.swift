@@ -45,6 +45,12 @@ public final class SQLiteMessageQueue: MessageQueue {
         }
     }
 
+    /// Messages were inserted on another connection (the object store's `JournaledQueueWriter`):
+    /// waiting receivers look again.
+    func noteSentElsewhere() {
+        self.batcher.submit(.sentElsewhere)
+    }
+
     public func receive(maxMessages: Int, visibilityTimeout: Int, waitTime: Int) async throws -> [QueueMessage] {
         guard (1...10).contains(maxMessages) else { throw self.invalid("receive", "maxMessages \(maxMessages) is not in 1...10") }
         guard (0...Self.maximumVisibilityTimeout).contains(visibilityTimeout) else {
