@@ -105,10 +105,15 @@ public struct MessageProcessor: Sendable {
         let message = TopicMessage(
             defaultMessage: json, attributes: ["method": request.method, "uid": request.requestId],
             deduplicationId: request.deduplicationId)
-        let messageId = try await self.publish(message, to: route, key: key)
-        if route == .create {
-            try await self.router.didPublishCreate(request)
+        let messageId = try await self.publish(message, to: route)
+        // The ledger record and the UID's record at once (one group commit in the embedded
+        // index); either order survives a crash between them (see `publish(_:to:key:)`).
+        async let recorded = Self.result { () async throws(MessageProcessingError) in try await self.record(key, messageId: messageId) }
+        async let created = Self.result { () async throws(MessageProcessingError) in
+            if route == .create { try await self.router.didPublishCreate(request) }
         }
+        try await recorded.get()
+        try await created.get()
         logger.info(
             "Published event request",
             metadata: [
@@ -156,12 +161,27 @@ public struct MessageProcessor: Sendable {
     /// Publishes, then records the publish in the ledger.
     private func publish(_ message: TopicMessage, to route: Route, key: PublishKey) async throws(MessageProcessingError) -> String {
         let messageId = try await self.publish(message, to: route)
+        try await self.record(key, messageId: messageId)
+        return messageId
+    }
+
+    private func record(_ key: PublishKey, messageId: String) async throws(MessageProcessingError) {
         do {
             try await self.ledger.recordPublished(key, messageId: messageId)
         } catch {
             throw MessageProcessingError(backendError: error, stage: .index)
         }
-        return messageId
+    }
+
+    private static func result(
+        _ body: () async throws(MessageProcessingError) -> Void
+    ) async -> Result<Void, MessageProcessingError> {
+        do throws(MessageProcessingError) {
+            try await body()
+            return .success(())
+        } catch {
+            return .failure(error)
+        }
     }
 
     private func publish(_ message: TopicMessage, to route: Route) async throws(MessageProcessingError) -> String {

@@ -59,7 +59,7 @@ struct ConsumerSetup {
     /// a runaway libical call cannot be stopped, so it is no option and no deployment sets it.
     private func makeParsing() -> any InviteParsing {
         if ProcessInfo.processInfo.environment["CIS_PARSE_ISOLATION"] == "in-process" {
-            return InProcessInviteParsing(limits: self.parseLimits)
+            return InProcessInviteParsing(limits: self.parseLimits, maximumConcurrentParses: self.configuration.concurrency)
         }
         return WorkerProcessInviteParsing(
             executable: self.parseWorker, limits: self.parseLimits, workers: self.configuration.concurrency)
