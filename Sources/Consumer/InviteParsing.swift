@@ -22,26 +22,14 @@ extension InviteParsing {
 /// the timeout failure. `cis` uses `WorkerProcessInviteParsing`, which can also stop it.
 public struct InProcessInviteParsing: InviteParsing {
     public var limits: ParseLimits
-    /// At most this many parses at once (nil: no bound), so that parses never take every
-    /// thread of the blocking pool from the commits of the messages in flight.
-    private let slots: ParseSlots?
     /// Past the timeout, the time the parse has to report its own (more precise) timeout.
     static let grace = Duration.milliseconds(250)
 
-    public init(limits: ParseLimits = .default, maximumConcurrentParses: Int? = nil) {
+    public init(limits: ParseLimits = .default) {
         self.limits = limits
-        self.slots = maximumConcurrentParses.map(ParseSlots.init)
     }
 
     public func parse(_ input: InviteInput) async -> InviteParseResult {
-        guard let slots = self.slots else { return await self.parseNow(input) }
-        await slots.acquire()
-        let result = await self.parseNow(input)
-        await slots.release()
-        return result
-    }
-
-    private func parseNow(_ input: InviteInput) async -> InviteParseResult {
         let limits = self.limits
         let answer = OneAnswer<InviteParseResult>()
         BlockingPool.submit { answer.give(InviteParser.parse(input, limits: limits)) }
@@ -55,33 +43,6 @@ public struct InProcessInviteParsing: InviteParsing {
             group.cancelAll()
             // A parse that finished just as the timer fired still counts.
             return first ?? answer.taken ?? .failure(InviteParser.timedOut(input, limits: limits))
-        }
-    }
-}
-
-/// A counting semaphore for parses, waiters served in arrival order.
-actor ParseSlots {
-    private var free: Int
-    private var waiters: [CheckedContinuation<Void, Never>] = []
-
-    init(_ count: Int) {
-        precondition(count >= 1)
-        self.free = count
-    }
-
-    func acquire() async {
-        if self.free > 0 {
-            self.free -= 1
-            return
-        }
-        await withCheckedContinuation { self.waiters.append($0) }
-    }
-
-    func release() {
-        if self.waiters.isEmpty {
-            self.free += 1
-        } else {
-            self.waiters.removeFirst().resume()
         }
     }
 }

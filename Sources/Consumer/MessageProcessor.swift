@@ -18,16 +18,22 @@ public struct MessageProcessor: Sendable {
     let router: EventRouter
     let ledger: any PublishLedger
     let parsing: any InviteParsing
+    /// Bounds the fetches and parses running at once (nil: no bound), so that of the many
+    /// messages in flight only this many hold their bodies in memory.
+    private let parseSlots: ParseSlots?
 
+    /// - Parameter maximumConcurrentParses: objects fetched and parsed at once, at most; the
+    ///   consumer passes its `concurrency` (the parse workers).
     public init(
         objectStore: any ObjectStore, publisher: any TopicPublisher, eventIndex: any EventIndex, publishLedger: any PublishLedger,
-        parsing: any InviteParsing = InProcessInviteParsing()
+        parsing: any InviteParsing = InProcessInviteParsing(), maximumConcurrentParses: Int? = nil
     ) {
         self.objectStore = objectStore
         self.publisher = publisher
         self.router = EventRouter(eventIndex: eventIndex)
         self.ledger = publishLedger
         self.parsing = parsing
+        self.parseSlots = maximumConcurrentParses.map { ParseSlots($0) }
     }
 
     public func process(
@@ -60,16 +66,12 @@ public struct MessageProcessor: Sendable {
                 .permanent, stage: .fetch,
                 reason: "notification names bucket \(object.bucket), the consumer reads bucket \(self.objectStore.bucketName)")
         }
-        let fetched: FetchedObject
-        do {
-            fetched = try await self.objectStore.get(key: object.key)
-        } catch {
-            throw MessageProcessingError(backendError: error, stage: .fetch)
+        await self.parseSlots?.acquire()
+        let parsed = await Self.result { () async throws(MessageProcessingError) -> InviteParseResult in
+            try await self.fetchAndParse(object)
         }
-        let envelope = MessageEnvelopeMetadata(dictionary: fetched.metadata)
-        let sender = envelope.mailFrom.isEmpty ? nil : envelope.mailFrom
-        let input = InviteInput(message: fetched.bytes, bucket: object.bucket, key: object.key, envelopeSender: sender)
-        switch try await self.parsing.parse(input) {
+        await self.parseSlots?.release()
+        switch try parsed.get() {
         case .requests(let requests):
             var publishedCount = 0
             for request in requests {
@@ -82,6 +84,19 @@ public struct MessageProcessor: Sendable {
             logger.info("Message ignored", metadata: ["consumer.ignored.reason": "\(reason)"])
             return 0
         }
+    }
+
+    private func fetchAndParse(_ object: ObjectReference) async throws(MessageProcessingError) -> InviteParseResult {
+        let fetched: FetchedObject
+        do {
+            fetched = try await self.objectStore.get(key: object.key)
+        } catch {
+            throw MessageProcessingError(backendError: error, stage: .fetch)
+        }
+        let envelope = MessageEnvelopeMetadata(dictionary: fetched.metadata)
+        let sender = envelope.mailFrom.isEmpty ? nil : envelope.mailFrom
+        let input = InviteInput(message: fetched.bytes, bucket: object.bucket, key: object.key, envelopeSender: sender)
+        return try await self.parsing.parse(input)
     }
 
     /// Returns false when the ledger says it was published before.
@@ -173,12 +188,11 @@ public struct MessageProcessor: Sendable {
         }
     }
 
-    private static func result(
-        _ body: () async throws(MessageProcessingError) -> Void
-    ) async -> Result<Void, MessageProcessingError> {
+    private static func result<Value>(
+        _ body: () async throws(MessageProcessingError) -> Value
+    ) async -> Result<Value, MessageProcessingError> {
         do throws(MessageProcessingError) {
-            try await body()
-            return .success(())
+            return .success(try await body())
         } catch {
             return .failure(error)
         }

@@ -50,7 +50,7 @@ struct ConsumerSetup {
         let processor = MessageProcessor(
             objectStore: backends.objectStore, publisher: try self.makeTopics(backends),
             eventIndex: try self.makeEventIndex(backends, ledger: ledger), publishLedger: ledger,
-            parsing: self.makeParsing())
+            parsing: self.makeParsing(), maximumConcurrentParses: self.configuration.concurrency)
         return ConsumerService(queue: backends.queue, processor: processor, configuration: self.configuration, logger: logger)
     }
 
@@ -59,7 +59,7 @@ struct ConsumerSetup {
     /// a runaway libical call cannot be stopped, so it is no option and no deployment sets it.
     private func makeParsing() -> any InviteParsing {
         if ProcessInfo.processInfo.environment["CIS_PARSE_ISOLATION"] == "in-process" {
-            return InProcessInviteParsing(limits: self.parseLimits, maximumConcurrentParses: self.configuration.concurrency)
+            return InProcessInviteParsing(limits: self.parseLimits)
         }
         return WorkerProcessInviteParsing(
             executable: self.parseWorker, limits: self.parseLimits, workers: self.configuration.concurrency)

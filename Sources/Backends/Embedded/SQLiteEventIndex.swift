@@ -10,12 +10,16 @@ import Notifications
 ///               published_at INTEGER, PRIMARY KEY (request_id, uid, sequence, route))
 ///
 /// `published` is the consumer's `PublishLedger`. The index's directory is created when missing.
-/// Calls run in a group commit (`EventIndexBatch`): the calls that arrive while a transaction
+/// Writes run in a group commit (`EventIndexBatch`): the writes that arrive while a transaction
 /// commits share the next one, so the messages a consumer has in flight share one WAL fsync
-/// per step; each call returns only after its transaction committed.
+/// per step; each write returns only after its transaction committed. Reads run on a second
+/// connection, one at a time, and see every committed write without waiting for the
+/// writer's fsync.
 public final class SQLiteEventIndex: EventIndex, PublishLedger {
     public let path: String
     private let batcher: Batcher<EventIndexBatch>
+    private let reader: BlockingSerialQueue
+    private let readerStatements: ReaderStatements
     /// Transactions committed so far (tests check that concurrent calls share them).
     let transactions: LockedCounter
 
@@ -46,10 +50,16 @@ public final class SQLiteEventIndex: EventIndex, PublishLedger {
         let transactions = LockedCounter()
         self.transactions = transactions
         self.batcher = Batcher(maximumBatchSize: 512, handler: EventIndexBatch(database: database, transactions: transactions))
+        do {
+            self.readerStatements = ReaderStatements(statements: EventIndexBatch.Statements(database: try SQLiteDatabase(path: path)))
+        } catch {
+            throw BackendError(.unavailable, backend: "sqlite-events", operation: "open", message: "\(error)")
+        }
+        self.reader = BlockingSerialQueue()
     }
 
     public func isKnown(uid: String) async throws -> Bool? {
-        try await self.run("isKnown") { statements in
+        try await self.read("isKnown") { statements in
             let statement = try statements.statement("SELECT 1 FROM events WHERE uid = ?1").bind([.text(uid)])
             defer { statement.reset() }
             return try statement.step()
@@ -64,7 +74,7 @@ public final class SQLiteEventIndex: EventIndex, PublishLedger {
     }
 
     public func publishedMessageId(for key: PublishKey) async throws -> String? {
-        try await self.run("publishedMessageId") { statements in
+        try await self.read("publishedMessageId") { statements in
             let statement = try statements.statement(
                 "SELECT message_id FROM published WHERE request_id = ?1 AND uid = ?2 AND sequence = ?3 AND route = ?4")
             try statement.bind([.text(key.requestId), .text(key.uid), .integer(key.sequence), .text(key.route.rawValue)])
@@ -99,6 +109,27 @@ public final class SQLiteEventIndex: EventIndex, PublishLedger {
         return answer as! Result
     }
 
+    /// Runs `body` on the reader connection.
+    private func read<Result: Sendable>(
+        _ operation: String, _ body: @escaping @Sendable (EventIndexBatch.Statements) throws -> Result
+    ) async throws -> Result {
+        let readerStatements = self.readerStatements
+        return try await self.reader.run {
+            do {
+                return try body(readerStatements.statements)
+            } catch {
+                throw BackendError(.unavailable, backend: "sqlite-events", operation: operation, message: "\(error)")
+            }
+        }
+    }
+
+    /// The reader connection's statements, used only inside `reader.run`.
+    private final class ReaderStatements: @unchecked Sendable {
+        // @unchecked: `statements` is touched only inside `reader.run`, one closure at a time.
+        let statements: EventIndexBatch.Statements
+        init(statements: EventIndexBatch.Statements) { self.statements = statements }
+    }
+
     private static func now() -> Int {
         Int(Date().timeIntervalSince1970 * 1000)
     }
@@ -119,7 +150,7 @@ final class EventIndexBatch: BatchHandler {
         fileprivate let database: SQLiteDatabase
         private var prepared: [String: SQLiteDatabase.Statement] = [:]
 
-        fileprivate init(database: SQLiteDatabase) {
+        init(database: SQLiteDatabase) {
             self.database = database
         }
 
