@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Writes one JSON object (RFC 8259) straight into UTF-8 bytes, its members in the order they
 /// are written: no dictionary, no sorting, no Foundation.
 ///
@@ -94,23 +100,33 @@ public struct JSONObjectWriter: Sendable {
     }
 
     /// A JSON string literal. Bytes of multi-byte UTF-8 sequences are all 0x80 or above, so
-    /// escaping byte by byte never splits a character.
+    /// escaping byte by byte never splits a character. The runs between bytes to escape are
+    /// found by `strcspn` and copied whole (an embedded NUL ends a run: it is escaped too).
     private mutating func string(_ value: String) {
         self.bytes.append(UInt8(ascii: "\""))
-        var value = value
-        value.withUTF8 { utf8 in
-            var copiedUpTo = 0
-            for index in utf8.indices {
-                let byte = utf8[index]
-                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-                self.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[copiedUpTo..<index]))
-                self.escape(byte)
-                copiedUpTo = index + 1
+        let count = value.utf8.count
+        value.withCString { base in
+            Self.escapedCharacters.withUnsafeBufferPointer { reject in
+                var offset = 0
+                while offset < count {
+                    let run = strcspn(base + offset, reject.baseAddress!)
+                    if run > 0 {
+                        self.bytes.append(contentsOf: UnsafeRawBufferPointer(start: base + offset, count: run))
+                        offset += run
+                    }
+                    if offset < count {
+                        self.escape(UInt8(bitPattern: base[offset]))
+                        offset += 1
+                    }
+                }
             }
-            self.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[copiedUpTo...]))
         }
         self.bytes.append(UInt8(ascii: "\""))
     }
+
+    /// Every byte `string` must escape but NUL, as a C string for `strcspn`.
+    private static let escapedCharacters: [CChar] =
+        (0x01..<0x20).map { CChar($0) } + [CChar(UInt8(ascii: "\"")), CChar(UInt8(ascii: "\\")), 0]
 
     private mutating func escape(_ byte: UInt8) {
         self.bytes.append(UInt8(ascii: "\\"))
