@@ -18,6 +18,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
     ],
     targets: [
         // C libraries, each through a system-library target with a small shim header.
@@ -36,6 +39,19 @@ let package = Package(
         .systemLibrary(
             name: "CLibcrypto", pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]),
+        // Sender authentication: SPF (libspf2 has no pkg-config file), DKIM, DMARC, and the DNS resolver.
+        .systemLibrary(
+            name: "CSPF2",
+            providers: [.apt(["libspf2-dev"])]),
+        .systemLibrary(
+            name: "COpenDKIM", pkgConfig: "opendkim",
+            providers: [.apt(["libopendkim-dev"])]),
+        .systemLibrary(
+            name: "COpenDMARC",
+            providers: [.apt(["libopendmarc-dev"])]),
+        .systemLibrary(
+            name: "CUnbound", pkgConfig: "libunbound",
+            providers: [.apt(["libunbound-dev"])]),
 
         // syncfs(2) and flock(2), which Swift's Glibc module does not import as functions.
         .target(name: "CFileSync"),
@@ -58,6 +74,11 @@ let package = Package(
         // File descriptors, paths, segmented bodies (memory or file ranges) and their digests.
         // Sender authentication's value types and the verifier contract (SPF, DKIM, DMARC, ARC).
         .target(name: "SenderAuthentication"),
+        // SPF, DKIM and DMARC through libspf2, libopendkim and libopendmarc, all DNS through one libunbound resolver.
+        .target(
+            name: "SenderVerification",
+            dependencies: ["SenderAuthentication", "CSPF2", "COpenDKIM", "COpenDMARC", "CUnbound", "BlockingWork"],
+            swiftSettings: swiftSettings),
         .target(
             name: "FileIO",
             dependencies: ["CFileSync", "Digest"],
@@ -87,6 +108,7 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings),
 
@@ -105,6 +127,7 @@ let package = Package(
             dependencies: [
                 "AWS", "CSQLite", "Digest", "FileIO", "BlockingWork", "Notifications",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings),
 
@@ -114,29 +137,51 @@ let package = Package(
             dependencies: [
                 "SMTPCore", "Backends", "Digest", "FileIO", "Notifications",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings),
 
         // Finding and parsing the invite: GMime, libical, the standardized event request, classification.
         .target(
             name: "Invites",
-            dependencies: ["CGMime", "CLibical", "Notifications"],
+            dependencies: ["CGMime", "CLibical", "Notifications", "SenderAuthentication"],
             swiftSettings: swiftSettings),
 
         // Queue worker: poll, fetch, parse, publish, delete.
         .target(
             name: "Consumer",
             dependencies: [
-                "Backends", "Invites", "BlockingWork", "Notifications", "CProcessControl",
+                "Backends", "Invites", "BlockingWork", "Notifications", "CProcessControl", "SenderAuthentication",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings),
+
+        // The HTTP side port (hummingbird): /metrics (Prometheus), /healthz, /readyz, the status page
+        // and its JSON API; the activity ring buffer; systemd's sd_notify. Only `cis` imports it.
+        .target(
+            name: "Operations",
+            dependencies: [
+                "Notifications",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings),
 
         .executableTarget(
             name: "cis",
             dependencies: [
+                "Operations",
                 "SMTPServer", "SMTPCore", "DropBox", "Backends", "AWS", "Invites", "Consumer", "Notifications", "CProcessControl",
+                "SenderAuthentication", "SenderVerification",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -144,6 +189,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings),
 
@@ -172,6 +218,14 @@ let package = Package(
         .testTarget(
             name: "NotificationsTests",
             dependencies: ["Notifications"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SenderAuthenticationTests",
+            dependencies: ["SenderAuthentication"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SenderVerificationTests",
+            dependencies: ["SenderVerification", "SenderAuthentication"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "SMTPCoreTests",
@@ -222,13 +276,23 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "InvitesTests",
-            dependencies: ["TestSupport", "Invites", "Notifications"],
+            dependencies: ["TestSupport", "Invites", "Notifications", "SenderAuthentication"],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "OperationsTests",
+            dependencies: [
+                "TestSupport", "Operations", "Notifications",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "ConsumerTests",
             dependencies: [
                 "TestSupport", "Consumer", "Backends", "Invites", "DropBox", "SMTPCore", "FileIO", "Notifications",
+                "SenderAuthentication",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

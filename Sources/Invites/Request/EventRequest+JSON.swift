@@ -7,10 +7,12 @@ extension EventRequest {
     ///
     /// The members are written in alphabetical order, the order of the sorted-keys
     /// serialization this replaced, so equal requests give byte-equal JSON; a new member may go
-    /// anywhere (readers look fields up by name).
-    public func json(route: Route, truncated: Bool = false) -> String {
+    /// anywhere (readers look fields up by name). The sender-authentication members follow.
+    /// `senderAuthentication`: the verdicts, with `--sender-policy report` or `enforce`.
+    public func json(route: Route, truncated: Bool = false, senderAuthentication: SenderAuthenticationSummary? = nil) -> String {
         var writer = JSONObjectWriter(reservingCapacity: 1024 + (self.description?.utf8.count ?? 0) * 2)
         self.writeFields(to: &writer, route: route, truncated: truncated)
+        if let senderAuthentication { writer.members(ofJSONObject: JSONText.serialize(senderAuthentication.jsonFields())) }
         return writer.finish()
     }
 
