@@ -62,7 +62,13 @@ enum FoundationEventJSON {
             "return_path": failure.returnPath,
             "bucket": failure.bucket,
             "key": failure.key,
+            "notify": failure.notify,
         ]
+        if let refused = failure.refusedRequest {
+            fields["original_uid"] = refused.originalUID
+            fields["sequence"] = refused.sequence
+            fields["refused_route"] = refused.route
+        }
         if truncated { fields["truncated"] = true }
         return Self.serialize(fields)
     }
