@@ -1,6 +1,8 @@
 /// How the consumer polls, how much it does at once, and how it backs off.
 public struct ConsumerConfiguration: Sendable {
-    /// Messages processed at the same time.
+    /// Messages parsed at the same time (parse workers). Up to `receiveBatchSize` times as many
+    /// are in flight (received, not yet deleted), so that the index writes, topic appends and
+    /// deletes of many messages share one commit each while these are parsed.
     public var concurrency: Int
     /// Long-poll wait per receive, in seconds (SQS allows 0...20).
     public var pollWaitTime: Int
@@ -16,6 +18,8 @@ public struct ConsumerConfiguration: Sendable {
     public var receiveFailureBackoff: RetryBackoff
 
     public static let defaultConcurrency = 4
+    /// Messages one receive asks for: SQS's maximum for `ReceiveMessage` and the batch calls.
+    public static let receiveBatchSize = 10
     public static let concurrencyRange = 1...64
     public static let defaultPollWaitTime = 20
     /// SQS's own bounds for `WaitTimeSeconds`.
@@ -41,6 +45,11 @@ public struct ConsumerConfiguration: Sendable {
     /// 0: hand the message back after its first transient failure.
     public static let transientHoldRange = 0...defaultTransientHoldSeconds
     public static let defaultMaximumTransientHold = Duration.seconds(defaultTransientHoldSeconds)
+
+    /// Messages received and not yet deleted, at most.
+    public var maximumInFlight: Int {
+        self.concurrency * Self.receiveBatchSize
+    }
 
     public init(
         concurrency: Int = Self.defaultConcurrency,

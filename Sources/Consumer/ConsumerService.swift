@@ -2,8 +2,12 @@ import Backends
 import Logging
 import ServiceLifecycle
 
-/// The queue worker: long-polls the notification queue and processes up to
-/// `configuration.concurrency` messages at once.
+/// The queue worker: long-polls the notification queue, up to
+/// `ConsumerConfiguration.receiveBatchSize` messages a receive, and keeps up to
+/// `configuration.maximumInFlight` messages in processing (their parses limited to
+/// `configuration.concurrency` at once by the parse worker pool). The backends group-commit
+/// what arrives together, so the ledger records, topic appends and deletes of the messages in
+/// flight share their transactions and fsyncs.
 ///
 /// A message is deleted only after every publish it needed succeeded. After a transient
 /// failure (a backend unavailable) the worker keeps the message (extending its visibility)
@@ -43,7 +47,7 @@ public struct ConsumerService: Service {
     }
 
     public func run() async throws {
-        let inFlight = InFlightLimit(limit: self.configuration.concurrency)
+        let inFlight = InFlightLimit(limit: self.configuration.maximumInFlight)
         self.logger.info(
             "Consumer started",
             metadata: [
@@ -58,7 +62,7 @@ public struct ConsumerService: Service {
                 if Self.isStopping { break }
                 let messages: [QueueMessage]
                 do {
-                    messages = try await self.receive(maxMessages: min(capacity, 10))
+                    messages = try await self.receive(maxMessages: min(capacity, ConsumerConfiguration.receiveBatchSize))
                     consecutiveReceiveFailures = 0
                 } catch {
                     if Self.isStopping { break }

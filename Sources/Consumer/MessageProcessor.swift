@@ -23,10 +23,15 @@ public struct MessageProcessor: Sendable {
     public var observer: ConsumerActivityObserver?
     /// nil with `--sender-policy off`.
     let senderCheck: SenderCheck?
+    /// Bounds the fetches and parses running at once (nil: no bound), so that of the many
+    /// messages in flight only this many hold their bodies in memory.
+    private let parseSlots: ParseSlots?
 
+    /// - Parameter maximumConcurrentParses: objects fetched, parsed and verified at once, at
+    ///   most; the consumer passes its `concurrency` (the parse workers).
     public init(
         objectStore: any ObjectStore, publisher: any TopicPublisher, eventIndex: any EventIndex, publishLedger: any PublishLedger,
-        parsing: any InviteParsing = InProcessInviteParsing(), senderCheck: SenderCheck? = nil
+        parsing: any InviteParsing = InProcessInviteParsing(), senderCheck: SenderCheck? = nil, maximumConcurrentParses: Int? = nil
     ) {
         self.objectStore = objectStore
         self.publisher = publisher
@@ -34,6 +39,7 @@ public struct MessageProcessor: Sendable {
         self.ledger = publishLedger
         self.parsing = parsing
         self.senderCheck = senderCheck
+        self.parseSlots = maximumConcurrentParses.map { ParseSlots($0) }
     }
 
     public func process(
@@ -66,20 +72,8 @@ public struct MessageProcessor: Sendable {
                 .permanent, stage: .fetch,
                 reason: "notification names bucket \(object.bucket), the consumer reads bucket \(self.objectStore.bucketName)")
         }
-        let fetched: FetchedObject
-        do {
-            fetched = try await self.objectStore.get(key: object.key)
-        } catch {
-            throw MessageProcessingError(backendError: error, stage: .fetch)
-        }
-        let envelope = MessageEnvelopeMetadata(dictionary: fetched.metadata)
-        let sender = envelope.mailFrom.isEmpty ? nil : envelope.mailFrom
-        let input = InviteInput(message: fetched.bytes, bucket: object.bucket, key: object.key, envelopeSender: sender)
-        let parseStarted = ContinuousClock.now
-        let parsed = try await self.parsing.parse(input)
-        ConsumerMetrics.parsed(in: ContinuousClock.now - parseStarted)
-        if case .ignored = parsed {} else if let senderCheck = self.senderCheck {
-            let verdicts = await senderCheck.verify(message: fetched.bytes, envelope: envelope)
+        let (parsed, checked) = try await self.fetchParseVerify(object)
+        if case .ignored = parsed {} else if let senderCheck = self.senderCheck, let verdicts = checked {
             Self.log(verdicts, logger: logger)
             switch parsed {
             case .requests(let requests):
@@ -108,6 +102,49 @@ public struct MessageProcessor: Sendable {
             logger.info("Message ignored", metadata: ["consumer.ignored.reason": "\(reason)"])
             self.reportIgnored(key: object.key, reason: "\(reason)")
             return 0
+        }
+    }
+
+    /// Fetches, parses and (with a sender policy) verifies the object under a parse slot; the
+    /// message body is not kept past it.
+    private func fetchParseVerify(
+        _ object: ObjectReference
+    ) async throws(MessageProcessingError) -> (InviteParseResult, SenderCheck.Verdicts?) {
+        await self.parseSlots?.acquire()
+        let outcome = await Self.result { () async throws(MessageProcessingError) -> (InviteParseResult, SenderCheck.Verdicts?) in
+            try await self.fetchParseVerifyNow(object)
+        }
+        await self.parseSlots?.release()
+        return try outcome.get()
+    }
+
+    private func fetchParseVerifyNow(
+        _ object: ObjectReference
+    ) async throws(MessageProcessingError) -> (InviteParseResult, SenderCheck.Verdicts?) {
+        let fetched: FetchedObject
+        do {
+            fetched = try await self.objectStore.get(key: object.key)
+        } catch {
+            throw MessageProcessingError(backendError: error, stage: .fetch)
+        }
+        let envelope = MessageEnvelopeMetadata(dictionary: fetched.metadata)
+        let sender = envelope.mailFrom.isEmpty ? nil : envelope.mailFrom
+        let input = InviteInput(message: fetched.bytes, bucket: object.bucket, key: object.key, envelopeSender: sender)
+        let parseStarted = ContinuousClock.now
+        let parsed = try await self.parsing.parse(input)
+        ConsumerMetrics.parsed(in: ContinuousClock.now - parseStarted)
+        if case .ignored = parsed { return (parsed, nil) }
+        guard let senderCheck = self.senderCheck else { return (parsed, nil) }
+        return (parsed, await senderCheck.verify(message: fetched.bytes, envelope: envelope))
+    }
+
+    private static func result<Value>(
+        _ body: () async throws(MessageProcessingError) -> Value
+    ) async -> Result<Value, MessageProcessingError> {
+        do throws(MessageProcessingError) {
+            return .success(try await body())
+        } catch {
+            return .failure(error)
         }
     }
 

@@ -17,7 +17,7 @@ struct ConsumerOptions: ParsableArguments {
     @Option(
         name: .customLong("consumer-concurrency"), parsing: .unconditional,
         help: ArgumentHelp(
-            "Messages processed at once, \(ConsumerConfiguration.concurrencyRange.text). Env: CIS_CONSUMER_CONCURRENCY. Default: \(ConsumerConfiguration.defaultConcurrency).",
+            "Messages parsed at once (parse workers), \(ConsumerConfiguration.concurrencyRange.text); \(ConsumerConfiguration.receiveBatchSize) times as many are in flight, committed together. Env: CIS_CONSUMER_CONCURRENCY. Default: \(ConsumerConfiguration.defaultConcurrency).",
             valueName: "n"))
     var concurrency: String?
 

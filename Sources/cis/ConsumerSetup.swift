@@ -65,7 +65,7 @@ struct ConsumerSetup {
         var processor = MessageProcessor(
             objectStore: backends.objectStore, publisher: try self.makeTopics(backends),
             eventIndex: eventIndex, publishLedger: ledger, parsing: self.makeParsing(),
-            senderCheck: try self.senderCheck.make())
+            senderCheck: try self.senderCheck.make(), maximumConcurrentParses: self.configuration.concurrency)
         processor.observer = observer
         return ConsumerService(queue: backends.queue, processor: processor, configuration: self.configuration, logger: logger)
     }

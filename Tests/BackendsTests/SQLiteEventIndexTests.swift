@@ -1,4 +1,5 @@
 @testable import Backends
+import Notifications
 import TestSupport
 import Testing
 
@@ -60,5 +61,35 @@ struct SQLiteEventIndexTests {
         try await index.recordCreated(uid: "x", creatingDomain: "example.com")
         #expect(try await index.isKnown(uid: "x") == nil)
         #expect(try await index.creatingDomain(uid: "x") == nil)
+    }
+
+    @Test("concurrent calls share transactions, and each answers with its own result after the commit")
+    func groupCommit() async throws {
+        let directory = try TemporaryDirectory()
+        let index = try SQLiteEventIndex(path: directory.file("events.sqlite"))
+        let count = 64
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for number in 0..<count {
+                group.addTask {
+                    let key = PublishKey(requestId: "r\(number)", uid: "u\(number)", sequence: number, route: .create)
+                    try await index.recordPublished(key, messageId: "m\(number)")
+                    try await index.recordCreated(uid: "u\(number)")
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(index.transactions.current < 2 * count)
+        for number in 0..<count {
+            let key = PublishKey(requestId: "r\(number)", uid: "u\(number)", sequence: number, route: .create)
+            #expect(try await index.publishedMessageId(for: key) == "m\(number)")
+            #expect(try await index.isKnown(uid: "u\(number)") == true)
+        }
+        // Recording again keeps the first message id.
+        let first = PublishKey(requestId: "r0", uid: "u0", sequence: 0, route: .create)
+        try await index.recordPublished(first, messageId: "other")
+        #expect(try await index.publishedMessageId(for: first) == "m0")
+        #expect(try await index.publishedMessageId(for: PublishKey(requestId: "r0", uid: "u0", sequence: 0, route: .update)) == nil)
+        let reopened = try SQLiteEventIndex(path: directory.file("events.sqlite"))
+        #expect(try await reopened.publishedMessageId(for: first) == "m0")
     }
 }

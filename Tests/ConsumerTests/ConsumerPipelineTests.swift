@@ -41,9 +41,10 @@ struct ConsumerPipelineTests {
         let fixture = try PipelineFixture()
         try await fixture.deliver(InviteMessages.request(uid: "weekly@example.com", sequence: 0), key: "msg-a")
         try await fixture.withRunningConsumer {
-            try await fixture.eventually("the first request is published") { try fixture.published(.create).count == 1 }
+            // Published and deleted: its UID is recorded only after the topic line is written.
+            try await fixture.eventually("the first request is published") { try await fixture.hasPublished(1, to: .create) }
             try await fixture.deliver(InviteMessages.request(uid: "weekly@example.com", sequence: 1), key: "msg-b")
-            try await fixture.eventually("the second request is published") { try fixture.published(.update).count == 1 }
+            try await fixture.eventually("the second request is published") { try await fixture.hasPublished(1, to: .update) }
             try await fixture.deliver(InviteMessages.cancel(uid: "weekly@example.com", sequence: 2), key: "msg-c")
             try await fixture.eventually("the cancel is published and the queue empty") {
                 try await fixture.hasPublished(1, to: .cancel)

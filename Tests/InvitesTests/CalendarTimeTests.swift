@@ -109,4 +109,51 @@ struct CalendarTimeTests {
         let allDayRequest = try self.onlyRequest(TestMessage.parse(TestMessage.singlePart(TestMessage.calendar(method: "REQUEST", allDay))))
         #expect(allDayRequest.end?.compact == "20240401")
     }
+
+    /// A VTIMEZONE named `Office` whose only rule is the fixed offset `offset`.
+    static func fixedZone(offset: String, name: String = "Office") -> String {
+        """
+        BEGIN:VTIMEZONE\r
+        TZID:\(name)\r
+        BEGIN:STANDARD\r
+        DTSTART:16010101T000000\r
+        TZOFFSETFROM:\(offset)\r
+        TZOFFSETTO:\(offset)\r
+        END:STANDARD\r
+        END:VTIMEZONE
+        """
+    }
+
+    @Test("VTIMEZONEs are reused by their text, not their TZID: one name with two meanings converts each its own way")
+    func reusedZonesKeyedByText() throws {
+        let event = TestMessage.event(start: "DTSTART;TZID=Office:20261201T100000", end: "DTEND;TZID=Office:20261201T110000")
+        func start(offset: String) throws -> String? {
+            try self.onlyRequest(TestMessage.parse(TestMessage.singlePart(
+                TestMessage.calendar(method: "REQUEST", Self.fixedZone(offset: offset) + "\r\n" + event)))).start?.compact
+        }
+        // Each zone parsed several times, interleaved: the later parses use the kept zone.
+        for _ in 0..<3 {
+            #expect(try start(offset: "+0500") == "20261201T050000Z")
+            #expect(try start(offset: "-0300") == "20261201T130000Z")
+            #expect(try start(offset: "+0000") == "20261201T100000Z")
+        }
+    }
+
+    @Test("a kept Outlook zone converts the same on later parses, across the DST change")
+    func reusedOutlookZone() throws {
+        for _ in 0..<3 {
+            let summer = TestMessage.event(
+                uid: "summer", start: "DTSTART;TZID=W. Europe Standard Time:20310402T100000",
+                end: "DTEND;TZID=W. Europe Standard Time:20310402T110000")
+            let request = try self.onlyRequest(TestMessage.parse(TestMessage.singlePart(
+                TestMessage.calendar(method: "REQUEST", Self.westEuropeVTIMEZONE + "\r\n" + summer))))
+            #expect(request.start?.compact == "20310402T080000Z")
+            let winter = TestMessage.event(
+                uid: "winter", start: "DTSTART;TZID=W. Europe Standard Time:20241201T100000",
+                end: "DTEND;TZID=W. Europe Standard Time:20241201T110000")
+            let winterRequest = try self.onlyRequest(TestMessage.parse(TestMessage.singlePart(
+                TestMessage.calendar(method: "REQUEST", Self.westEuropeVTIMEZONE + "\r\n" + winter))))
+            #expect(winterRequest.start?.compact == "20241201T090000Z")
+        }
+    }
 }

@@ -7,7 +7,7 @@ import Notifications
 ///
 /// A line is `{"Message": <the default message>, "MessageAttributes": {"<name>": {"Type":
 /// "String", "Value": ...}}, "MessageId", "Route", "DeduplicationId", "Subject" (or null),
-/// "Timestamp"}`, keys sorted, attributes as SNS delivers them to subscribers. Lines are
+/// "Timestamp"}`, keys sorted (`TopicLine`), attributes as SNS delivers them to subscribers. Lines are
 /// appended under an exclusive `flock` of the file, so publishers in several processes never
 /// interleave, and are fsync'd before `publish` returns; publishes that arrive together share
 /// the fsync. A publish whose deduplication id is on one of the file's lines of the last
@@ -39,11 +39,8 @@ public final class JSONLTopicPublisher: TopicPublisher {
         let line = TopicLine(
             messageId: messageId, timestamp: ISO8601Timestamp.string(from: Date()), route: route.rawValue,
             deduplicationId: message.deduplicationId, subject: message.subject, message: message.defaultMessage,
-            messageAttributes: message.attributes.mapValues { TopicLine.Attribute(type: "String", value: $0) })
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var bytes = Array(try encoder.encode(line))
-        bytes.append(UInt8(ascii: "\n"))
+            messageAttributes: message.attributes)
+        let bytes = line.jsonLine()
         let entry = JSONLTopicFile.Entry(deduplicationId: message.deduplicationId, messageId: messageId, line: bytes)
         return try await withCheckedThrowingContinuation { continuation in
             self.batcher.submit(TopicAppendBatch.Job(route: route, entry: entry, continuation: continuation))
@@ -56,44 +53,34 @@ public final class JSONLTopicPublisher: TopicPublisher {
     }
 }
 
-/// One line of a topic file.
-struct TopicLine: Encodable {
-    struct Attribute: Encodable {
-        var type: String
-        var value: String
-        enum CodingKeys: String, CodingKey {
-            case type = "Type"
-            case value = "Value"
-        }
-    }
-
+/// One line of a topic file: the JSON object with its keys sorted, then a newline.
+struct TopicLine {
     var messageId: String
     var timestamp: String
     var route: String
     var deduplicationId: String
     var subject: String?
     var message: String
-    var messageAttributes: [String: Attribute]
+    /// Written as SNS delivers them: `{"<name>": {"Type": "String", "Value": <value>}}`.
+    var messageAttributes: [String: String]
 
-    enum CodingKeys: String, CodingKey {
-        case messageId = "MessageId"
-        case timestamp = "Timestamp"
-        case route = "Route"
-        case deduplicationId = "DeduplicationId"
-        case subject = "Subject"
-        case message = "Message"
-        case messageAttributes = "MessageAttributes"
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(self.messageId, forKey: .messageId)
-        try container.encode(self.timestamp, forKey: .timestamp)
-        try container.encode(self.route, forKey: .route)
-        try container.encode(self.deduplicationId, forKey: .deduplicationId)
-        try container.encode(self.subject, forKey: .subject)
-        try container.encode(self.message, forKey: .message)
-        try container.encode(self.messageAttributes, forKey: .messageAttributes)
+    func jsonLine() -> [UInt8] {
+        var writer = JSONObjectWriter(reservingCapacity: 256 + self.message.utf8.count * 5 / 4)
+        writer.field("DeduplicationId", self.deduplicationId)
+        writer.field("Message", self.message)
+        writer.field("MessageAttributes") { writer in
+            for (name, value) in self.messageAttributes.sorted(by: { $0.key < $1.key }) {
+                writer.field(name) { writer in
+                    writer.field("Type", "String")
+                    writer.field("Value", value)
+                }
+            }
+        }
+        writer.field("MessageId", self.messageId)
+        writer.field("Route", self.route)
+        writer.field("Subject", self.subject)
+        writer.field("Timestamp", self.timestamp)
+        return writer.finishBytes(appending: UInt8(ascii: "\n"))
     }
 }
 

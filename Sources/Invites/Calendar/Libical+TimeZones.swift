@@ -7,29 +7,52 @@ internal import CLibical
 /// (at most to 2582), appending every change, under a process-wide mutex. A rule with
 /// `FREQ=SECONDLY` from 1970 is then billions of changes. So before any time is converted,
 /// every rule finer than monthly is refused and the changes of the others are counted, up to
-/// the year libical would expand to, against `ParseLimits.maximumTimeZoneTransitions`.
+/// the year libical would expand to, against `ParseLimits.maximumTimeZoneTransitions`. A zone
+/// seen before (the same text) is counted once per year and converts with its cached,
+/// already expanded copy.
 extension Libical {
     /// libical's last year of zone expansion (`ICALTIMEZONE_MAX_YEAR` in libical 3.0).
     static let lastExpandedYear = 2582
     /// Years libical expands past the time it converts.
     static let extraExpandedYears = 5
 
-    static func checkTimeZones(in root: OpaquePointer, budget: ParseBudget) throws(LimitExceeded) {
+    /// Checks every VTIMEZONE of the text and returns, by TZID, the process-wide cached zone
+    /// (`ParsedTimeZoneCache`) to convert its times with (keyed as libical names the zone); a zone the cache cannot hold is left
+    /// out, and its times use the calendar's own zone.
+    static func checkTimeZones(in root: OpaquePointer, budget: ParseBudget) throws(LimitExceeded) -> [String: OpaquePointer] {
         let zones = Self.timeZones(in: root)
-        guard !zones.isEmpty else { return }
+        guard !zones.isEmpty else { return [:] }
         let endYear = min(max(Self.latestYear(in: root), Int(icaltime_today().year)) + Self.extraExpandedYears, Self.lastExpandedYear)
+        let limit = budget.limits.maximumTimeZoneTransitions
         var transitions = 0
+        var cached: [String: OpaquePointer] = [:]
         for zone in zones {
             let tzid = Self.properties(of: zone).first { icalproperty_isa($0) == ICAL_TZID_PROPERTY }
                 .flatMap(Self.valueString) ?? "(no TZID)"
-            for observance in Self.children(of: zone, kind: ICAL_ANY_COMPONENT) {
-                let kind = icalcomponent_isa(observance)
-                guard kind == ICAL_XSTANDARD_COMPONENT || kind == ICAL_XDAYLIGHT_COMPONENT else { continue }
-                transitions += try Self.countTransitions(
-                    of: observance, tzid: tzid, through: endYear, budget: budget,
-                    allowed: budget.limits.maximumTimeZoneTransitions - transitions)
+            let text = Self.owned(icalcomponent_as_ical_string_r(zone)) ?? ""
+            let entry = ParsedTimeZoneCache.shared.zone(text: text, component: zone)
+            var count: Int
+            if let known = entry?.transitions[endYear] {
+                count = known
+            } else {
+                count = 0
+                for observance in Self.children(of: zone, kind: ICAL_ANY_COMPONENT) {
+                    let kind = icalcomponent_isa(observance)
+                    guard kind == ICAL_XSTANDARD_COMPONENT || kind == ICAL_XDAYLIGHT_COMPONENT else { continue }
+                    count += try Self.countTransitions(
+                        of: observance, tzid: tzid, through: endYear, budget: budget, allowed: limit - transitions - count)
+                }
+                if entry != nil { ParsedTimeZoneCache.shared.remember(transitions: count, through: endYear, text: text) }
+            }
+            transitions += count
+            guard transitions <= limit else {
+                throw LimitExceeded(reason: FailureReason.timeZoneTooManyTransitions(tzid: tzid, limit: limit))
+            }
+            if let entry, let name = icaltimezone_get_tzid(entry.pointer).map({ String(cString: $0) }), cached[name] == nil {
+                cached[name] = entry.pointer
             }
         }
+        return cached
     }
 
     /// The changes one STANDARD or DAYLIGHT brings up to `endYear`: its DTSTART, its RDATEs

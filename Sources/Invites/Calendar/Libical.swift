@@ -42,8 +42,8 @@ enum Libical {
         do {
             return try component.withUnsafePointer { root throws(LimitExceeded) in
                 try budget.checkDeadline("reading the calendar")
-                try Self.checkTimeZones(in: root, budget: budget)
-                return try Self.calendar(from: root, budget: budget)
+                let zones = try Self.checkTimeZones(in: root, budget: budget)
+                return try Self.calendar(from: root, zones: zones, budget: budget)
             }
         } catch {
             throw .overLimit(error)
@@ -52,7 +52,10 @@ enum Libical {
 
     // MARK: - Components
 
-    private static func calendar(from root: OpaquePointer, budget: ParseBudget) throws(LimitExceeded) -> ParsedCalendar {
+    /// `zones`: the cached copies of the calendar's VTIMEZONEs, by TZID.
+    private static func calendar(
+        from root: OpaquePointer, zones: [String: OpaquePointer], budget: ParseBudget
+    ) throws(LimitExceeded) -> ParsedCalendar {
         var calendar = ParsedCalendar(method: nil, prodid: nil, events: [], otherComponents: [], errors: [])
         Self.collectErrors(in: root, into: &calendar.errors)
         let vcalendars: [OpaquePointer]
@@ -60,7 +63,7 @@ enum Libical {
         case ICAL_VCALENDAR_COMPONENT: vcalendars = [root]
         case ICAL_XROOT_COMPONENT: vcalendars = Self.children(of: root, kind: ICAL_VCALENDAR_COMPONENT)
         case ICAL_VEVENT_COMPONENT:
-            calendar.events = [Self.event(from: root)]
+            calendar.events = [Self.event(from: root, zones: zones)]
             return calendar
         default: vcalendars = []
         }
@@ -78,7 +81,7 @@ enum Libical {
                 let kind = icalcomponent_isa(child)
                 if kind == ICAL_VEVENT_COMPONENT {
                     try budget.checkDeadline("reading event \(calendar.events.count + 1) of the calendar")
-                    calendar.events.append(Self.event(from: child))
+                    calendar.events.append(Self.event(from: child, zones: zones))
                 } else if kind != ICAL_VTIMEZONE_COMPONENT, let name = icalcomponent_kind_to_string(kind) {
                     calendar.otherComponents.append(String(cString: name))
                 }
@@ -87,7 +90,7 @@ enum Libical {
         return calendar
     }
 
-    private static func event(from vevent: OpaquePointer) -> ParsedEvent {
+    private static func event(from vevent: OpaquePointer, zones: [String: OpaquePointer]) -> ParsedEvent {
         var event = ParsedEvent()
         var duration: icaldurationtype?
         var startProperty: OpaquePointer?
@@ -97,17 +100,17 @@ enum Libical {
             switch icalproperty_isa(property) {
             case ICAL_UID_PROPERTY: event.uid = Self.text(property)
             case ICAL_SEQUENCE_PROPERTY: event.sequence = Int(icalproperty_get_sequence(property))
-            case ICAL_DTSTAMP_PROPERTY: event.dtstamp = Self.time(property, in: vevent)
-            case ICAL_CREATED_PROPERTY: event.created = Self.time(property, in: vevent)
-            case ICAL_LASTMODIFIED_PROPERTY: event.lastModified = Self.time(property, in: vevent)
+            case ICAL_DTSTAMP_PROPERTY: event.dtstamp = Self.time(property, in: vevent, zones: zones)
+            case ICAL_CREATED_PROPERTY: event.created = Self.time(property, in: vevent, zones: zones)
+            case ICAL_LASTMODIFIED_PROPERTY: event.lastModified = Self.time(property, in: vevent, zones: zones)
             case ICAL_DTSTART_PROPERTY:
                 startProperty = property
-                event.start = Self.time(property, in: vevent)
+                event.start = Self.time(property, in: vevent, zones: zones)
             case ICAL_DTEND_PROPERTY:
                 endProperty = property
-                event.end = Self.time(property, in: vevent)
+                event.end = Self.time(property, in: vevent, zones: zones)
             case ICAL_DURATION_PROPERTY: duration = icalproperty_get_duration(property)
-            case ICAL_RECURRENCEID_PROPERTY: event.recurrenceId = Self.time(property, in: vevent)
+            case ICAL_RECURRENCEID_PROPERTY: event.recurrenceId = Self.time(property, in: vevent, zones: zones)
             case ICAL_SUMMARY_PROPERTY: event.summary = Self.text(property)
             case ICAL_DESCRIPTION_PROPERTY: event.description = Self.text(property)
             case ICAL_LOCATION_PROPERTY: event.location = Self.text(property)
@@ -124,7 +127,7 @@ enum Libical {
             }
         }
         if event.end == nil, let duration, let startProperty, icaldurationtype_is_bad_duration(duration) == 0 {
-            event.end = Self.time(startProperty, in: vevent, adding: duration)
+            event.end = Self.time(startProperty, in: vevent, zones: zones, adding: duration)
         }
         if isOutlookAllDay, let startProperty {
             Self.makeAllDay(&event, start: startProperty, end: endProperty, duration: duration)
@@ -185,15 +188,16 @@ enum Libical {
     // MARK: - Times
 
     /// A date-time property resolved with the VTIMEZONEs of the calendar, then the system zone
-    /// database (IANA names, Windows names mapped to IANA), and converted to UTC.
+    /// database (IANA names, Windows names mapped to IANA), and converted to UTC. A VTIMEZONE
+    /// of the calendar is used through its cached copy in `zones` when there is one.
     private static func time(
-        _ property: OpaquePointer, in component: OpaquePointer, adding duration: icaldurationtype? = nil
+        _ property: OpaquePointer, in component: OpaquePointer, zones: [String: OpaquePointer], adding duration: icaldurationtype? = nil
     ) -> EventTime? {
-        Self.zoneLock.withLock { _ in Self.resolvedTime(property, in: component, adding: duration) }
+        Self.zoneLock.withLock { _ in Self.resolvedTime(property, in: component, zones: zones, adding: duration) }
     }
 
     private static func resolvedTime(
-        _ property: OpaquePointer, in component: OpaquePointer, adding duration: icaldurationtype?
+        _ property: OpaquePointer, in component: OpaquePointer, zones: [String: OpaquePointer], adding duration: icaldurationtype?
     ) -> EventTime? {
         guard let value = icalproperty_get_value(property) else { return nil }
         let valueKind = icalvalue_isa(value)
@@ -201,6 +205,12 @@ enum Libical {
         var time = icalproperty_get_datetime_with_component(property, component)
         guard icaltime_is_null_time(time) == 0, icaltime_is_valid_time(time) != 0 else { return nil }
         let tzid = Self.parameter(property, "TZID")
+        if time.is_date == 0, let own = time.zone, let name = icaltimezone_get_tzid(own),
+            let cached = zones[String(cString: name)]
+        {
+            // The calendar's own VTIMEZONE, found by libical: the cached copy is of the same text.
+            time = icaltime_set_timezone(&time, cached)
+        }
         if time.is_date == 0, icaltime_is_utc(time) == 0, time.zone == nil, let tzid,
             let zone = Self.systemZone(named: tzid)
         {
@@ -272,7 +282,7 @@ enum Libical {
     }
 
     /// Copies and frees a caller-owned string from one of libical's `_r` calls.
-    private static func owned(_ pointer: UnsafeMutablePointer<CChar>?) -> String? {
+    static func owned(_ pointer: UnsafeMutablePointer<CChar>?) -> String? {
         guard let pointer else { return nil }
         defer { icalmemory_free_buffer(pointer) }
         return String(cString: pointer)
