@@ -13,6 +13,10 @@ APT_PACKAGES=(
   swaks
   openssl
 )
+# Only for the tests (--with-test-tools): haproxy in front of cis for the PROXY protocol tests.
+APT_TEST_PACKAGES=(
+  haproxy
+)
 PIP_PACKAGES=(
   "moto[server]"
   "cfn-lint"
@@ -21,8 +25,10 @@ PIP_PACKAGES=(
   "pytest"
 )
 
+wanted=("${APT_PACKAGES[@]}")
+[ "${1:-}" = "--with-test-tools" ] && wanted+=("${APT_TEST_PACKAGES[@]}")
 missing=()
-for pkg in "${APT_PACKAGES[@]}"; do
+for pkg in "${wanted[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if [ "${#missing[@]}" -gt 0 ]; then

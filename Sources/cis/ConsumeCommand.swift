@@ -28,8 +28,9 @@ struct ConsumeCommand: AsyncParsableCommand {
             let backends = try await BackendSet.make(
                 self.backend, settings: settings, logger: logger, maxReceiveCount: try self.consumer.receiveLimit(settings),
                 objectAccess: .readOnly)
-            let service = try consumer.makeService(backends: backends, logger: logger)
-            return (nil, [service])
+            let reloads = ReloadActions()
+            let service = try consumer.makeService(backends: backends, logger: logger, reloads: reloads)
+            return (nil, [service, await ReloadService(reloads, logger: logger)])
         }
     }
 }

@@ -45,10 +45,19 @@ struct ConsumerSetup {
         }
     }
 
-    func makeService(backends: BackendSet, logger: Logger) throws(ConfigurationError) -> ConsumerService {
+    func makeService(
+        backends: BackendSet, logger: Logger, reloads: ReloadActions? = nil
+    ) throws(ConfigurationError) -> ConsumerService {
         let ledger = try self.makeLedger()
+        let topics = try self.makeTopics(backends)
+        if let jsonl = topics as? JSONLTopicPublisher {
+            reloads?.add("topics") {
+                jsonl.reopenFiles()
+                return "reopened in \(jsonl.directory)"
+            }
+        }
         let processor = MessageProcessor(
-            objectStore: backends.objectStore, publisher: try self.makeTopics(backends),
+            objectStore: backends.objectStore, publisher: topics,
             eventIndex: try self.makeEventIndex(backends, ledger: ledger), publishLedger: ledger,
             parsing: self.makeParsing())
         return ConsumerService(queue: backends.queue, processor: processor, configuration: self.configuration, logger: logger)

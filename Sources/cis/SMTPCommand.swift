@@ -16,8 +16,9 @@ struct SMTPCommand: AsyncParsableCommand {
             (settings, logger) async throws(ConfigurationError) in
             let intake = try IntakeSetup(self.intake, backendOptions: self.backend, settings: settings)
             let backends = try await BackendSet.make(self.backend, settings: settings, logger: logger)
-            let server = intake.makeServer(backends: backends, logger: logger)
-            return (server, backends.shutdownServices + [server])
+            let reloads = ReloadActions()
+            let server = intake.makeServer(backends: backends, logger: logger, reloads: reloads)
+            return (server, backends.shutdownServices + [server, await ReloadService(reloads, logger: logger)])
         }
     }
 }

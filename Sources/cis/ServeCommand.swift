@@ -36,14 +36,15 @@ struct ServeCommand: AsyncParsableCommand {
                 self.consumer, backendOptions: self.backend, parseOptions: self.parsing, settings: settings) : nil
             let backends = try await BackendSet.make(
                 self.backend, settings: settings, logger: logger, maxReceiveCount: try self.consumer.receiveLimit(settings))
-            let server = intake.makeServer(backends: backends, logger: logger)
+            let reloads = ReloadActions()
+            let server = intake.makeServer(backends: backends, logger: logger, reloads: reloads)
             guard let consumer else {
-                return (server, backends.shutdownServices + [server])
+                return (server, backends.shutdownServices + [server, await ReloadService(reloads, logger: logger)])
             }
-            let consumerService = try consumer.makeService(backends: backends, logger: logger)
+            let consumerService = try consumer.makeService(backends: backends, logger: logger, reloads: reloads)
             // Services stop in reverse order: the intake stops taking mail first, then the
             // consumer, then the object store checkpoints.
-            return (server, backends.shutdownServices + [consumerService, server])
+            return (server, backends.shutdownServices + [consumerService, server, await ReloadService(reloads, logger: logger)])
         }
     }
 }
