@@ -13,9 +13,11 @@ APT_PACKAGES=(
   swaks
   openssl
 )
-# Only for the tests (--with-test-tools): haproxy in front of cis for the PROXY protocol tests.
+# Only for the tests (--with-test-tools): haproxy in front of cis for the PROXY protocol tests,
+# logrotate running deploy/cis.logrotate in the reload tests.
 APT_TEST_PACKAGES=(
   haproxy
+  logrotate
 )
 PIP_PACKAGES=(
   "moto[server]"

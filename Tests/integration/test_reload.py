@@ -4,16 +4,19 @@ and the JSONL topic files (reopened by path after logrotate moved them), in `cis
 and `cis consume`. cis logs only to standard error, so there is no log file to reopen."""
 import json
 import os
+import shutil
 import signal
 import smtplib
+import ssl
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
+from conftest import ROOT
 from pipeline_support import RECIPIENT, invite, send
-from test_pipeline_embedded import Consumer, topic_lines, wait_for_lines
+from test_pipeline_embedded import Consumer, wait_for_lines
 
 
 def make_pair(directory: Path, name: str):
@@ -97,7 +100,6 @@ def test_a_bad_pair_is_refused_and_the_old_one_kept(start_cis, tmp_path, damage)
     # Mail still flows over TLS with the old pair.
     with smtplib.SMTP(cis.host, cis.port, timeout=30) as client:
         client.ehlo("client.example")
-        import ssl
         context = ssl.create_default_context()
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
@@ -174,3 +176,35 @@ def test_cis_consume_reopens_a_rotated_topic_file(start_cis, tmp_path):
         assert len(rotated.read_text().splitlines()) == 1
     finally:
         assert consumer.stop() == 0, consumer.log.read_text()
+
+
+def test_the_shipped_logrotate_snippet_rotates_a_topic_file_and_cis_reopens_it(start_cis, tmp_path):
+    """deploy/cis.logrotate run by the real logrotate, its path pointed at this data directory
+    and its postrotate signalling this process instead of the systemd unit."""
+    logrotate = shutil.which("logrotate") or "/usr/sbin/logrotate"
+    cis = start_cis("--recipient", RECIPIENT, "--poll-wait", "1", consumer=True)
+    send(cis.port, invite("logrotate-1@example.com"))
+    wait_for_lines(cis.data_dir, "create", 1, lambda: "\n".join(cis.lines))
+
+    snippet = (ROOT / "deploy" / "cis.logrotate").read_text()
+    assert "/var/lib/cis/topics/*.jsonl {" in snippet
+    assert "systemctl kill -s HUP --kill-whom=main cis.service" in snippet
+    config = tmp_path / "cis.logrotate"
+    config.write_text(snippet.replace("/var/lib/cis/topics", str(cis.data_dir / "topics"))
+                      .replace("systemctl kill -s HUP --kill-whom=main cis.service", f"kill -HUP {cis.process.pid}"))
+    config.chmod(0o644)
+    result = subprocess.run([logrotate, "--force", "--state", str(tmp_path / "state"), str(config)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    rotated = [p for p in (cis.data_dir / "topics").iterdir() if p.name.startswith("create.jsonl-")]
+    assert len(rotated) == 1, list((cis.data_dir / "topics").iterdir())
+    assert not (cis.data_dir / "topics" / "create.jsonl").exists(), "nocreate: cis makes the new file"
+
+    deadline = time.monotonic() + 20
+    while not [e for e in cis.logs() if e.get("message") == "reloaded on SIGHUP"]:
+        assert time.monotonic() < deadline, "\n".join(cis.lines)
+        time.sleep(0.05)
+    send(cis.port, invite("logrotate-2@example.com"))
+    [line] = wait_for_lines(cis.data_dir, "create", 1, lambda: "\n".join(cis.lines))
+    assert json.loads(line["Message"])["original_uid"] == "logrotate-2@example.com"
+    assert len(rotated[0].read_text().splitlines()) == 1
