@@ -42,8 +42,8 @@ struct ServeCommand: AsyncParsableCommand {
                 return (server, backends.shutdownServices + [server, await ReloadService(reloads, logger: logger)])
             }
             let consumerService = try consumer.makeService(backends: backends, logger: logger, reloads: reloads)
-            // Services stop in reverse order: the intake stops taking mail first, then the
-            // consumer, then the object store checkpoints.
+            // Services stop in reverse order: SIGHUP reloads end, the intake stops taking mail,
+            // then the consumer stops, then the object store checkpoints.
             return (server, backends.shutdownServices + [consumerService, server, await ReloadService(reloads, logger: logger)])
         }
     }
