@@ -13,22 +13,28 @@ APT_PACKAGES=(
   swaks
   openssl
 )
-# Only for the tests (--with-test-tools): haproxy in front of cis for the PROXY protocol tests,
-# logrotate running deploy/cis.logrotate in the reload tests.
-APT_TEST_PACKAGES=(
-  haproxy
-  logrotate
-)
 PIP_PACKAGES=(
   "moto[server]"
   "cfn-lint"
   "botocore"
   "boto3"
   "pytest"
+  "selenium"
+)
+# The status page's browser test (Tests/integration/test_status_page_browser.py).
+# promtool (Debian's prometheus package) checks deploy/prometheus/ and the /metrics output.
+# haproxy in front of cis for the PROXY protocol tests (test_proxy_protocol.py); logrotate runs
+# deploy/cis.logrotate in the reload tests (test_reload.py).
+TEST_APT_PACKAGES=(
+  chromium
+  chromium-driver
+  prometheus
+  haproxy
+  logrotate
 )
 
 wanted=("${APT_PACKAGES[@]}")
-[ "${1:-}" = "--with-test-tools" ] && wanted+=("${APT_TEST_PACKAGES[@]}")
+[ "${1:-}" = "--with-test-tools" ] && wanted+=("${TEST_APT_PACKAGES[@]}")
 missing=()
 for pkg in "${wanted[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
@@ -44,7 +50,7 @@ fi
 if [ "${1:-}" = "--with-test-tools" ]; then
   PYTHON="${PYTHON:-python3}"
   need_pip=0
-  "$PYTHON" -c "import moto, boto3, botocore, pytest, flask_cors" >/dev/null 2>&1 || need_pip=1
+  "$PYTHON" -c "import moto, boto3, botocore, pytest, flask_cors, selenium" >/dev/null 2>&1 || need_pip=1
   command -v moto_server >/dev/null 2>&1 || need_pip=1
   command -v cfn-lint >/dev/null 2>&1 || need_pip=1
   if [ "$need_pip" -eq 1 ]; then

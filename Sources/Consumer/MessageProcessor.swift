@@ -18,6 +18,8 @@ public struct MessageProcessor: Sendable {
     let router: EventRouter
     let ledger: any PublishLedger
     let parsing: any InviteParsing
+    /// Told what happened to each message (the status page); metrics are counted either way.
+    public var observer: ConsumerActivityObserver?
 
     public init(
         objectStore: any ObjectStore, publisher: any TopicPublisher, eventIndex: any EventIndex, publishLedger: any PublishLedger,
@@ -69,7 +71,10 @@ public struct MessageProcessor: Sendable {
         let envelope = MessageEnvelopeMetadata(dictionary: fetched.metadata)
         let sender = envelope.mailFrom.isEmpty ? nil : envelope.mailFrom
         let input = InviteInput(message: fetched.bytes, bucket: object.bucket, key: object.key, envelopeSender: sender)
-        switch try await self.parsing.parse(input) {
+        let parseStarted = ContinuousClock.now
+        let parsed = try await self.parsing.parse(input)
+        ConsumerMetrics.parsed(in: ContinuousClock.now - parseStarted)
+        switch parsed {
         case .requests(let requests):
             var publishedCount = 0
             for request in requests {
@@ -80,6 +85,7 @@ public struct MessageProcessor: Sendable {
             return try await self.publish(failure, logger: logger) ? 1 : 0
         case .ignored(let reason):
             logger.info("Message ignored", metadata: ["consumer.ignored.reason": "\(reason)"])
+            self.reportIgnored(key: object.key, reason: "\(reason)")
             return 0
         }
     }
@@ -93,6 +99,7 @@ public struct MessageProcessor: Sendable {
             if route == .create {
                 try await self.router.didPublishCreate(request)
             }
+            self.reportDuplicate(route)
             logger.info(
                 "Event request already published; not published again",
                 metadata: ["consumer.route": "\(route.rawValue)", "consumer.request.id": "\(request.requestId)", "consumer.publish.message_id": "\(messageId)"])
@@ -109,6 +116,7 @@ public struct MessageProcessor: Sendable {
         if route == .create {
             try await self.router.didPublishCreate(request)
         }
+        self.reportPublished(route, key: request.key, uid: request.originalUID, summary: request.summary)
         logger.info(
             "Published event request",
             metadata: [
@@ -125,6 +133,7 @@ public struct MessageProcessor: Sendable {
     private func publish(_ failure: InviteFailure, logger: Logger) async throws(MessageProcessingError) -> Bool {
         let key = PublishKey(requestId: failure.requestId, uid: "", sequence: -1, route: .failure)
         if let messageId = try await self.publishedMessageId(for: key) {
+            self.reportDuplicate(.failure)
             logger.info(
                 "Failure notice already published; not published again",
                 metadata: ["consumer.request.id": "\(failure.requestId)", "consumer.publish.message_id": "\(messageId)"])
@@ -135,6 +144,7 @@ public struct MessageProcessor: Sendable {
             attributes: ["method": failure.method ?? "none", "uid": failure.requestId],
             deduplicationId: failure.deduplicationId)
         let messageId = try await self.publish(message, to: .failure, key: key)
+        self.reportPublished(.failure, key: failure.key, uid: nil, summary: nil, failureReason: failure.reason)
         logger.info(
             "Published failure notice",
             metadata: [
@@ -165,9 +175,13 @@ public struct MessageProcessor: Sendable {
     }
 
     private func publish(_ message: TopicMessage, to route: Route) async throws(MessageProcessingError) -> String {
+        let started = ContinuousClock.now
         do {
-            return try await self.publisher.publish(message, to: route)
+            let messageId = try await self.publisher.publish(message, to: route)
+            ConsumerMetrics.publish(route, duration: ContinuousClock.now - started, failed: false)
+            return messageId
         } catch {
+            ConsumerMetrics.publish(route, duration: ContinuousClock.now - started, failed: true)
             throw MessageProcessingError(backendError: error, stage: .publish)
         }
     }

@@ -18,6 +18,7 @@ struct ConsumeCommand: AsyncParsableCommand {
     @OptionGroup(title: "Consumer") var consumer: ConsumerOptions
     @OptionGroup(title: "Parsing") var parsing: ParseOptions
     @OptionGroup(title: "Backend") var backend: BackendOptions
+    @OptionGroup(title: "Operations (HTTP side port)") var operations: OperationsOptions
     @OptionGroup(title: "Logging") var logging: LoggingOptions
 
     func run() async throws {
@@ -25,12 +26,17 @@ struct ConsumeCommand: AsyncParsableCommand {
             (settings, logger) async throws(ConfigurationError) in
             let consumer = try ConsumerSetup(
                 self.consumer, backendOptions: self.backend, parseOptions: self.parsing, settings: settings)
+            let http = try self.operations.configuration(settings)
             let backends = try await BackendSet.make(
                 self.backend, settings: settings, logger: logger, maxReceiveCount: try self.consumer.receiveLimit(settings),
                 objectAccess: .readOnly)
+            let operations = try OperationsSetup(
+                http: http, settings: settings, logger: logger, backends: backends, backendOptions: self.backend,
+                runsIntake: false, certificatePath: nil)
             let reloads = ReloadActions()
-            let service = try consumer.makeService(backends: backends, logger: logger, reloads: reloads)
-            return (nil, [service, await ReloadService(reloads, logger: logger)])
+            let service = try consumer.makeService(
+                backends: backends, logger: logger, observer: operations.consumerObserver, reloads: reloads)
+            return (nil, operations.services() + [service, await ReloadService(reloads, logger: logger)])
         }
     }
 }

@@ -46,7 +46,7 @@ struct ConsumerSetup {
     }
 
     func makeService(
-        backends: BackendSet, logger: Logger, reloads: ReloadActions? = nil
+        backends: BackendSet, logger: Logger, observer: ConsumerActivityObserver? = nil, reloads: ReloadActions? = nil
     ) throws(ConfigurationError) -> ConsumerService {
         let ledger = try self.makeLedger()
         let topics = try self.makeTopics(backends)
@@ -56,10 +56,11 @@ struct ConsumerSetup {
                 return "reopened in \(jsonl.directory)"
             }
         }
-        let processor = MessageProcessor(
+        var processor = MessageProcessor(
             objectStore: backends.objectStore, publisher: topics,
             eventIndex: try self.makeEventIndex(backends, ledger: ledger), publishLedger: ledger,
             parsing: self.makeParsing())
+        processor.observer = observer
         return ConsumerService(queue: backends.queue, processor: processor, configuration: self.configuration, logger: logger)
     }
 

@@ -262,6 +262,11 @@ struct IntakeOptions: ParsableArguments {
         return addresses
     }
 
+    /// The STARTTLS certificate's path, for its expiry metric.
+    func certificatePath(_ settings: Settings) -> String? {
+        settings.string(self.tlsCertificate, flag: "--tls-cert", variable: "CIS_TLS_CERT")
+    }
+
     /// The certificate and key files, when STARTTLS is configured.
     func tlsFiles(_ settings: Settings) throws(ConfigurationError) -> TLSFiles? {
         let certificate = settings.raw(self.tlsCertificate, flag: "--tls-cert", variable: "CIS_TLS_CERT")

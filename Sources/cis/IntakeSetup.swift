@@ -2,6 +2,7 @@ import Backends
 import BlockingWork
 import DropBox
 import Logging
+import SMTPCore
 import SMTPServer
 
 /// The SMTP intake of `cis serve` and `cis smtp`: its options resolved and checked, and the
@@ -33,10 +34,18 @@ struct IntakeSetup {
         }
     }
 
-    func makeServer(backends: BackendSet, logger: Logger, reloads: ReloadActions? = nil) -> SMTPServer {
+    /// - Parameters:
+    ///   - operations: records each delivery for the status page and hears when the listener runs.
+    ///   - reloads: where the certificate and recipients-file reloads of SIGHUP are registered.
+    func makeServer(
+        backends: BackendSet, logger: Logger, operations: OperationsSetup? = nil, reloads: ReloadActions? = nil
+    ) -> SMTPServer {
         let dropBox = DropBox(
             objectStore: backends.objectStore, queue: backends.queue, configuration: self.dropBox, logger: logger)
-        let server = SMTPServer(configuration: self.server, sink: dropBox, logger: logger)
+        let sink: any MessageSink = operations?.recording(dropBox) ?? dropBox
+        let server = SMTPServer(
+            configuration: self.server, sink: sink, logger: logger,
+            onServerRunning: { _ in operations?.smtpListening() })
         if let tlsFiles = self.tlsFiles {
             reloads?.add("tls") {
                 let context = try await BlockingPool.run { try tlsFiles.load() }

@@ -23,12 +23,14 @@ struct ServeCommand: AsyncParsableCommand {
         help: ArgumentHelp("Run the consumer too; --no-consumer runs the intake only. Env: CIS_CONSUMER (true/false). Default: on."))
     var runConsumer: Bool?
 
+    @OptionGroup(title: "Operations (HTTP side port)") var operations: OperationsOptions
     @OptionGroup(title: "Logging") var logging: LoggingOptions
 
     func run() async throws {
         try await Startup.run(logging: self.logging, shutdownTimeout: self.intake.shutdownTimeout) {
             (settings, logger) async throws(ConfigurationError) in
             let intake = try IntakeSetup(self.intake, backendOptions: self.backend, settings: settings)
+            let http = try self.operations.configuration(settings)
             let runConsumer = try settings.value(
                 self.runConsumer.map { String($0) }, flag: "--consumer", variable: "CIS_CONSUMER", default: true,
                 parse: Parse.boolean)
@@ -36,15 +38,20 @@ struct ServeCommand: AsyncParsableCommand {
                 self.consumer, backendOptions: self.backend, parseOptions: self.parsing, settings: settings) : nil
             let backends = try await BackendSet.make(
                 self.backend, settings: settings, logger: logger, maxReceiveCount: try self.consumer.receiveLimit(settings))
+            let operations = try OperationsSetup(
+                http: http, settings: settings, logger: logger, backends: backends, backendOptions: self.backend,
+                runsIntake: true, certificatePath: self.intake.certificatePath(settings))
             let reloads = ReloadActions()
-            let server = intake.makeServer(backends: backends, logger: logger, reloads: reloads)
+            let server = intake.makeServer(backends: backends, logger: logger, operations: operations, reloads: reloads)
+            let reloadService = await ReloadService(reloads, logger: logger)
             guard let consumer else {
-                return (server, backends.shutdownServices + [server, await ReloadService(reloads, logger: logger)])
+                return (server, operations.services() + backends.shutdownServices + [server, reloadService])
             }
-            let consumerService = try consumer.makeService(backends: backends, logger: logger, reloads: reloads)
+            let consumerService = try consumer.makeService(
+                backends: backends, logger: logger, observer: operations.consumerObserver, reloads: reloads)
             // Services stop in reverse order: SIGHUP reloads end, the intake stops taking mail,
-            // then the consumer stops, then the object store checkpoints.
-            return (server, backends.shutdownServices + [consumerService, server, await ReloadService(reloads, logger: logger)])
+            // then the consumer, then the object store checkpoints, and the HTTP side port last.
+            return (server, operations.services() + backends.shutdownServices + [consumerService, server, reloadService])
         }
     }
 }

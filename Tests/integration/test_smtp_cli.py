@@ -26,6 +26,9 @@ OPTIONS = [
     ("--proxy-header-timeout", "CIS_PROXY_HEADER_TIMEOUT"),
     ("--backend", "CIS_BACKEND"), ("--data-dir", "CIS_DATA_DIR"), ("--prefix", "CIS_S3_PREFIX"),
     ("--log-format", "CIS_LOG_FORMAT"),
+    ("--http-listen", "CIS_HTTP_LISTEN"), ("--http-token", "CIS_HTTP_TOKEN"),
+    ("--ready-max-queue-depth", "CIS_READY_MAX_QUEUE_DEPTH"), ("--ready-min-disk-free", "CIS_READY_MIN_DISK_FREE"),
+    ("--status-messages", "CIS_STATUS_MESSAGES"),
 ]
 
 
@@ -88,6 +91,15 @@ def test_help_documents_every_option_and_its_variable(tmp_path, command):
     (["--proxy-trusted", "10.0.0.0/8"], {}, "--proxy-trusted"),
     (["--proxy-protocol", "--proxy-trusted", "127.0.0.1", "--proxy-header-timeout", "2"], {}, "--proxy-header-timeout"),
     ([], {"CIS_PROXY_HEADER_TIMEOUT": "soon"}, "CIS_PROXY_HEADER_TIMEOUT"),
+    (["--http-listen", "nowhere"], {}, "--http-listen"),
+    ([], {"CIS_HTTP_LISTEN": "127.0.0.1:99999"}, "CIS_HTTP_LISTEN"),
+    (["--http-listen", "0.0.0.0:9025"], {}, "--http-listen"),
+    (["--http-listen", "0.0.0.0:9025", "--http-token", "short"], {}, "--http-token"),
+    ([], {"CIS_HTTP_TOKEN": "with spaces in the token"}, "CIS_HTTP_TOKEN"),
+    (["--ready-max-queue-depth", "0"], {}, "--ready-max-queue-depth"),
+    ([], {"CIS_READY_MIN_DISK_FREE": "-1"}, "CIS_READY_MIN_DISK_FREE"),
+    (["--status-messages", "0"], {}, "--status-messages"),
+    ([], {"CIS_STATUS_MESSAGES": "10001"}, "CIS_STATUS_MESSAGES"),
 ])
 def test_bad_values_stop_at_start_with_one_line(tmp_path, args, env, names):
     listen = [] if "--listen" in args or "CIS_LISTEN" in env else ["--listen", "127.0.0.1:0"]
