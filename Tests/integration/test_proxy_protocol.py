@@ -13,6 +13,7 @@ import time
 import pytest
 
 from conftest import INVITE, queued_id, unused_loopback_port
+from operations_support import HTTP_ON_LOOPBACK, http_port, metric, scrape
 
 CLIENT = "127.0.0.7"
 OTHER_CLIENT = "127.0.0.8"
@@ -77,7 +78,7 @@ def behind_haproxy(start_cis, tmp_path, tls_files):
     def start(*args):
         certificate, key = tls_files
         cis = start_cis("--proxy-protocol", "--proxy-trusted", "127.0.0.1", "--proxy-header-timeout", "3",
-                        "--tls-cert", str(certificate), "--tls-key", str(key), *args)
+                        "--tls-cert", str(certificate), "--tls-key", str(key), *HTTP_ON_LOOPBACK, *args)
         proxy = HAProxy(tmp_path, cis.port)
         proxies.append(proxy)
         return cis, proxy
@@ -146,6 +147,7 @@ def test_a_header_from_an_untrusted_address_is_refused(behind_haproxy):
     refused = cis.wait_for_log(lambda e: e.get("message") == "connection refused: not from a trusted proxy (--proxy-trusted)")
     assert refused["smtp.proxy.address"] == UNTRUSTED_SOURCE
     assert cis.all_metadata() == {}
+    assert metric(scrape(http_port(cis)), "cis_smtp_connections_refused_total", reason="proxy_untrusted") >= 1
 
 
 def test_a_plain_smtp_client_without_a_header_is_refused(behind_haproxy, raw_smtp):
@@ -163,6 +165,9 @@ def test_a_plain_smtp_client_without_a_header_is_refused(behind_haproxy, raw_smt
     assert time.monotonic() - started >= 2.5
     cis.wait_for_log(lambda e: e.get("smtp.proxy.error") == "timeout")
     assert cis.all_metadata() == {}
+    samples = scrape(http_port(cis))
+    assert metric(samples, "cis_smtp_connections_refused_total", reason="proxy_header_invalid") == 1
+    assert metric(samples, "cis_smtp_connections_refused_total", reason="proxy_header_timeout") == 1
 
 
 def test_per_client_limits_count_the_clients_address(behind_haproxy):

@@ -79,6 +79,7 @@ final class ProxyProtocolHandler: ChannelInboundHandler, RemovableChannelHandler
         guard self.configuration.isTrusted(peer) else {
             self.finished = true
             self.logger.notice("connection refused: not from a trusted proxy (--proxy-trusted)")
+            SMTPServerMetrics.proxyConnectionRefused(nil)
             context.close(promise: nil)
             return
         }
@@ -99,6 +100,10 @@ final class ProxyProtocolHandler: ChannelInboundHandler, RemovableChannelHandler
             self.logger.log(
                 level: level, "connection refused: no valid PROXY protocol header",
                 metadata: ["smtp.proxy.error": "\(error.kind.rawValue)", "error": "\(error.detail)"])
+            // A connection that closes without a byte (a port probe) is not counted as refused.
+            if level != .debug {
+                SMTPServerMetrics.proxyConnectionRefused(error)
+            }
             context.close(promise: nil)
         case .accept(let header, let remainder):
             self.finished = true
