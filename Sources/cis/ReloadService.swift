@@ -27,6 +27,7 @@ struct ReloadService: Service {
     private let logger: Logger
 
     /// Traps SIGHUP from here on, so that a reload signal never ends the process (its default).
+    /// Takes the actions registered so far: make it after every part that registers one.
     init(_ actions: ReloadActions, logger: Logger) async {
         self.signals = await UnixSignalsSequence(trapping: .sighup)
         self.actions = actions.actions

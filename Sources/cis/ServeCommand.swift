@@ -43,12 +43,16 @@ struct ServeCommand: AsyncParsableCommand {
                 runsIntake: true, certificatePath: self.intake.certificatePath(settings))
             let reloads = ReloadActions()
             let server = intake.makeServer(backends: backends, logger: logger, operations: operations, reloads: reloads)
-            let reloadService = await ReloadService(reloads, logger: logger)
             guard let consumer else {
-                return (server, operations.services() + backends.shutdownServices + [server, reloadService])
+                return (
+                    server,
+                    operations.services() + backends.shutdownServices + [server, await ReloadService(reloads, logger: logger)]
+                )
             }
             let consumerService = try consumer.makeService(
                 backends: backends, logger: logger, observer: operations.consumerObserver, reloads: reloads)
+            // Made last: it takes the reload actions registered so far.
+            let reloadService = await ReloadService(reloads, logger: logger)
             // Services stop in reverse order: SIGHUP reloads end, the intake stops taking mail,
             // then the consumer, then the object store checkpoints, and the HTTP side port last.
             return (server, operations.services() + backends.shutdownServices + [consumerService, server, reloadService])
