@@ -39,6 +39,19 @@ let package = Package(
         .systemLibrary(
             name: "CLibcrypto", pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]),
+        // Sender authentication: SPF (libspf2 has no pkg-config file), DKIM, DMARC, and the DNS resolver.
+        .systemLibrary(
+            name: "CSPF2",
+            providers: [.apt(["libspf2-dev"])]),
+        .systemLibrary(
+            name: "COpenDKIM", pkgConfig: "opendkim",
+            providers: [.apt(["libopendkim-dev"])]),
+        .systemLibrary(
+            name: "COpenDMARC",
+            providers: [.apt(["libopendmarc-dev"])]),
+        .systemLibrary(
+            name: "CUnbound", pkgConfig: "libunbound",
+            providers: [.apt(["libunbound-dev"])]),
 
         // syncfs(2) and flock(2), which Swift's Glibc module does not import as functions.
         .target(name: "CFileSync"),
@@ -61,6 +74,11 @@ let package = Package(
         // File descriptors, paths, segmented bodies (memory or file ranges) and their digests.
         // Sender authentication's value types and the verifier contract (SPF, DKIM, DMARC, ARC).
         .target(name: "SenderAuthentication"),
+        // SPF, DKIM and DMARC through libspf2, libopendkim and libopendmarc, all DNS through one libunbound resolver.
+        .target(
+            name: "SenderVerification",
+            dependencies: ["SenderAuthentication", "CSPF2", "COpenDKIM", "COpenDMARC", "CUnbound", "BlockingWork"],
+            swiftSettings: swiftSettings),
         .target(
             name: "FileIO",
             dependencies: ["CFileSync", "Digest"],
@@ -126,14 +144,14 @@ let package = Package(
         // Finding and parsing the invite: GMime, libical, the standardized event request, classification.
         .target(
             name: "Invites",
-            dependencies: ["CGMime", "CLibical", "Notifications"],
+            dependencies: ["CGMime", "CLibical", "Notifications", "SenderAuthentication"],
             swiftSettings: swiftSettings),
 
         // Queue worker: poll, fetch, parse, publish, delete.
         .target(
             name: "Consumer",
             dependencies: [
-                "Backends", "Invites", "BlockingWork", "Notifications", "CProcessControl",
+                "Backends", "Invites", "BlockingWork", "Notifications", "CProcessControl", "SenderAuthentication",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -163,6 +181,7 @@ let package = Package(
             dependencies: [
                 "Operations",
                 "SMTPServer", "SMTPCore", "DropBox", "Backends", "AWS", "Invites", "Consumer", "Notifications", "CProcessControl",
+                "SenderAuthentication", "SenderVerification",
                 "BlockingWork",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -200,6 +219,14 @@ let package = Package(
         .testTarget(
             name: "NotificationsTests",
             dependencies: ["Notifications"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SenderAuthenticationTests",
+            dependencies: ["SenderAuthentication"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SenderVerificationTests",
+            dependencies: ["SenderVerification", "SenderAuthentication"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "SMTPCoreTests",
@@ -250,7 +277,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "InvitesTests",
-            dependencies: ["TestSupport", "Invites", "Notifications"],
+            dependencies: ["TestSupport", "Invites", "Notifications", "SenderAuthentication"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings),
         .testTarget(
@@ -266,6 +293,7 @@ let package = Package(
             name: "ConsumerTests",
             dependencies: [
                 "TestSupport", "Consumer", "Backends", "Invites", "DropBox", "SMTPCore", "FileIO", "Notifications",
+                "SenderAuthentication",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

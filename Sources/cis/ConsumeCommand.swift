@@ -17,6 +17,8 @@ struct ConsumeCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Consumer") var consumer: ConsumerOptions
     @OptionGroup(title: "Parsing") var parsing: ParseOptions
+    @OptionGroup(title: "Sender policy") var senderPolicy: SenderPolicyOptions
+    @OptionGroup(title: "Sender authentication") var senderAuthentication: SenderAuthenticationOptions
     @OptionGroup(title: "Backend") var backend: BackendOptions
     @OptionGroup(title: "Operations (HTTP side port)") var operations: OperationsOptions
     @OptionGroup(title: "Logging") var logging: LoggingOptions
@@ -25,7 +27,8 @@ struct ConsumeCommand: AsyncParsableCommand {
         try await Startup.run(logging: self.logging, shutdownTimeout: { _ in .seconds(30) }) {
             (settings, logger) async throws(ConfigurationError) in
             let consumer = try ConsumerSetup(
-                self.consumer, backendOptions: self.backend, parseOptions: self.parsing, settings: settings)
+                self.consumer, backendOptions: self.backend, parseOptions: self.parsing,
+                senderPolicy: self.senderPolicy, senderAuthentication: self.senderAuthentication, settings: settings)
             let http = try self.operations.configuration(settings)
             let backends = try await BackendSet.make(
                 self.backend, settings: settings, logger: logger, maxReceiveCount: try self.consumer.receiveLimit(settings),

@@ -17,6 +17,8 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup(title: "Backend") var backend: BackendOptions
     @OptionGroup(title: "Consumer") var consumer: ConsumerOptions
     @OptionGroup(title: "Parsing") var parsing: ParseOptions
+    @OptionGroup(title: "Sender policy") var senderPolicy: SenderPolicyOptions
+    @OptionGroup(title: "Sender authentication") var senderAuthentication: SenderAuthenticationOptions
 
     @Flag(
         name: .customLong("consumer"), inversion: .prefixedNo,
@@ -35,7 +37,8 @@ struct ServeCommand: AsyncParsableCommand {
                 self.runConsumer.map { String($0) }, flag: "--consumer", variable: "CIS_CONSUMER", default: true,
                 parse: Parse.boolean)
             let consumer = runConsumer ? try ConsumerSetup(
-                self.consumer, backendOptions: self.backend, parseOptions: self.parsing, settings: settings) : nil
+                self.consumer, backendOptions: self.backend, parseOptions: self.parsing,
+                senderPolicy: self.senderPolicy, senderAuthentication: self.senderAuthentication, settings: settings) : nil
             let backends = try await BackendSet.make(
                 self.backend, settings: settings, logger: logger, maxReceiveCount: try self.consumer.receiveLimit(settings))
             let operations = try OperationsSetup(

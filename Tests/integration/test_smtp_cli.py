@@ -234,7 +234,7 @@ def readme_defaults():
     return [(variable, default) for variable, default in rows]
 
 
-@pytest.mark.parametrize("command", ["serve", "smtp", "consume", "parse"])
+@pytest.mark.parametrize("command", ["serve", "smtp", "consume", "parse", "verify-sender"])
 def test_help_and_readme_state_the_same_defaults(tmp_path, command):
     """Each default lives in one constant that the option, its help and (by this test) the
     README agree on."""
@@ -299,3 +299,78 @@ def test_help_documents_every_parse_limit(tmp_path, command):
                            ("--max-overrides", "CIS_MAX_OVERRIDES"),
                            ("--max-timezone-transitions", "CIS_MAX_TIMEZONE_TRANSITIONS")]:
         assert flag in help_text and variable in help_text, (flag, variable)
+
+
+SENDER_AUTHENTICATION_OPTIONS = [
+    ("--dns-server", "CIS_DNS_SERVER"), ("--dns-timeout", "CIS_DNS_TIMEOUT"),
+    ("--dns-queries-per-message", "CIS_DNS_QUERIES_PER_MESSAGE"), ("--dns-time-per-message", "CIS_DNS_TIME_PER_MESSAGE"),
+    ("--max-dkim-signatures", "CIS_MAX_DKIM_SIGNATURES"), ("--authserv-id", "CIS_AUTHSERV_ID"),
+    ("--trusted-arc-sealers", "CIS_TRUSTED_ARC_SEALERS"),
+]
+
+
+def test_verify_sender_help_documents_every_option(tmp_path):
+    help_text = " ".join(run_cis(["verify-sender", "--help"], tmp_path).stdout.split())
+    for flag, variable in SENDER_AUTHENTICATION_OPTIONS:
+        assert flag in help_text, flag
+        assert variable in help_text, variable
+
+
+@pytest.mark.parametrize("args, env, name", [
+    (["--dns-server", "dns.example.com"], {}, "--dns-server"),
+    (["--dns-server", "192.0.2.53:0"], {}, "--dns-server"),
+    ([], {"CIS_DNS_SERVER": "[::1"}, "CIS_DNS_SERVER"),
+    (["--dns-timeout", "0"], {}, "--dns-timeout"),
+    ([], {"CIS_DNS_TIMEOUT": "61"}, "CIS_DNS_TIMEOUT"),
+    (["--dns-queries-per-message", "0"], {}, "--dns-queries-per-message"),
+    ([], {"CIS_DNS_QUERIES_PER_MESSAGE": "many"}, "CIS_DNS_QUERIES_PER_MESSAGE"),
+    (["--dns-time-per-message", "301"], {}, "--dns-time-per-message"),
+    ([], {"CIS_DNS_TIME_PER_MESSAGE": "-1"}, "CIS_DNS_TIME_PER_MESSAGE"),
+    (["--max-dkim-signatures", "51"], {}, "--max-dkim-signatures"),
+    ([], {"CIS_MAX_DKIM_SIGNATURES": "0"}, "CIS_MAX_DKIM_SIGNATURES"),
+    (["--authserv-id", "mx example;"], {}, "--authserv-id"),
+    ([], {"CIS_AUTHSERV_ID": "-bad-.example"}, "CIS_AUTHSERV_ID"),
+    (["--trusted-arc-sealers", "lists.example,,"], {}, "--trusted-arc-sealers"),
+    ([], {"CIS_TRUSTED_ARC_SEALERS": "ok.example,not a domain"}, "CIS_TRUSTED_ARC_SEALERS"),
+    (["--client-ip", "mail.example.com"], {}, "--client-ip"),
+])
+def test_bad_sender_authentication_values_stop_at_start_with_one_line(tmp_path, args, env, name):
+    (tmp_path / "message.eml").write_bytes(b"From: a@example.com\r\n\r\nbody\r\n")
+    client = [] if "--client-ip" in args else ["--client-ip", "192.0.2.10"]
+    dns = [] if name in ("--dns-server", "CIS_DNS_SERVER") else ["--dns-server", "127.0.0.1:9"]
+    result = run_cis(["verify-sender", "message.eml", *client, *dns, *args], tmp_path, env=env)
+    assert result.returncode == 78, result
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"cis: {name}"), lines[0]
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("command", ["serve", "consume"])
+@pytest.mark.parametrize("args, env, name", [
+    (["--sender-policy", "strict"], {}, "--sender-policy"),
+    ([], {"CIS_SENDER_POLICY": "Enforce"}, "CIS_SENDER_POLICY"),
+    (["--sender-verification-timeout", "0"], {}, "--sender-verification-timeout"),
+    ([], {"CIS_SENDER_VERIFICATION_TIMEOUT": "601"}, "CIS_SENDER_VERIFICATION_TIMEOUT"),
+    (["--sender-policy", "report", "--sender-verification-timeout", "2.5"], {}, "--sender-verification-timeout"),
+    (["--dns-server", "dns.example.com"], {}, "--dns-server"),
+    ([], {"CIS_AUTHSERV_ID": "mx example"}, "CIS_AUTHSERV_ID"),
+])
+def test_bad_sender_policy_settings_stop_at_start_with_one_line(tmp_path, command, args, env, name):
+    before = {"serve": ["--listen", "127.0.0.1:0"], "consume": []}[command]
+    result = run_cis([command, *before, "--data-dir", str(tmp_path / "cis-data"), *args], tmp_path, env=env)
+    assert result.returncode == 78, result
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"cis: {name}"), lines[0]
+    assert not (tmp_path / "cis-data").exists()
+
+
+@pytest.mark.parametrize("command", ["serve", "consume"])
+def test_help_documents_the_sender_policy(tmp_path, command):
+    help_text = " ".join(run_cis([command, "--help"], tmp_path).stdout.split())
+    for flag, variable in [("--sender-policy", "CIS_SENDER_POLICY"),
+                           ("--sender-verification-timeout", "CIS_SENDER_VERIFICATION_TIMEOUT"),
+                           *SENDER_AUTHENTICATION_OPTIONS]:
+        assert flag in help_text and variable in help_text, (flag, variable)
+    assert "Default: report." in help_text
