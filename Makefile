@@ -1,4 +1,4 @@
-.PHONY: run test build bench certs attack-soak fuzz fault-soak
+.PHONY: run test build bench certs attack-soak fuzz fault-soak bench-aws
 
 # Installs what is missing, builds, and runs `cis serve` with the embedded backends.
 run:
@@ -32,3 +32,10 @@ fuzz:
 # Fault-injection soak: SIGKILLs, a full disk, unwritable topics, moto unreachable (needs root).
 fault-soak:
 	bash bench/fault_soak.sh
+
+# AWS-mode intake throughput against moto_server, directly and with 20 ms added to every AWS
+# call (bench/aws_intake.py; ARGS="--sessions 1,20,100 --delay-ms 20" and so on to change it).
+bench-aws:
+	bash scripts/install-deps.sh --with-test-tools
+	swift build -c release --product cis
+	python3 bench/aws_intake.py --cis "$(CURDIR)/.build/release/cis" $(ARGS)

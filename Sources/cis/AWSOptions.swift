@@ -47,6 +47,11 @@ struct AWSOptions: ParsableArguments {
         "KMS key for --s3-sse aws:kms. Env: CIS_S3_KMS_KEY_ID. Default: the AWS managed key.", valueName: "key"))
     var s3KMSKeyId: String?
 
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Intake: how long a notification waits for others to share its SQS SendMessageBatch call (up to 10), \(SQSSendBatcher.windowMillisecondsRange.text) milliseconds; 0 sends each with SendMessage. Env: CIS_QUEUE_BATCH_WINDOW. Default: \(SQSSendBatcher.defaultWindowMilliseconds).",
+        valueName: "ms"))
+    var queueBatchWindow: String?
+
     @Option(parsing: .unconditional, help: ArgumentHelp("SNS topic ARN of the create route. Env: NEW_EVENT_REQUEST.", valueName: "arn"))
     var topicCreate: String?
 
@@ -77,6 +82,14 @@ struct AWSOptions: ParsableArguments {
             throw ConfigurationError(source: source, problem: "'\(url)' is not an http(s) queue URL")
         }
         return url
+    }
+
+    /// The SQS send batching window; nil when it is 0 (no batching).
+    func queueBatchWindow(_ settings: Settings) throws(ConfigurationError) -> Duration? {
+        let milliseconds = try settings.value(
+            self.queueBatchWindow, flag: "--queue-batch-window", variable: "CIS_QUEUE_BATCH_WINDOW",
+            default: SQSSendBatcher.defaultWindowMilliseconds, parse: Parse.integer(in: SQSSendBatcher.windowMillisecondsRange))
+        return milliseconds == 0 ? nil : .milliseconds(milliseconds)
     }
 
     func envelope(_ settings: Settings) throws(ConfigurationError) -> DropBoxConfiguration.Envelope {

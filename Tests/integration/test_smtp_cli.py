@@ -301,6 +301,23 @@ def test_help_documents_every_parse_limit(tmp_path, command):
         assert flag in help_text and variable in help_text, (flag, variable)
 
 
+@pytest.mark.parametrize("args, env, names", [
+    (["--queue-batch-window", "1001"], {}, "--queue-batch-window"),
+    (["--queue-batch-window", "-1"], {}, "--queue-batch-window"),
+    ([], {"CIS_QUEUE_BATCH_WINDOW": "5ms"}, "CIS_QUEUE_BATCH_WINDOW"),
+])
+def test_bad_aws_intake_values_stop_at_start_before_credentials(tmp_path, args, env, names):
+    """Checked with the other AWS options, before any credential or endpoint is looked at."""
+    result = run_cis(["smtp", "--listen", "127.0.0.1:0", "--backend", "aws", "--bucket", "cis-bucket",
+                      "--queue-url", "http://127.0.0.1:9/123456789012/q", *args], tmp_path,
+                     env={"AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true", **env})
+    assert result.returncode == 78, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"cis: {names}: "), lines[0]
+    assert "from 0 to 1000" in lines[0], lines[0]
+
+
 SENDER_AUTHENTICATION_OPTIONS = [
     ("--dns-server", "CIS_DNS_SERVER"), ("--dns-timeout", "CIS_DNS_TIMEOUT"),
     ("--dns-queries-per-message", "CIS_DNS_QUERIES_PER_MESSAGE"), ("--dns-time-per-message", "CIS_DNS_TIME_PER_MESSAGE"),

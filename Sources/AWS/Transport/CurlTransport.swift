@@ -8,13 +8,15 @@ import Foundation
 public final class CurlTransport: HTTPTransport {
     public struct Configuration: Sendable {
         /// Idle easy handles (each with its open connections) kept for the next transfers.
-        /// Transfers beyond it still run, each on a handle of its own that is then freed.
+        /// Transfers beyond it still run, each on a handle of its own that is then freed (and
+        /// its connection with it). The default keeps one per blocking-pool thread, the most
+        /// transfers that can run at once, so a busy intake reuses every connection it opened.
         public var workerCount: Int
         public var connectTimeout: Duration
         /// Limit for a whole exchange unless the request sets its own.
         public var requestTimeout: Duration
 
-        public init(workerCount: Int = 8, connectTimeout: Duration = .seconds(5), requestTimeout: Duration = .seconds(60)) {
+        public init(workerCount: Int = BlockingPool.threadCount, connectTimeout: Duration = .seconds(5), requestTimeout: Duration = .seconds(60)) {
             self.workerCount = workerCount
             self.connectTimeout = connectTimeout
             self.requestTimeout = requestTimeout

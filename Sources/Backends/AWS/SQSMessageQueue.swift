@@ -9,14 +9,26 @@ import AWS
 public struct SQSMessageQueue: MessageQueue {
     public let sqs: SQSClient
     public let queueURL: String
+    /// Gathers `send`s into `SendMessageBatch` calls; nil: each `send` is its own `SendMessage`.
+    private let sendBatcher: SQSSendBatcher?
 
-    public init(sqs: SQSClient, queueURL: String) {
+    /// - Parameter sendBatchWindow: how long a sent message waits for others to share its
+    ///   `SendMessageBatch` call; nil or zero: no batching.
+    public init(sqs: SQSClient, queueURL: String, sendBatchWindow: Duration? = nil) {
         self.sqs = sqs
         self.queueURL = queueURL
+        self.sendBatcher = sendBatchWindow.flatMap {
+            $0 > .zero ? SQSSendBatcher(sqs: sqs, queueURL: queueURL, window: $0) : nil
+        }
     }
 
     public func send(body: String) async throws -> String {
-        try await mappingAWSErrors(backend: "sqs", operation: "SendMessage") {
+        if let batcher = self.sendBatcher {
+            return try await mappingAWSErrors(backend: "sqs", operation: "SendMessageBatch") {
+                try await batcher.send(body: body)
+            }
+        }
+        return try await mappingAWSErrors(backend: "sqs", operation: "SendMessage") {
             try await self.sqs.sendMessage(queueURL: self.queueURL, body: body)
         }
     }
