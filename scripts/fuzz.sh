@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
 
-ALL_TARGETS="command-parser session line-decoder data-decoder journal-record notification invite-mime invite-calendar"
+ALL_TARGETS="command-parser session line-decoder data-decoder journal-record notification invite-mime invite-calendar proxy-header"
 TARGETS="${*:-$ALL_TARGETS}"
 SECONDS_EACH="${FUZZ_SECONDS:-60}"
 
@@ -24,6 +24,7 @@ max_len() {
     command-parser) echo 600 ;;
     line-decoder) echo 160 ;;
     data-decoder) echo 256 ;;
+    proxy-header) echo 400 ;;
     session | journal-record) echo 4096 ;;
     notification) echo 8192 ;;
     invite-mime | invite-calendar) echo 16384 ;;
@@ -35,6 +36,7 @@ dictionary() {
     command-parser | session | line-decoder | data-decoder) echo "$ROOT/Tests/Fuzz/smtp.dict" ;;
     notification) echo "$ROOT/Tests/Fuzz/notification.dict" ;;
     invite-mime | invite-calendar) echo "$ROOT/Tests/Fuzz/invite.dict" ;;
+    proxy-header) echo "$ROOT/Tests/Fuzz/proxy.dict" ;;
     *) echo "" ;;
   esac
 }

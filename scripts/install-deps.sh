@@ -34,10 +34,14 @@ PIP_PACKAGES=(
 )
 # The status page's browser test (Tests/integration/test_status_page_browser.py).
 # promtool (Debian's prometheus package) checks deploy/prometheus/ and the /metrics output.
+# haproxy in front of cis for the PROXY protocol tests (test_proxy_protocol.py); logrotate runs
+# deploy/cis.logrotate in the reload tests (test_reload.py).
 TEST_APT_PACKAGES=(
   chromium
   chromium-driver
   prometheus
+  haproxy
+  logrotate
 )
 # pyspf's source distribution carries the RFC 7208 test suite (rfc7208-tests.yml, BSD licence);
 # Tests/integration/test_spf_rfc7208_suite.py reads it from here.

@@ -48,7 +48,7 @@ struct ClientNetwork: Hashable, Sendable, CustomStringConvertible {
         self.init(addressBytes: address.map(Self.addressBytes) ?? [], prefixes: prefixes)
     }
 
-    private static func addressBytes(_ address: SocketAddress) -> [UInt8] {
+    static func addressBytes(_ address: SocketAddress) -> [UInt8] {
         let family: Int32
         let count: Int
         switch address.protocol {

@@ -20,6 +20,13 @@ public final class SMTPServer: Service, Sendable {
     private let registry = ChannelRegistry()
     /// Set by `bind()` before `run()`.
     private let boundListener = NIOLockedValueBox<Listener?>(nil)
+    /// What a reload (SIGHUP) replaces for the connections accepted after it.
+    private let reloadable: NIOLockedValueBox<Reloadable>
+
+    private struct Reloadable: Sendable {
+        var tlsContext: NIOSSLContext?
+        var session: SessionConfiguration
+    }
 
     private typealias Listener = NIOAsyncChannel<SMTPConnection.Channel, Never>
 
@@ -37,12 +44,29 @@ public final class SMTPServer: Service, Sendable {
         self.logger = logger
         self.eventLoopGroup = eventLoopGroup
         self.onServerRunning = onServerRunning
+        self.reloadable = NIOLockedValueBox(Reloadable(tlsContext: configuration.tlsContext, session: configuration.session))
         self.limiter = ConnectionLimiter(
             ConnectionLimiter.Limits(
                 maximumConnections: configuration.maximumConnections,
                 maximumConnectionsPerNetwork: configuration.maximumConnectionsPerAddress,
                 maximumConnectionRate: configuration.maximumConnectionRate,
                 prefixes: .init(ipv4: configuration.clientIPv4Prefix, ipv6: configuration.clientIPv6Prefix)))
+    }
+
+    /// New sessions use this certificate and key; sessions already in TLS keep theirs.
+    /// STARTTLS can be replaced, not turned on or off: the listener was started with or without it.
+    public func replaceTLSContext(_ context: NIOSSLContext) {
+        self.reloadable.withLockedValue { $0.tlsContext = context }
+    }
+
+    /// New sessions accept these recipients.
+    public func replaceRecipients(_ recipients: [String]) {
+        self.reloadable.withLockedValue { reloadable in
+            var configuration = self.configuration
+            configuration.recipients = recipients
+            configuration.tlsContext = reloadable.tlsContext
+            reloadable.session = configuration.session
+        }
     }
 
     /// Binds the listen address now, so that a start-up failure (address in use) shows
@@ -117,6 +141,7 @@ public final class SMTPServer: Service, Sendable {
         let limiter = self.limiter
         let registry = self.registry
         let logger = self.logger
+        let reloadable = self.reloadable
         // Reading stops once this much output waits for the socket: half the reply allowance,
         // and never more than 32 KiB, however large the allowance.
         let stopReadingAt = min(configuration.maximumPendingReplyBytes / 2, 32 * 1024)
@@ -136,8 +161,12 @@ public final class SMTPServer: Service, Sendable {
                     .writeBufferWaterMark, value: .init(low: stopReadingAt / 2, high: stopReadingAt))
                 .bind(host: configuration.host, port: configuration.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try Self.configure(
-                            channel, configuration: configuration, limiter: limiter, registry: registry, logger: logger)
+                        var configuration = configuration
+                        let current = reloadable.withLockedValue { $0 }
+                        configuration.tlsContext = current.tlsContext
+                        return try Self.configure(
+                            channel, configuration: configuration, session: current.session, limiter: limiter,
+                            registry: registry, logger: logger)
                     }
                 }
         } catch let error as IOError {
@@ -151,28 +180,48 @@ public final class SMTPServer: Service, Sendable {
         ChannelOptions.Types.SocketOption(level: .tcp, name: NIOBSDSocket.Option(rawValue: CInt(name)))
     }
 
-    /// Sets up one accepted connection; runs on its event loop.
+    /// Sets up one accepted connection; runs on its event loop. With the PROXY protocol on,
+    /// the session starts only once the header named the client.
     private static func configure(
-        _ channel: any Channel, configuration: SMTPServerConfiguration, limiter: ConnectionLimiter,
-        registry: ChannelRegistry, logger: Logger
+        _ channel: any Channel, configuration: SMTPServerConfiguration, session: SessionConfiguration,
+        limiter: ConnectionLimiter, registry: ChannelRegistry, logger: Logger
     ) throws -> SMTPConnection.Channel {
         registry.add(channel)
-        let clientAddress = channel.remoteAddress?.ipAddress ?? "unknown"
-        let network = limiter.network(of: channel.remoteAddress)
-        let admission = limiter.admit(network)
-        if admission == .admitted {
-            channel.closeFuture.whenComplete { _ in limiter.release(network) }
+        if let proxyProtocol = configuration.proxyProtocol {
+            let handler = ProxyProtocolHandler(configuration: proxyProtocol, logger: logger) { client, _, logger in
+                Self.makeSessionHandler(
+                    channel, client: client, configuration: configuration, session: session, limiter: limiter,
+                    logger: logger)
+            }
+            try channel.pipeline.syncOperations.addHandler(handler)
+        } else {
+            try channel.pipeline.syncOperations.addHandler(
+                Self.makeSessionHandler(
+                    channel, client: channel.remoteAddress, configuration: configuration, session: session,
+                    limiter: limiter, logger: logger))
         }
-        let handler = SMTPServerHandler(
-            configuration: configuration.session, admission: admission, clientAddress: clientAddress,
-            clientPort: channel.remoteAddress?.port ?? 0, clientNetwork: network,
-            deadlines: SMTPServerHandler.Deadlines(configuration),
-            tlsContext: configuration.tlsContext, logger: logger)
-        try channel.pipeline.syncOperations.addHandler(handler)
         // A connection accepted while the listener closes (graceful shutdown) never reaches
         // the accept loop. Close-on-deinit makes that a closed socket; the explicit-teardown
         // initialiser (`wrappingChannelSynchronously`) traps on it instead.
         return try SMTPConnection.Channel(synchronouslyWrapping: channel)
+    }
+
+    /// The session of one client, counted against the connection limits by its address (the
+    /// socket's peer, or the one a PROXY header named).
+    private static func makeSessionHandler(
+        _ channel: any Channel, client: SocketAddress?, configuration: SMTPServerConfiguration,
+        session: SessionConfiguration, limiter: ConnectionLimiter, logger: Logger
+    ) -> SMTPServerHandler {
+        let network = limiter.network(of: client)
+        let admission = limiter.admit(network)
+        if admission == .admitted {
+            channel.closeFuture.whenComplete { _ in limiter.release(network) }
+        }
+        return SMTPServerHandler(
+            configuration: session, admission: admission, clientAddress: client?.ipAddress ?? "unknown",
+            clientPort: client?.port ?? 0, clientNetwork: network,
+            deadlines: SMTPServerHandler.Deadlines(configuration),
+            tlsContext: configuration.tlsContext, logger: logger)
     }
 
     private func prepareSpoolDirectory() throws {

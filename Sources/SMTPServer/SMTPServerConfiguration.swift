@@ -53,6 +53,8 @@ public struct SMTPServerConfiguration: Sendable {
     public var closeTimeout: TimeAmount
     /// Seconds of silence before the first TCP keepalive probe on an accepted socket.
     public var tcpKeepaliveIdle: Int
+    /// The PROXY protocol on the listener (behind haproxy or a network load balancer); nil: off.
+    public var proxyProtocol: ProxyProtocolConfiguration?
     /// Where message text over `spoolThreshold` octets is written while it arrives.
     public var spoolDirectory: String
     public var spoolThreshold: Int
@@ -113,6 +115,7 @@ public struct SMTPServerConfiguration: Sendable {
         closeTimeout: TimeAmount = Self.defaultCloseTimeout,
         tcpKeepaliveIdle: Int = Self.defaultTCPKeepaliveIdle,
         junkCommandLimit: Int = SessionConfiguration.defaultJunkCommandLimit,
+        proxyProtocol: ProxyProtocolConfiguration? = nil,
         spoolDirectory: String,
         spoolThreshold: Int = Self.defaultSpoolThreshold
     ) {
@@ -140,6 +143,7 @@ public struct SMTPServerConfiguration: Sendable {
         self.closeTimeout = closeTimeout
         self.tcpKeepaliveIdle = tcpKeepaliveIdle
         self.junkCommandLimit = junkCommandLimit
+        self.proxyProtocol = proxyProtocol
         self.spoolDirectory = spoolDirectory
         self.spoolThreshold = spoolThreshold
     }

@@ -46,6 +46,18 @@ enum SMTPServerMetrics {
         Counter(label: "cis_smtp_connections_refused_total", dimensions: [("reason", reason)]).increment()
     }
 
+    /// A connection closed by the PROXY protocol handler before any session: from an
+    /// untrusted peer, without a whole header in time, or with an invalid one.
+    static func proxyConnectionRefused(_ error: ProxyHeaderError?) {
+        let reason: String
+        switch error?.kind {
+        case nil: reason = "proxy_untrusted"
+        case .timeout: reason = "proxy_header_timeout"
+        default: reason = "proxy_header_invalid"
+        }
+        Counter(label: "cis_smtp_connections_refused_total", dimensions: [("reason", reason)]).increment()
+    }
+
     static func tlsHandshake(_ version: TLSVersion?) {
         let name: String
         switch version {

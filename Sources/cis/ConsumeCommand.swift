@@ -36,8 +36,10 @@ struct ConsumeCommand: AsyncParsableCommand {
             let operations = try OperationsSetup(
                 http: http, settings: settings, logger: logger, backends: backends, backendOptions: self.backend,
                 runsIntake: false, certificatePath: nil)
-            let service = try consumer.makeService(backends: backends, logger: logger, observer: operations.consumerObserver)
-            return (nil, operations.services() + [service])
+            let reloads = ReloadActions()
+            let service = try consumer.makeService(
+                backends: backends, logger: logger, observer: operations.consumerObserver, reloads: reloads)
+            return (nil, operations.services() + [service, await ReloadService(reloads, logger: logger)])
         }
     }
 }

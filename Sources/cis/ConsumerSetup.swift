@@ -59,11 +59,18 @@ struct ConsumerSetup {
     }
 
     func makeService(
-        backends: BackendSet, logger: Logger, observer: ConsumerActivityObserver? = nil
+        backends: BackendSet, logger: Logger, observer: ConsumerActivityObserver? = nil, reloads: ReloadActions? = nil
     ) throws(ConfigurationError) -> ConsumerService {
         let (eventIndex, ledger) = try self.makeEventIndexAndLedger(backends)
+        let topics = try self.makeTopics(backends)
+        if let jsonl = topics as? JSONLTopicPublisher {
+            reloads?.add("topics") {
+                jsonl.reopenFiles()
+                return "reopened in \(jsonl.directory)"
+            }
+        }
         var processor = MessageProcessor(
-            objectStore: backends.objectStore, publisher: try self.makeTopics(backends),
+            objectStore: backends.objectStore, publisher: topics,
             eventIndex: eventIndex, publishLedger: ledger, parsing: self.makeParsing(),
             senderCheck: try self.senderCheck.make(), maximumConcurrentParses: self.configuration.concurrency)
         processor.observer = observer

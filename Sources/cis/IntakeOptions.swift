@@ -26,6 +26,11 @@ struct IntakeOptions: ParsableArguments {
             valueName: "address"))
     var recipients: [String] = []
 
+    @Option(name: .customLong("recipients-file"), parsing: .unconditional, help: ArgumentHelp(
+        "A file of accepted recipient addresses, one per line (# starts a comment), read again on SIGHUP; instead of --recipient. Env: CIS_RECIPIENTS_FILE.",
+        valueName: "path"))
+    var recipientsFile: String?
+
     @Option(name: .customLong("tls-cert"), parsing: .unconditional, help: ArgumentHelp(
         "PEM certificate chain; with --tls-key enables STARTTLS. Env: CIS_TLS_CERT.", valueName: "path"))
     var tlsCertificate: String?
@@ -128,6 +133,8 @@ struct IntakeOptions: ParsableArguments {
         valueName: "seconds"))
     var shutdownTimeout: String?
 
+    @OptionGroup(title: "PROXY protocol") var proxy: ProxyProtocolOptions
+
     /// The listener configuration these options describe; certificate files are loaded here.
     func serverConfiguration(
         _ settings: Settings, spoolDirectory: String
@@ -143,10 +150,8 @@ struct IntakeOptions: ParsableArguments {
                 return text
             })
         let recipients = try self.recipientAddresses(settings)
-        let closeTimeout = try settings.value(
-            self.closeTimeout, flag: "--close-timeout", variable: "CIS_CLOSE_TIMEOUT",
-            default: SMTPServerConfiguration.defaultCloseTimeout, parse: Parse.timeAmount)
-        let tlsContext = try self.tlsContext(settings, closeTimeout: closeTimeout)
+        let closeTimeout = try self.resolvedCloseTimeout(settings)
+        let tlsContext = try self.tlsFiles(settings)?.load()
         let requireTLS = try settings.flag(self.requireTLS, flag: "--require-tls", variable: "CIS_REQUIRE_TLS")
         if requireTLS && tlsContext == nil {
             throw ConfigurationError(source: "--require-tls", problem: "needs a certificate (--tls-cert and --tls-key)")
@@ -209,6 +214,7 @@ struct IntakeOptions: ParsableArguments {
             junkCommandLimit: try settings.value(
                 self.junkCommandLimit, flag: "--junk-command-limit", variable: "CIS_JUNK_COMMAND_LIMIT",
                 default: SessionConfiguration.defaultJunkCommandLimit, parse: Parse.positiveInteger),
+            proxyProtocol: try self.proxy.configuration(settings),
             spoolDirectory: spoolDirectory)
     }
 
@@ -223,7 +229,17 @@ struct IntakeOptions: ParsableArguments {
     private func recipientAddresses(_ settings: Settings) throws(ConfigurationError) -> [String] {
         let source: String
         let addresses: [String]
-        if !self.recipients.isEmpty {
+        if let file = self.recipientsFilePath(settings) {
+            if !self.recipients.isEmpty || !(settings.environment["CIS_RECIPIENTS"] ?? "").isEmpty {
+                throw ConfigurationError(
+                    source: file.source, problem: "give the recipients either in a file or with --recipient (CIS_RECIPIENTS), not both")
+            }
+            do {
+                return try RecipientsFile.read(file.path)
+            } catch {
+                throw ConfigurationError(source: file.source, problem: error.description)
+            }
+        } else if !self.recipients.isEmpty {
             (source, addresses) = ("--recipient", self.recipients)
         } else if let list = settings.environment["CIS_RECIPIENTS"], !list.isEmpty {
             (source, addresses) = (
@@ -251,7 +267,8 @@ struct IntakeOptions: ParsableArguments {
         settings.string(self.tlsCertificate, flag: "--tls-cert", variable: "CIS_TLS_CERT")
     }
 
-    private func tlsContext(_ settings: Settings, closeTimeout: TimeAmount) throws(ConfigurationError) -> NIOSSLContext? {
+    /// The certificate and key files, when STARTTLS is configured.
+    func tlsFiles(_ settings: Settings) throws(ConfigurationError) -> TLSFiles? {
         let certificate = settings.raw(self.tlsCertificate, flag: "--tls-cert", variable: "CIS_TLS_CERT")
         let key = settings.raw(self.tlsKey, flag: "--tls-key", variable: "CIS_TLS_KEY")
         switch (certificate, key) {
@@ -262,16 +279,21 @@ struct IntakeOptions: ParsableArguments {
         case (nil, let key?):
             throw ConfigurationError(source: key.source, problem: "needs --tls-cert (or CIS_TLS_CERT) as well")
         case (let certificate?, let key?):
-            do {
-                return try SMTPTLS.makeServerContext(
-                    certificatePath: certificate.value, privateKeyPath: key.value, closeTimeout: closeTimeout)
-            } catch let error as SMTPTLSError {
-                throw ConfigurationError(
-                    source: error.file == .certificate ? certificate.source : key.source, problem: error.description)
-            } catch {
-                throw ConfigurationError(source: certificate.source, problem: "\(error)")
-            }
+            return TLSFiles(
+                certificate: certificate.value, key: key.value, certificateSource: certificate.source, keySource: key.source,
+                closeTimeout: try self.resolvedCloseTimeout(settings))
         }
+    }
+
+    /// The recipients file and where its name came from, when one is given.
+    func recipientsFilePath(_ settings: Settings) -> (path: String, source: String)? {
+        settings.raw(self.recipientsFile, flag: "--recipients-file", variable: "CIS_RECIPIENTS_FILE").map { ($0.value, $0.source) }
+    }
+
+    private func resolvedCloseTimeout(_ settings: Settings) throws(ConfigurationError) -> TimeAmount {
+        try settings.value(
+            self.closeTimeout, flag: "--close-timeout", variable: "CIS_CLOSE_TIMEOUT",
+            default: SMTPServerConfiguration.defaultCloseTimeout, parse: Parse.timeAmount)
     }
 }
 

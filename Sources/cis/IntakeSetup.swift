@@ -1,4 +1,5 @@
 import Backends
+import BlockingWork
 import DropBox
 import Logging
 import SMTPCore
@@ -9,11 +10,17 @@ import SMTPServer
 struct IntakeSetup {
     var server: SMTPServerConfiguration
     var dropBox: DropBoxConfiguration
+    /// Loaded again on SIGHUP.
+    var tlsFiles: TLSFiles?
+    /// Read again on SIGHUP.
+    var recipientsFile: String?
 
     /// Resolves and checks every intake option (before anything is created on disk).
     init(_ intake: IntakeOptions, backendOptions: BackendOptions, settings: Settings) throws(ConfigurationError) {
         let spoolDirectory = "\(backendOptions.dataDirectory(settings))/spool"
         self.server = try intake.serverConfiguration(settings, spoolDirectory: spoolDirectory)
+        self.tlsFiles = try intake.tlsFiles(settings)
+        self.recipientsFile = intake.recipientsFilePath(settings)?.path
         self.dropBox = DropBoxConfiguration(hostname: self.server.hostname, keyPrefix: try backendOptions.keyPrefix(settings))
         if try backendOptions.kind(settings) == .aws {
             self.dropBox.envelope = try backendOptions.aws.envelope(settings)
@@ -27,13 +34,32 @@ struct IntakeSetup {
         }
     }
 
-    /// - Parameter operations: records each delivery for the status page and hears when the listener runs.
-    func makeServer(backends: BackendSet, logger: Logger, operations: OperationsSetup? = nil) -> SMTPServer {
+    /// - Parameters:
+    ///   - operations: records each delivery for the status page and hears when the listener runs.
+    ///   - reloads: where the certificate and recipients-file reloads of SIGHUP are registered.
+    func makeServer(
+        backends: BackendSet, logger: Logger, operations: OperationsSetup? = nil, reloads: ReloadActions? = nil
+    ) -> SMTPServer {
         let dropBox = DropBox(
             objectStore: backends.objectStore, queue: backends.queue, configuration: self.dropBox, logger: logger)
         let sink: any MessageSink = operations?.recording(dropBox) ?? dropBox
-        return SMTPServer(
+        let server = SMTPServer(
             configuration: self.server, sink: sink, logger: logger,
             onServerRunning: { _ in operations?.smtpListening() })
+        if let tlsFiles = self.tlsFiles {
+            reloads?.add("tls") {
+                let context = try await BlockingPool.run { try tlsFiles.load() }
+                server.replaceTLSContext(context)
+                return "\(tlsFiles.certificate)"
+            }
+        }
+        if let recipientsFile = self.recipientsFile {
+            reloads?.add("recipients") {
+                let recipients = try await BlockingPool.run { try RecipientsFile.read(recipientsFile) }
+                server.replaceRecipients(recipients)
+                return "\(recipients.count) addresses"
+            }
+        }
+        return server
     }
 }

@@ -39,6 +39,9 @@ struct ParseWorkerCommand: ParsableCommand {
         // Killed by the kernel when the consumer dies, even by SIGKILL; a parent already gone
         // before this line is seen through the changed parent pid.
         _ = cprocesscontrol_die_with_parent()
+        // A SIGHUP sent to the whole service (`systemctl kill -s HUP` without --kill-whom=main)
+        // is the consumer's reload; it must not end a parse.
+        signal(SIGHUP, SIG_IGN)
         if let parent, getppid() != parent { throw ExitCode.failure }
         // Should memory run out while a hostile message is parsed, the kernel's OOM killer takes
         // this worker (the failure is then retried, bounded by the receive count), not the intake.

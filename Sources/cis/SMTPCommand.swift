@@ -21,8 +21,12 @@ struct SMTPCommand: AsyncParsableCommand {
             let operations = try OperationsSetup(
                 http: http, settings: settings, logger: logger, backends: backends, backendOptions: self.backend,
                 runsIntake: true, certificatePath: self.intake.certificatePath(settings))
-            let server = intake.makeServer(backends: backends, logger: logger, operations: operations)
-            return (server, operations.services() + backends.shutdownServices + [server])
+            let reloads = ReloadActions()
+            let server = intake.makeServer(backends: backends, logger: logger, operations: operations, reloads: reloads)
+            return (
+                server,
+                operations.services() + backends.shutdownServices + [server, await ReloadService(reloads, logger: logger)]
+            )
         }
     }
 }

@@ -44,15 +44,21 @@ struct ServeCommand: AsyncParsableCommand {
             let operations = try OperationsSetup(
                 http: http, settings: settings, logger: logger, backends: backends, backendOptions: self.backend,
                 runsIntake: true, certificatePath: self.intake.certificatePath(settings))
-            let server = intake.makeServer(backends: backends, logger: logger, operations: operations)
+            let reloads = ReloadActions()
+            let server = intake.makeServer(backends: backends, logger: logger, operations: operations, reloads: reloads)
             guard let consumer else {
-                return (server, operations.services() + backends.shutdownServices + [server])
+                return (
+                    server,
+                    operations.services() + backends.shutdownServices + [server, await ReloadService(reloads, logger: logger)]
+                )
             }
             let consumerService = try consumer.makeService(
-                backends: backends, logger: logger, observer: operations.consumerObserver)
-            // Services stop in reverse order: the intake stops taking mail first, then the
-            // consumer, then the object store checkpoints, and the HTTP side port last.
-            return (server, operations.services() + backends.shutdownServices + [consumerService, server])
+                backends: backends, logger: logger, observer: operations.consumerObserver, reloads: reloads)
+            // Made last: it takes the reload actions registered so far.
+            let reloadService = await ReloadService(reloads, logger: logger)
+            // Services stop in reverse order: SIGHUP reloads end, the intake stops taking mail,
+            // then the consumer, then the object store checkpoints, and the HTTP side port last.
+            return (server, operations.services() + backends.shutdownServices + [consumerService, server, reloadService])
         }
     }
 }

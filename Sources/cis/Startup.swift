@@ -30,6 +30,9 @@ enum Startup {
         logging: LoggingOptions, shutdownTimeout: (Settings) throws(ConfigurationError) -> Duration,
         make: (Settings, Logger) async throws(ConfigurationError) -> (server: SMTPServer?, services: [any Service])
     ) async throws {
+        // SIGHUP reloads (`ReloadService`); one arriving while the services are still being
+        // built is ignored rather than ending the process.
+        signal(SIGHUP, SIG_IGN)
         let settings = Settings()
         let server: SMTPServer?
         let services: [any Service]

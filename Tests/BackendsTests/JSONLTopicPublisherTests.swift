@@ -40,6 +40,28 @@ struct JSONLTopicPublisherTests {
         #expect(object["Subject"] is NSNull)
     }
 
+    @Test("a file moved away keeps getting lines until reopenFiles, then a new one is created")
+    func reopenAfterRotation() async throws {
+        let directory = try TemporaryDirectory()
+        let publisher = try JSONLTopicPublisher(directory: directory.path)
+        func publish(_ id: String) async throws {
+            _ = try await publisher.publish(TopicMessage(defaultMessage: id, attributes: [:], deduplicationId: id), to: .create)
+        }
+        func lines(_ name: String) throws -> Int {
+            try String(contentsOfFile: directory.file(name), encoding: .utf8).split(separator: "\n").count
+        }
+        try await publish("one")
+        try FileManager.default.moveItem(atPath: directory.file("create.jsonl"), toPath: directory.file("create.jsonl.1"))
+        // The open file follows the rename, as a log file does.
+        try await publish("two")
+        #expect(try lines("create.jsonl.1") == 2)
+        #expect(!FileManager.default.fileExists(atPath: directory.file("create.jsonl")))
+        publisher.reopenFiles()
+        try await publish("three")
+        #expect(try lines("create.jsonl") == 1)
+        #expect(try lines("create.jsonl.1") == 2)
+    }
+
     @Test("concurrent publishes from two publishers on the same directory give whole lines")
     func concurrentAppends() async throws {
         let directory = try TemporaryDirectory()

@@ -21,7 +21,9 @@ OPTIONS = [
     ("--max-pending-reply-bytes", "CIS_MAX_PENDING_REPLY_BYTES"), ("--junk-command-limit", "CIS_JUNK_COMMAND_LIMIT"),
     ("--max-connection-rate", "CIS_MAX_CONNECTION_RATE"), ("--client-ipv4-prefix", "CIS_CLIENT_IPV4_PREFIX"),
     ("--client-ipv6-prefix", "CIS_CLIENT_IPV6_PREFIX"), ("--tcp-keepalive", "CIS_TCP_KEEPALIVE"),
-    ("--close-timeout", "CIS_CLOSE_TIMEOUT"),
+    ("--close-timeout", "CIS_CLOSE_TIMEOUT"), ("--recipients-file", "CIS_RECIPIENTS_FILE"),
+    ("--proxy-protocol", "CIS_PROXY_PROTOCOL"), ("--proxy-trusted", "CIS_PROXY_TRUSTED"),
+    ("--proxy-header-timeout", "CIS_PROXY_HEADER_TIMEOUT"),
     ("--backend", "CIS_BACKEND"), ("--data-dir", "CIS_DATA_DIR"), ("--prefix", "CIS_S3_PREFIX"),
     ("--log-format", "CIS_LOG_FORMAT"),
     ("--http-listen", "CIS_HTTP_LISTEN"), ("--http-token", "CIS_HTTP_TOKEN"),
@@ -76,6 +78,19 @@ def test_help_documents_every_option_and_its_variable(tmp_path, command):
     (["--backend", "ftp"], {}, "--backend"),
     (["--log-format", "xml"], {}, "--log-format"),
     (["--prefix", "../escape/"], {}, "--prefix"),
+    (["--recipients-file", "/nonexistent/recipients"], {}, "--recipients-file"),
+    ([], {"CIS_RECIPIENTS_FILE": "/nonexistent/recipients"}, "CIS_RECIPIENTS_FILE"),
+    (["--recipients-file", "/etc/hostname", "--recipient", "a@example.com"], {}, "--recipients-file"),
+    (["--recipients-file", "/etc"], {}, "--recipients-file"),
+    (["--proxy-protocol"], {}, "--proxy-protocol"),
+    ([], {"CIS_PROXY_PROTOCOL": "sometimes"}, "CIS_PROXY_PROTOCOL"),
+    (["--proxy-protocol", "--proxy-trusted", "10.0.0.1/8"], {}, "--proxy-trusted"),
+    (["--proxy-protocol", "--proxy-trusted", "10.0.0.0/33"], {}, "--proxy-trusted"),
+    (["--proxy-protocol", "--proxy-trusted", "10.0.0.0/8,lb.example.com"], {}, "--proxy-trusted"),
+    ([], {"CIS_PROXY_PROTOCOL": "true", "CIS_PROXY_TRUSTED": "example.com"}, "CIS_PROXY_TRUSTED"),
+    (["--proxy-trusted", "10.0.0.0/8"], {}, "--proxy-trusted"),
+    (["--proxy-protocol", "--proxy-trusted", "127.0.0.1", "--proxy-header-timeout", "2"], {}, "--proxy-header-timeout"),
+    ([], {"CIS_PROXY_HEADER_TIMEOUT": "soon"}, "CIS_PROXY_HEADER_TIMEOUT"),
     (["--http-listen", "nowhere"], {}, "--http-listen"),
     ([], {"CIS_HTTP_LISTEN": "127.0.0.1:99999"}, "CIS_HTTP_LISTEN"),
     (["--http-listen", "0.0.0.0:9025"], {}, "--http-listen"),
@@ -94,6 +109,18 @@ def test_bad_values_stop_at_start_with_one_line(tmp_path, args, env, names):
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(f"cis: {names}"), lines[0]
     assert not (tmp_path / "cis-data").exists(), "nothing is created for a bad configuration"
+
+
+def test_a_bad_line_in_the_recipients_file_is_named(tmp_path):
+    recipients = tmp_path / "recipients"
+    recipients.write_text("# invites\ncreate@localhost\nnot an address\n")
+    result = run_cis(["serve", "--listen", "127.0.0.1:0", "--recipients-file", str(recipients)], tmp_path)
+    assert result.returncode == 78, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"cis: --recipients-file: {recipients} line 3: 'not an address' is not an address"), line
+    (tmp_path / "empty").write_text("# nobody\n\n")
+    result = run_cis(["serve", "--listen", "127.0.0.1:0", "--recipients-file", str(tmp_path / "empty")], tmp_path)
+    assert result.stderr.strip().splitlines() == [f"cis: --recipients-file: {tmp_path / 'empty'}: no address in the file"]
 
 
 def test_unreadable_key_names_the_key_option(tmp_path, tls_files):

@@ -16,6 +16,7 @@ import Notifications
 public final class JSONLTopicPublisher: TopicPublisher {
     public let directory: String
     private let batcher: Batcher<TopicAppendBatch>
+    private let reopenRequest = ReopenRequest()
 
     /// Bytes at the end of a topic file whose deduplication ids are remembered (about 200 bytes
     /// of memory per line in it); 0 turns deduplication off.
@@ -31,7 +32,17 @@ public final class JSONLTopicPublisher: TopicPublisher {
             throw BackendError(.unavailable, backend: "jsonl-topics", operation: "open", message: "\(error)")
         }
         self.batcher = Batcher(
-            maximumBatchSize: 512, handler: TopicAppendBatch(directory: directory, deduplicationWindow: deduplicationWindow))
+            maximumBatchSize: 512,
+            handler: TopicAppendBatch(
+                directory: directory, deduplicationWindow: deduplicationWindow, reopenRequest: self.reopenRequest))
+    }
+
+    /// Closes the topic files before the next append, which opens each by its path again: a
+    /// file moved away (logrotate) gets no more lines, and a new one is created in its place.
+    /// Deduplication then starts from the new file; the publish ledger still keeps a message
+    /// from being published twice.
+    public func reopenFiles() {
+        self.reopenRequest.set()
     }
 
     public func publish(_ message: TopicMessage, to route: Route) async throws -> String {
@@ -94,14 +105,19 @@ final class TopicAppendBatch: BatchHandler {
 
     private let directory: String
     private let deduplicationWindow: Int
+    private let reopenRequest: ReopenRequest
     private var files: [Route: JSONLTopicFile] = [:]
 
-    init(directory: String, deduplicationWindow: Int) {
+    init(directory: String, deduplicationWindow: Int, reopenRequest: ReopenRequest) {
         self.directory = directory
         self.deduplicationWindow = deduplicationWindow
+        self.reopenRequest = reopenRequest
     }
 
     func run(_ jobs: [Job]) {
+        if self.reopenRequest.take() {
+            self.files = [:]
+        }
         var byRoute: [Route: [Job]] = [:]
         for job in jobs { byRoute[job.route, default: []].append(job) }
         for (route, jobs) in byRoute {
@@ -138,5 +154,23 @@ final class TopicAppendBatch: BatchHandler {
 
     private static func backendError(_ error: any Error) -> BackendError {
         BackendError(.unavailable, backend: "jsonl-topics", operation: "publish", message: "\(error)")
+    }
+}
+
+/// A request to reopen the topic files, set from any thread and taken by the batch handler.
+final class ReopenRequest: @unchecked Sendable {
+    private let lock = NSLock()
+    private var requested = false
+
+    func set() {
+        self.lock.withLock { self.requested = true }
+    }
+
+    /// Whether a reopen was requested since the last call.
+    func take() -> Bool {
+        self.lock.withLock {
+            defer { self.requested = false }
+            return self.requested
+        }
     }
 }

@@ -8,4 +8,5 @@ FuzzRunner.main(targets: [
     "notification": NotificationTarget.run,
     "invite-mime": InviteTargets.runMIME,
     "invite-calendar": InviteTargets.runCalendar,
+    "proxy-header": ProxyHeaderTarget.run,
 ])
