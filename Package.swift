@@ -18,6 +18,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
     ],
     targets: [
         // C libraries, each through a system-library target with a small shim header.
@@ -105,6 +108,7 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings),
 
@@ -123,6 +127,7 @@ let package = Package(
             dependencies: [
                 "AWS", "CSQLite", "Digest", "FileIO", "BlockingWork", "Notifications",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings),
 
@@ -132,28 +137,49 @@ let package = Package(
             dependencies: [
                 "SMTPCore", "Backends", "Digest", "FileIO", "Notifications",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings),
 
         // Finding and parsing the invite: GMime, libical, the standardized event request, classification.
         .target(
             name: "Invites",
-            dependencies: ["CGMime", "CLibical", "Notifications"],
+            dependencies: ["CGMime", "CLibical", "Notifications", "SenderAuthentication"],
             swiftSettings: swiftSettings),
 
         // Queue worker: poll, fetch, parse, publish, delete.
         .target(
             name: "Consumer",
             dependencies: [
-                "Backends", "Invites", "BlockingWork", "Notifications", "CProcessControl",
+                "Backends", "Invites", "BlockingWork", "Notifications", "CProcessControl", "SenderAuthentication",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings),
+
+        // The HTTP side port (hummingbird): /metrics (Prometheus), /healthz, /readyz, the status page
+        // and its JSON API; the activity ring buffer; systemd's sd_notify. Only `cis` imports it.
+        .target(
+            name: "Operations",
+            dependencies: [
+                "Notifications",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings),
 
         .executableTarget(
             name: "cis",
             dependencies: [
+                "Operations",
                 "SMTPServer", "SMTPCore", "DropBox", "Backends", "AWS", "Invites", "Consumer", "Notifications", "CProcessControl",
                 "SenderAuthentication", "SenderVerification",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -163,6 +189,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings),
 
@@ -249,13 +276,23 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "InvitesTests",
-            dependencies: ["TestSupport", "Invites", "Notifications"],
+            dependencies: ["TestSupport", "Invites", "Notifications", "SenderAuthentication"],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "OperationsTests",
+            dependencies: [
+                "TestSupport", "Operations", "Notifications",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "ConsumerTests",
             dependencies: [
                 "TestSupport", "Consumer", "Backends", "Invites", "DropBox", "SMTPCore", "FileIO", "Notifications",
+                "SenderAuthentication",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

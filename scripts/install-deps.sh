@@ -24,6 +24,7 @@ PIP_PACKAGES=(
   "botocore"
   "boto3"
   "pytest"
+  "selenium"
   "dnslib"
   "dkimpy"
   "pyspf"
@@ -31,13 +32,22 @@ PIP_PACKAGES=(
   "dnspython"
   "pynacl"
 )
+# The status page's browser test (Tests/integration/test_status_page_browser.py).
+# promtool (Debian's prometheus package) checks deploy/prometheus/ and the /metrics output.
+TEST_APT_PACKAGES=(
+  chromium
+  chromium-driver
+  prometheus
+)
 # pyspf's source distribution carries the RFC 7208 test suite (rfc7208-tests.yml, BSD licence);
 # Tests/integration/test_spf_rfc7208_suite.py reads it from here.
 PYSPF_SDIST_VERSION="2.0.14"
 RFC7208_SUITE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/cis/pyspf-$PYSPF_SDIST_VERSION"
 
+wanted=("${APT_PACKAGES[@]}")
+[ "${1:-}" = "--with-test-tools" ] && wanted+=("${TEST_APT_PACKAGES[@]}")
 missing=()
-for pkg in "${APT_PACKAGES[@]}"; do
+for pkg in "${wanted[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -51,7 +61,7 @@ fi
 if [ "${1:-}" = "--with-test-tools" ]; then
   PYTHON="${PYTHON:-python3}"
   need_pip=0
-  "$PYTHON" -c "import moto, boto3, botocore, pytest, flask_cors, dnslib, dkim, spf, authheaders, dns, nacl" >/dev/null 2>&1 || need_pip=1
+  "$PYTHON" -c "import moto, boto3, botocore, pytest, flask_cors, selenium, dnslib, dkim, spf, authheaders, dns, nacl" >/dev/null 2>&1 || need_pip=1
   command -v moto_server >/dev/null 2>&1 || need_pip=1
   command -v cfn-lint >/dev/null 2>&1 || need_pip=1
   if [ "$need_pip" -eq 1 ]; then

@@ -109,10 +109,13 @@ public struct ConsumerService: Service {
         logger[metadataKey: "consumer.queue.message_id"] = "\(message.messageId)"
         logger[metadataKey: "consumer.receive_count"] = "\(message.receiveCount)"
         logger.debug("Message received")
+        let started = ContinuousClock.now
         switch await self.processKeepingInvisible(message, logger: logger) {
         case .processed(let outcome):
+            self.processor.reportDone(message, started: started)
             await self.delete(message, outcome: outcome, logger: logger)
         case .permanentFailure(let error):
+            self.processor.reportDone(message, started: started, failure: error)
             logger.error(
                 "Message cannot be processed; left for the dead-letter queue",
                 metadata: ["consumer.error": "\(error)", "consumer.stage": "\(error.stage.rawValue)"])

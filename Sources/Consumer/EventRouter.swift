@@ -33,10 +33,20 @@ struct EventRouter: Sendable {
         }
     }
 
-    /// Call after a request routed to `create` was published.
-    func didPublishCreate(_ request: EventRequest) async throws(MessageProcessingError) {
+    /// The domain recorded as the creator of the request's UID, nil when unknown or not recorded.
+    func creatingDomain(of request: EventRequest) async throws(MessageProcessingError) -> String? {
         do {
-            try await self.eventIndex.recordCreated(uid: request.originalUID)
+            return try await self.eventIndex.creatingDomain(uid: request.originalUID)
+        } catch {
+            throw MessageProcessingError(backendError: error, stage: .index)
+        }
+    }
+
+    /// Call after a request routed to `create` was published; `creatingDomain` is the
+    /// authenticated sender's domain (nil when not authenticated or not checked).
+    func didPublishCreate(_ request: EventRequest, creatingDomain: String?) async throws(MessageProcessingError) {
+        do {
+            try await self.eventIndex.recordCreated(uid: request.originalUID, creatingDomain: creatingDomain)
         } catch {
             throw MessageProcessingError(backendError: error, stage: .index)
         }

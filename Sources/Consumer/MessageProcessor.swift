@@ -2,6 +2,7 @@ import Backends
 import Invites
 import Logging
 import Notifications
+import SenderAuthentication
 
 /// Processes one queue message: decodes the notification, fetches each object, parses the
 /// invite, and publishes every event request (or the failure notice) to its route's topic.
@@ -18,16 +19,21 @@ public struct MessageProcessor: Sendable {
     let router: EventRouter
     let ledger: any PublishLedger
     let parsing: any InviteParsing
+    /// Told what happened to each message (the status page); metrics are counted either way.
+    public var observer: ConsumerActivityObserver?
+    /// nil with `--sender-policy off`.
+    let senderCheck: SenderCheck?
 
     public init(
         objectStore: any ObjectStore, publisher: any TopicPublisher, eventIndex: any EventIndex, publishLedger: any PublishLedger,
-        parsing: any InviteParsing = InProcessInviteParsing()
+        parsing: any InviteParsing = InProcessInviteParsing(), senderCheck: SenderCheck? = nil
     ) {
         self.objectStore = objectStore
         self.publisher = publisher
         self.router = EventRouter(eventIndex: eventIndex)
         self.ledger = publishLedger
         self.parsing = parsing
+        self.senderCheck = senderCheck
     }
 
     public func process(
@@ -69,7 +75,27 @@ public struct MessageProcessor: Sendable {
         let envelope = MessageEnvelopeMetadata(dictionary: fetched.metadata)
         let sender = envelope.mailFrom.isEmpty ? nil : envelope.mailFrom
         let input = InviteInput(message: fetched.bytes, bucket: object.bucket, key: object.key, envelopeSender: sender)
-        switch try await self.parsing.parse(input) {
+        let parseStarted = ContinuousClock.now
+        let parsed = try await self.parsing.parse(input)
+        ConsumerMetrics.parsed(in: ContinuousClock.now - parseStarted)
+        if case .ignored = parsed {} else if let senderCheck = self.senderCheck {
+            let verdicts = await senderCheck.verify(message: fetched.bytes, envelope: envelope)
+            Self.log(verdicts, logger: logger)
+            switch parsed {
+            case .requests(let requests):
+                var publishedCount = 0
+                for request in requests {
+                    if try await self.publish(request, checkedBy: senderCheck, verdicts: verdicts, logger: logger) { publishedCount += 1 }
+                }
+                return publishedCount
+            case .failure(var failure):
+                failure.notify = senderCheck.policy.mayNotify(verdicts.report)
+                return try await self.publish(failure, senderAuthentication: Self.summary(verdicts, senderCheck), logger: logger) ? 1 : 0
+            case .ignored:
+                break
+            }
+        }
+        switch parsed {
         case .requests(let requests):
             var publishedCount = 0
             for request in requests {
@@ -80,19 +106,80 @@ public struct MessageProcessor: Sendable {
             return try await self.publish(failure, logger: logger) ? 1 : 0
         case .ignored(let reason):
             logger.info("Message ignored", metadata: ["consumer.ignored.reason": "\(reason)"])
+            self.reportIgnored(key: object.key, reason: "\(reason)")
             return 0
         }
+    }
+
+    /// Publishes a request under the sender policy: refused, it goes to the failure route as a
+    /// failure notice; accepted, to its route with the verdicts.
+    private func publish(
+        _ request: EventRequest, checkedBy senderCheck: SenderCheck, verdicts: SenderCheck.Verdicts, logger: Logger
+    ) async throws(MessageProcessingError) -> Bool {
+        let route = try await self.router.route(for: request)
+        let creatingDomain = route == .update || route == .cancel ? try await self.router.creatingDomain(of: request) : nil
+        let policy = senderCheck.policy
+        var summary = Self.summary(verdicts, senderCheck)
+        summary.organizerMatchesSender = policy.organizerMatchesSender(request, verdicts.report)
+        switch policy.decide(request, route: route, creatingDomain: creatingDomain, report: verdicts.report) {
+        case .accept:
+            return try await self.publish(
+                request, route: route, senderAuthentication: summary, creatingDomain: policy.creatingDomain(verdicts.report),
+                logger: logger)
+        case .refuse(let reason):
+            logger.notice(
+                "Sender policy refused an event request",
+                metadata: [
+                    "consumer.route": "\(route.rawValue)", "consumer.request.id": "\(request.requestId)",
+                    "consumer.policy.reason": "\(reason)",
+                ])
+            var failure = InviteFailure(
+                reason: reason, requestId: request.requestId, mailto: request.mailto, returnPath: request.returnPath,
+                method: request.method, bucket: request.bucket, key: request.key)
+            failure.notify = policy.mayNotify(verdicts.report)
+            failure.refusedRequest = .init(originalUID: request.originalUID, sequence: request.sequence, route: route.rawValue)
+            return try await self.publish(failure, senderAuthentication: summary, logger: logger)
+        }
+    }
+
+    private static func summary(_ verdicts: SenderCheck.Verdicts, _ senderCheck: SenderCheck) -> SenderAuthenticationSummary {
+        SenderAuthenticationSummary(
+            report: verdicts.report, authenticationResults: verdicts.authenticationResults,
+            policy: senderCheck.policy.mode.rawValue, ignoredAuthenticationResults: verdicts.ignoredAuthenticationResults)
+    }
+
+    private static func log(_ verdicts: SenderCheck.Verdicts, logger: Logger) {
+        let report = verdicts.report
+        logger.info(
+            "Sender verified",
+            metadata: [
+                "consumer.sender.spf": "\(report.spf.result.rawValue)",
+                "consumer.sender.dkim": "\(report.dkimVerdict.rawValue)",
+                "consumer.sender.dmarc": "\(report.dmarc.result.rawValue)",
+                "consumer.sender.authenticated": "\(report.senderAuthenticated)",
+                "consumer.sender.timed_out": "\(verdicts.timedOut)",
+                "consumer.sender.ignored_authentication_results": "\(verdicts.ignoredAuthenticationResults)",
+            ])
     }
 
     /// Returns false when the ledger says it was published before.
     private func publish(_ request: EventRequest, logger: Logger) async throws(MessageProcessingError) -> Bool {
         let route = try await self.router.route(for: request)
+        return try await self.publish(request, route: route, senderAuthentication: nil, creatingDomain: nil, logger: logger)
+    }
+
+    /// Returns false when the ledger says it was published before.
+    private func publish(
+        _ request: EventRequest, route: Route, senderAuthentication: SenderAuthenticationSummary?, creatingDomain: String?,
+        logger: Logger
+    ) async throws(MessageProcessingError) -> Bool {
         let key = PublishKey(requestId: request.requestId, uid: request.originalUID, sequence: request.sequence, route: route)
         if let messageId = try await self.publishedMessageId(for: key) {
             // Published and recorded before a crash or a failure after it: the UID may still lack its record.
             if route == .create {
-                try await self.router.didPublishCreate(request)
+                try await self.router.didPublishCreate(request, creatingDomain: creatingDomain)
             }
+            self.reportDuplicate(route)
             logger.info(
                 "Event request already published; not published again",
                 metadata: ["consumer.route": "\(route.rawValue)", "consumer.request.id": "\(request.requestId)", "consumer.publish.message_id": "\(messageId)"])
@@ -101,14 +188,15 @@ public struct MessageProcessor: Sendable {
         if route == .create {
             try await self.router.willPublishCreate(request)
         }
-        let (json, truncated) = TopicMessageSizeLimit.json(for: request, route: route)
+        let (json, truncated) = TopicMessageSizeLimit.json(for: request, route: route, senderAuthentication: senderAuthentication)
         let message = TopicMessage(
             defaultMessage: json, attributes: ["method": request.method, "uid": request.requestId],
             deduplicationId: request.deduplicationId)
         let messageId = try await self.publish(message, to: route, key: key)
         if route == .create {
-            try await self.router.didPublishCreate(request)
+            try await self.router.didPublishCreate(request, creatingDomain: creatingDomain)
         }
+        self.reportPublished(route, key: request.key, uid: request.originalUID, summary: request.summary)
         logger.info(
             "Published event request",
             metadata: [
@@ -122,24 +210,32 @@ public struct MessageProcessor: Sendable {
     }
 
     /// Returns false when the ledger says it was published before.
-    private func publish(_ failure: InviteFailure, logger: Logger) async throws(MessageProcessingError) -> Bool {
-        let key = PublishKey(requestId: failure.requestId, uid: "", sequence: -1, route: .failure)
+    private func publish(
+        _ failure: InviteFailure, senderAuthentication: SenderAuthenticationSummary? = nil, logger: Logger
+    ) async throws(MessageProcessingError) -> Bool {
+        // A refused request of a PUBLISH with several events has its own key (its UID and SEQUENCE).
+        let key = PublishKey(
+            requestId: failure.requestId, uid: failure.refusedRequest?.originalUID ?? "", sequence: failure.refusedRequest?.sequence ?? -1,
+            route: .failure)
         if let messageId = try await self.publishedMessageId(for: key) {
+            self.reportDuplicate(.failure)
             logger.info(
                 "Failure notice already published; not published again",
                 metadata: ["consumer.request.id": "\(failure.requestId)", "consumer.publish.message_id": "\(messageId)"])
             return false
         }
         let message = TopicMessage(
-            defaultMessage: TopicMessageSizeLimit.json(for: failure).json,
+            defaultMessage: TopicMessageSizeLimit.json(for: failure, senderAuthentication: senderAuthentication).json,
             attributes: ["method": failure.method ?? "none", "uid": failure.requestId],
             deduplicationId: failure.deduplicationId)
         let messageId = try await self.publish(message, to: .failure, key: key)
+        self.reportPublished(.failure, key: failure.key, uid: nil, summary: nil, failureReason: failure.reason)
         logger.info(
             "Published failure notice",
             metadata: [
                 "consumer.route": "failure",
                 "consumer.request.id": "\(failure.requestId)",
+                "consumer.failure.notify": "\(failure.notify)",
                 "consumer.publish.message_id": "\(messageId)",
             ])
         return true
@@ -165,9 +261,13 @@ public struct MessageProcessor: Sendable {
     }
 
     private func publish(_ message: TopicMessage, to route: Route) async throws(MessageProcessingError) -> String {
+        let started = ContinuousClock.now
         do {
-            return try await self.publisher.publish(message, to: route)
+            let messageId = try await self.publisher.publish(message, to: route)
+            ConsumerMetrics.publish(route, duration: ContinuousClock.now - started, failed: false)
+            return messageId
         } catch {
+            ConsumerMetrics.publish(route, duration: ContinuousClock.now - started, failed: true)
             throw MessageProcessingError(backendError: error, stage: .publish)
         }
     }

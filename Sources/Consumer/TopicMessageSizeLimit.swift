@@ -24,20 +24,24 @@ enum TopicMessageSizeLimit {
     }
 
     /// The event JSON, shortened when needed; `truncated` says whether it was.
-    static func json(for request: EventRequest, route: Route) -> (json: String, truncated: Bool) {
-        let full = request.json(route: route)
+    static func json(
+        for request: EventRequest, route: Route, senderAuthentication: SenderAuthenticationSummary? = nil
+    ) -> (json: String, truncated: Bool) {
+        let full = request.json(route: route, senderAuthentication: senderAuthentication)
         if self.fits(full) { return (full, false) }
         var json = full
         for step in self.steps {
-            json = self.shortened(request, to: step).json(route: route, truncated: true)
+            json = self.shortened(request, to: step).json(route: route, truncated: true, senderAuthentication: senderAuthentication)
             if self.fits(json) { return (json, true) }
         }
         return (json, true)
     }
 
     /// The failure notice JSON, shortened when needed (the reason and addresses cut).
-    static func json(for failure: InviteFailure) -> (json: String, truncated: Bool) {
-        let full = failure.json()
+    static func json(
+        for failure: InviteFailure, senderAuthentication: SenderAuthenticationSummary? = nil
+    ) -> (json: String, truncated: Bool) {
+        let full = failure.json(senderAuthentication: senderAuthentication)
         if self.fits(full) { return (full, false) }
         var json = full
         for step in self.steps {
@@ -46,7 +50,7 @@ enum TopicMessageSizeLimit {
             shortened.mailto = failure.mailto.map { self.cut($0, step.characters) }
             shortened.returnPath = failure.returnPath.map { self.cut($0, step.characters) }
             shortened.method = failure.method.map { self.cut($0, step.characters) }
-            json = shortened.json(truncated: true)
+            json = shortened.json(truncated: true, senderAuthentication: senderAuthentication)
             if self.fits(json) { return (json, true) }
         }
         return (json, true)

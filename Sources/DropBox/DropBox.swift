@@ -36,15 +36,20 @@ public struct DropBox: MessageSink {
         let header = ReceivedHeader.render(
             envelope: message.envelope, hostname: self.configuration.hostname, messageId: messageId, date: message.receivedAt)
         let stored: StoredObject
+        let clock = ContinuousClock()
+        var started = clock.now
         do {
             stored = try await self.objectStore.put(
                 key: key, body: Self.body(header: header, content: message.content),
                 metadata: Self.metadata(message, messageId: messageId))
+            DropBoxMetrics.objectStorePut(self.objectStore, duration: clock.now - started, failed: false)
         } catch {
+            DropBoxMetrics.objectStorePut(self.objectStore, duration: clock.now - started, failed: true)
             logger.info("object store write failed", metadata: ["dropbox.error": "\(error)"])
             throw DropBoxError(stage: .storeObject, messageId: messageId, underlying: error)
         }
 
+        started = clock.now
         do {
             let event = try self.event(for: stored, clientAddress: message.envelope.clientAddress).json()
             let body: String
@@ -57,7 +62,9 @@ public struct DropBox: MessageSink {
                 ).json()
             }
             _ = try await self.queue.send(body: body)
+            DropBoxMetrics.queueSend(self.queue, duration: clock.now - started, failed: false)
         } catch {
+            DropBoxMetrics.queueSend(self.queue, duration: clock.now - started, failed: true)
             logger.info("notification send failed", metadata: ["dropbox.error": "\(error)"])
             throw DropBoxError(stage: .sendNotification, messageId: messageId, underlying: error)
         }

@@ -46,6 +46,9 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     /// Events were passed on since the last `channelReadComplete`.
     private var eventsPending = false
     private var lastWrite: EventLoopFuture<Void>?
+    /// For the metrics: a transaction was counted as started and has not ended; when DATA ended.
+    private var transactionOpen = false
+    private var deliveryStarted: NIODeadline?
 
     init(
         configuration: SessionConfiguration, admission: ConnectionLimiter.Admission, clientAddress: String,
@@ -90,11 +93,13 @@ final class SMTPServerHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         self.cancelTimers()
+        self.countConnectionClosed()
         if self.session.phase == .receivingData {
             self.fire(context: context, .messageDiscarded)
             self.logger.notice("connection lost during DATA", metadata: ["smtp.stage": "DATA"])
         }
         self.session.connectionClosed()
+        self.countTransactionPhase()
         if self.eventsPending {
             self.eventsPending = false
             context.fireChannelReadComplete()
@@ -106,6 +111,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         switch event {
         case TLSUserEvent.handshakeCompleted:
             self.logger[metadataKey: "smtp.tls"] = "true"
+            SMTPServerMetrics.tlsHandshake(try? context.pipeline.syncOperations.nioSSL_tlsVersion())
             self.run(self.session.tlsHandshakeCompleted(), context: context)
             self.finishProcessing(context: context)
         case is ShutdownRequested:
@@ -119,6 +125,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // A client that drops TLS without close_notify has nothing more to say; not worth a warning.
         let level: Logger.Level = (error as? NIOSSLError) == .uncleanShutdown ? .debug : .warning
+        self.countTLSFailureIfHandshaking()
         self.logger.log(
             level: level, "connection error",
             metadata: ["smtp.stage": "\(self.session.phase)", "error": "\(error)"])
@@ -131,6 +138,9 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let outcome = self.unwrapOutboundIn(data)
         promise?.succeed()
+        if let started = self.deliveryStarted.take() {
+            SMTPServerMetrics.repliedToData(afterNanoseconds: (NIODeadline.now() - started).nanoseconds)
+        }
         let deliveryOutcome: SessionStateMachine.DeliveryOutcome
         switch outcome {
         case .delivered(let receipt):
@@ -175,6 +185,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         switch self.admission {
         case .admitted:
             self.logger.debug("connection opened")
+            SMTPServerMetrics.connectionOpened()
             self.sessionTimer = context.eventLoop.assumeIsolated().scheduleTask(in: self.deadlines.session) {
                 self.logger.notice("session time limit reached", metadata: ["smtp.stage": "\(self.session.phase)"])
                 if self.session.phase == .receivingData {
@@ -202,6 +213,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
                     reply: .connectionRateExceeded(hostname: self.session.configuration.hostname)),
                 context: context)
         }
+        SMTPServerMetrics.connectionRefused(self.admission)
         self.finishProcessing(context: context)
     }
 
@@ -267,6 +279,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
                 self.startTLS(context: context)
             case .deliver(let transaction):
                 self.readsPaused = true
+                self.deliveryStarted = .now()
                 let envelope = SMTPEnvelope(
                     heloName: transaction.heloName, esmtp: transaction.esmtp,
                     mailFrom: transaction.reversePath.address,
@@ -281,6 +294,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
                 self.close(context: context)
             }
         }
+        self.countTransactionPhase()
     }
 
     /// Writes one reply; false when the client has left too many replies unread and the
@@ -304,6 +318,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
             return false
         }
         self.pendingReplyBytes += size
+        SMTPServerMetrics.reply(reply)
         let promise = context.eventLoop.makePromise(of: Void.self)
         promise.futureResult.assumeIsolated().whenComplete { _ in
             self.pendingReplyBytes -= size
@@ -414,6 +429,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         }
         self.timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
             let reason = tooSlow ? "message text below the minimum data rate" : "timeout"
+            self.countTLSFailureIfHandshaking()
             self.logger.notice(
                 "\(reason)",
                 metadata: ["smtp.stage": "\(self.session.phase)", "smtp.data.bytes": "\(self.dataBytesReceived)"])
@@ -438,6 +454,8 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     }
 
     private func logTransaction(_ record: SMTPTransactionRecord) {
+        self.transactionOpen = false
+        SMTPServerMetrics.transactionLogged(record)
         let replyCode = [String(record.reply.code), record.reply.enhancedCode?.description].compactMap { $0 }
             .joined(separator: " ")
         self.logger.info(
@@ -450,5 +468,34 @@ final class SMTPServerHandler: ChannelDuplexHandler {
                 "smtp.outcome": "\(record.outcome.rawValue)",
                 "smtp.reply.code": "\(replyCode)",
             ])
+    }
+
+    // MARK: Metrics
+
+    private func countConnectionClosed() {
+        guard self.started, self.admission == .admitted else { return }
+        self.countTLSFailureIfHandshaking()
+        SMTPServerMetrics.connectionClosed()
+    }
+
+    private func countTLSFailureIfHandshaking() {
+        if self.session.phase == .startingTLS { SMTPServerMetrics.tlsHandshakeFailed() }
+    }
+
+    /// A transaction starts with the accepted MAIL and ends with its logged outcome, or is
+    /// aborted when the session leaves it another way (RSET, EHLO, STARTTLS, a closed connection).
+    private func countTransactionPhase() {
+        switch self.session.phase {
+        case .inTransaction, .receivingData, .delivering:
+            if !self.transactionOpen {
+                self.transactionOpen = true
+                SMTPServerMetrics.transactionStarted()
+            }
+        case .awaitingHello, .ready, .startingTLS, .closed:
+            if self.transactionOpen {
+                self.transactionOpen = false
+                SMTPServerMetrics.transactionAborted()
+            }
+        }
     }
 }

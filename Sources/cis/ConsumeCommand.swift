@@ -17,19 +17,27 @@ struct ConsumeCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Consumer") var consumer: ConsumerOptions
     @OptionGroup(title: "Parsing") var parsing: ParseOptions
+    @OptionGroup(title: "Sender policy") var senderPolicy: SenderPolicyOptions
+    @OptionGroup(title: "Sender authentication") var senderAuthentication: SenderAuthenticationOptions
     @OptionGroup(title: "Backend") var backend: BackendOptions
+    @OptionGroup(title: "Operations (HTTP side port)") var operations: OperationsOptions
     @OptionGroup(title: "Logging") var logging: LoggingOptions
 
     func run() async throws {
         try await Startup.run(logging: self.logging, shutdownTimeout: { _ in .seconds(30) }) {
             (settings, logger) async throws(ConfigurationError) in
             let consumer = try ConsumerSetup(
-                self.consumer, backendOptions: self.backend, parseOptions: self.parsing, settings: settings)
+                self.consumer, backendOptions: self.backend, parseOptions: self.parsing,
+                senderPolicy: self.senderPolicy, senderAuthentication: self.senderAuthentication, settings: settings)
+            let http = try self.operations.configuration(settings)
             let backends = try await BackendSet.make(
                 self.backend, settings: settings, logger: logger, maxReceiveCount: try self.consumer.receiveLimit(settings),
                 objectAccess: .readOnly)
-            let service = try consumer.makeService(backends: backends, logger: logger)
-            return (nil, [service])
+            let operations = try OperationsSetup(
+                http: http, settings: settings, logger: logger, backends: backends, backendOptions: self.backend,
+                runsIntake: false, certificatePath: nil)
+            let service = try consumer.makeService(backends: backends, logger: logger, observer: operations.consumerObserver)
+            return (nil, operations.services() + [service])
         }
     }
 }

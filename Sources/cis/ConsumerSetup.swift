@@ -22,12 +22,16 @@ struct ConsumerSetup {
     var parseLimits: ParseLimits
     /// This binary: messages are parsed in `cis parse-worker` children, one per message in flight.
     var parseWorker: String
+    /// `--sender-policy` and the verifier's settings.
+    var senderCheck: SenderCheckSetup
 
     /// Resolves and checks every consumer option (before anything is created on disk).
     init(
-        _ options: ConsumerOptions, backendOptions: BackendOptions, parseOptions: ParseOptions, settings: Settings
+        _ options: ConsumerOptions, backendOptions: BackendOptions, parseOptions: ParseOptions,
+        senderPolicy: SenderPolicyOptions, senderAuthentication: SenderAuthenticationOptions, settings: Settings
     ) throws(ConfigurationError) {
         self.configuration = try options.configuration(settings)
+        self.senderCheck = try SenderCheckSetup(senderPolicy, senderAuthentication, settings: settings)
         self.parseLimits = try parseOptions.limits(settings)
         self.parseWorker = try ParseWorkerExecutable.path()
         self.eventIndex = try options.eventIndexKind(settings)
@@ -45,12 +49,15 @@ struct ConsumerSetup {
         }
     }
 
-    func makeService(backends: BackendSet, logger: Logger) throws(ConfigurationError) -> ConsumerService {
+    func makeService(
+        backends: BackendSet, logger: Logger, observer: ConsumerActivityObserver? = nil
+    ) throws(ConfigurationError) -> ConsumerService {
         let ledger = try self.makeLedger()
-        let processor = MessageProcessor(
+        var processor = MessageProcessor(
             objectStore: backends.objectStore, publisher: try self.makeTopics(backends),
             eventIndex: try self.makeEventIndex(backends, ledger: ledger), publishLedger: ledger,
-            parsing: self.makeParsing())
+            parsing: self.makeParsing(), senderCheck: try self.senderCheck.make())
+        processor.observer = observer
         return ConsumerService(queue: backends.queue, processor: processor, configuration: self.configuration, logger: logger)
     }
 

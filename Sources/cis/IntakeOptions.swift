@@ -246,6 +246,11 @@ struct IntakeOptions: ParsableArguments {
         return addresses
     }
 
+    /// The STARTTLS certificate's path, for its expiry metric.
+    func certificatePath(_ settings: Settings) -> String? {
+        settings.string(self.tlsCertificate, flag: "--tls-cert", variable: "CIS_TLS_CERT")
+    }
+
     private func tlsContext(_ settings: Settings, closeTimeout: TimeAmount) throws(ConfigurationError) -> NIOSSLContext? {
         let certificate = settings.raw(self.tlsCertificate, flag: "--tls-cert", variable: "CIS_TLS_CERT")
         let key = settings.raw(self.tlsKey, flag: "--tls-key", variable: "CIS_TLS_KEY")

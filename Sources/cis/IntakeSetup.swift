@@ -1,6 +1,7 @@
 import Backends
 import DropBox
 import Logging
+import SMTPCore
 import SMTPServer
 
 /// The SMTP intake of `cis serve` and `cis smtp`: its options resolved and checked, and the
@@ -26,9 +27,13 @@ struct IntakeSetup {
         }
     }
 
-    func makeServer(backends: BackendSet, logger: Logger) -> SMTPServer {
+    /// - Parameter operations: records each delivery for the status page and hears when the listener runs.
+    func makeServer(backends: BackendSet, logger: Logger, operations: OperationsSetup? = nil) -> SMTPServer {
         let dropBox = DropBox(
             objectStore: backends.objectStore, queue: backends.queue, configuration: self.dropBox, logger: logger)
-        return SMTPServer(configuration: self.server, sink: dropBox, logger: logger)
+        let sink: any MessageSink = operations?.recording(dropBox) ?? dropBox
+        return SMTPServer(
+            configuration: self.server, sink: sink, logger: logger,
+            onServerRunning: { _ in operations?.smtpListening() })
     }
 }

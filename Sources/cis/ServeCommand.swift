@@ -17,33 +17,42 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup(title: "Backend") var backend: BackendOptions
     @OptionGroup(title: "Consumer") var consumer: ConsumerOptions
     @OptionGroup(title: "Parsing") var parsing: ParseOptions
+    @OptionGroup(title: "Sender policy") var senderPolicy: SenderPolicyOptions
+    @OptionGroup(title: "Sender authentication") var senderAuthentication: SenderAuthenticationOptions
 
     @Flag(
         name: .customLong("consumer"), inversion: .prefixedNo,
         help: ArgumentHelp("Run the consumer too; --no-consumer runs the intake only. Env: CIS_CONSUMER (true/false). Default: on."))
     var runConsumer: Bool?
 
+    @OptionGroup(title: "Operations (HTTP side port)") var operations: OperationsOptions
     @OptionGroup(title: "Logging") var logging: LoggingOptions
 
     func run() async throws {
         try await Startup.run(logging: self.logging, shutdownTimeout: self.intake.shutdownTimeout) {
             (settings, logger) async throws(ConfigurationError) in
             let intake = try IntakeSetup(self.intake, backendOptions: self.backend, settings: settings)
+            let http = try self.operations.configuration(settings)
             let runConsumer = try settings.value(
                 self.runConsumer.map { String($0) }, flag: "--consumer", variable: "CIS_CONSUMER", default: true,
                 parse: Parse.boolean)
             let consumer = runConsumer ? try ConsumerSetup(
-                self.consumer, backendOptions: self.backend, parseOptions: self.parsing, settings: settings) : nil
+                self.consumer, backendOptions: self.backend, parseOptions: self.parsing,
+                senderPolicy: self.senderPolicy, senderAuthentication: self.senderAuthentication, settings: settings) : nil
             let backends = try await BackendSet.make(
                 self.backend, settings: settings, logger: logger, maxReceiveCount: try self.consumer.receiveLimit(settings))
-            let server = intake.makeServer(backends: backends, logger: logger)
+            let operations = try OperationsSetup(
+                http: http, settings: settings, logger: logger, backends: backends, backendOptions: self.backend,
+                runsIntake: true, certificatePath: self.intake.certificatePath(settings))
+            let server = intake.makeServer(backends: backends, logger: logger, operations: operations)
             guard let consumer else {
-                return (server, backends.shutdownServices + [server])
+                return (server, operations.services() + backends.shutdownServices + [server])
             }
-            let consumerService = try consumer.makeService(backends: backends, logger: logger)
+            let consumerService = try consumer.makeService(
+                backends: backends, logger: logger, observer: operations.consumerObserver)
             // Services stop in reverse order: the intake stops taking mail first, then the
-            // consumer, then the object store checkpoints.
-            return (server, backends.shutdownServices + [consumerService, server])
+            // consumer, then the object store checkpoints, and the HTTP side port last.
+            return (server, operations.services() + backends.shutdownServices + [consumerService, server])
         }
     }
 }

@@ -1,7 +1,10 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Metrics
 import NIOCore
+import Operations
+import Prometheus
 import SMTPServer
 import ServiceLifecycle
 import UnixSignals
@@ -10,6 +13,10 @@ import UnixSignals
 enum Startup {
     /// Exit status for a bad option value (sysexits EX_CONFIG).
     static let configurationExitCode = ExitCode(78)
+
+    /// The registry `/metrics` renders; made (and swift-metrics bootstrapped) on first use,
+    /// which `run` makes before any service exists.
+    static let metricsRegistry: PrometheusCollectorRegistry = MetricsExport.bootstrap()
 
     /// Prints `cis: <problem>` to standard error and exits non-zero.
     static func fail(_ problem: String, exitCode: ExitCode = .failure) -> ExitCode {
@@ -31,6 +38,9 @@ enum Startup {
         do {
             try logging.bootstrap(settings)
             logger = Logger(label: "cis")
+            _ = self.metricsRegistry
+            OperationsMetrics.startTime.record(Date().timeIntervalSince1970)
+            OperationsMetrics.recordBuildInfo(version: CIS.configuration.version)
             deadline = try shutdownTimeout(settings)
             (server, services) = try await make(settings, logger)
         } catch {

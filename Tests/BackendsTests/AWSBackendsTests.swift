@@ -163,6 +163,11 @@ struct AWSBackendsTests {
         #expect(try await index.isKnown(uid: "new-uid@example.com") == false)
         try await index.recordCreated(uid: "new-uid@example.com")
         #expect(try await index.isKnown(uid: "new-uid@example.com") == false, "the pipeline owns the table")
+        #expect(try await index.creatingDomain(uid: "new-uid@example.com") == nil)
+        try await index.recordCreated(uid: "new-uid@example.com", creatingDomain: "example.com")
+        try await index.recordCreated(uid: "new-uid@example.com", creatingDomain: "evil.example")
+        #expect(try await index.creatingDomain(uid: "new-uid@example.com") == "example.com", "the first record stays")
+        #expect(try await index.isKnown(uid: "new-uid@example.com") == false, "the creator's item is not the pipeline's")
     }
 
     @Test("an endpoint that is down entirely is unavailable, after bounded retries")

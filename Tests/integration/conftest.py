@@ -58,10 +58,56 @@ def cis_binary():
     return binary
 
 
+class _NoRecordsResolver:
+    """Answers NXDOMAIN for every name."""
+
+    def resolve(self, request, handler):
+        from dnslib import RCODE
+        reply = request.reply()
+        reply.header.rcode = RCODE.NXDOMAIN
+        return reply
+
+
+_no_records_dns = None
+
+
+def no_records_dns_address():
+    """HOST:PORT of a dnslib server on 127.0.0.1 (UDP and TCP) that answers NXDOMAIN for every
+    name, started once per test session. Every cis the tests start gets it as CIS_DNS_SERVER
+    (`with_loopback_dns`), so the consumer's sender verification (`--sender-policy report`, the
+    default) never asks the system's resolver."""
+    global _no_records_dns
+    if _no_records_dns is None:
+        from dnslib.server import DNSLogger, DNSServer
+        logger = DNSLogger(log="-request,-reply,-truncated,-error,-recv,-send,-data", prefix=False)
+        for attempt in range(5):  # TCP on the UDP port's number may be taken by another process
+            udp = DNSServer(_NoRecordsResolver(), port=0, address="127.0.0.1", logger=logger)
+            port = udp.server.server_address[1]
+            try:
+                tcp = DNSServer(_NoRecordsResolver(), port=port, address="127.0.0.1", tcp=True, logger=logger)
+                break
+            except OSError:
+                udp.server.server_close()
+                if attempt == 4:
+                    raise
+        udp.start_thread()
+        tcp.start_thread()
+        _no_records_dns = (f"127.0.0.1:{port}", udp, tcp)
+    return _no_records_dns[0]
+
+
+def with_loopback_dns(env):
+    """`env` with CIS_DNS_SERVER set to the session's loopback DNS server, unless it names one."""
+    env = dict(env)
+    env.setdefault("CIS_DNS_SERVER", no_records_dns_address())
+    return env
+
+
 def run_cis(args, cwd, env=None, timeout=30):
-    """Runs `cis <args>` to completion in `cwd` with no CIS_* variables but those in `env`."""
+    """Runs `cis <args>` to completion in `cwd` with no CIS_* variables but those in `env` (and
+    the session's loopback DNS server)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("CIS_")}
-    clean.update(env or {})
+    clean.update(with_loopback_dns(env or {}))
     return subprocess.run([cis_binary(), *args], cwd=cwd, env=clean, capture_output=True, text=True,
                           timeout=timeout)
 
@@ -74,7 +120,7 @@ class CisServer:
         argv = [cis_binary(), command, "--listen", "127.0.0.1:0", "--hostname", HOSTNAME,
                 "--data-dir", str(self.data_dir), "--log-format", "json", *args]
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("CIS_") or k in ("CIS_BINARY",)}
-        full_env.update(env or {})
+        full_env.update(with_loopback_dns(env or {}))
         self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.PIPE, env=full_env)
         self.lines = []

@@ -215,6 +215,10 @@ def _conditions_hold(condition, context):
             if operator == "StringEquals":
                 if actual not in _as_list(expected):
                     return False
+            elif operator == "ForAllValues:StringLike":
+                if not all(any(fnmatch.fnmatchcase(value, pattern) for pattern in _as_list(expected))
+                           for value in _as_list(actual)):
+                    return False
             else:
                 raise AssertionError(f"the test does not model condition operator {operator}")
     return True
@@ -324,7 +328,7 @@ def test_consumer_policy_reads_consumes_and_publishes_but_never_writes_objects(s
         "sns:Publish",
     }
     if names.table:
-        expected.add("dynamodb:GetItem")
+        expected |= {"dynamodb:GetItem", "dynamodb:PutItem"}
     if names.kms:
         expected |= {"kms:Decrypt", "kms:GenerateDataKey"}
     assert granted_actions(policy) == expected
@@ -347,6 +351,10 @@ def test_consumer_policy_reads_consumes_and_publishes_but_never_writes_objects(s
 
     table_arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{names.table or 'pipeline-events'}"
     assert is_allowed(policy, "dynamodb:GetItem", table_arn) == bool(names.table)
+    # PutItem only for the sender policy's creator items, never the pipeline's own items.
+    creator = {"dynamodb:LeadingKeys": ["cis_creating_domain#uid-1@example.com"]}
+    assert is_allowed(policy, "dynamodb:PutItem", table_arn, creator) == bool(names.table)
+    assert not is_allowed(policy, "dynamodb:PutItem", table_arn, {"dynamodb:LeadingKeys": ["original_event#uid-1"]})
     assert not is_allowed(policy, "dynamodb:PutItem", table_arn)
     assert not is_allowed(policy, "dynamodb:GetItem", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/other")
 
@@ -501,6 +509,7 @@ def test_outputs_name_every_resource_and_an_environment_block_for_cis(stack):
         "NEW_EVENT_REPLY": stack.physical_id("ReplyTopic"),
         "FAILED_EVENT_CREATE": stack.physical_id("FailureTopic"),
         "CIS_VISIBILITY_TIMEOUT": stack.parameters["QueueVisibilityTimeout"],
+        "CIS_SENDER_POLICY": stack.parameters["SenderPolicy"],
     }
     if names.table:
         expected |= {"CIS_EVENT_INDEX": "dynamodb", "DYNAMODB_TABLE": names.table}

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import with_loopback_dns
 from pipeline_support import RECIPIENT, invite, send
 from test_pipeline_embedded import FAST_RETRY, Consumer, topic_lines
 
@@ -77,7 +78,7 @@ def test_a_write_cut_short_leaves_no_torn_line(start_cis, tmp_path: Path):
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
     log = tmp_path / "consume-limited.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CIS_") or k == "CIS_BINARY"}
+    env = with_loopback_dns({k: v for k, v in os.environ.items() if not k.startswith("CIS_") or k == "CIS_BINARY"})
     process = subprocess.Popen(
         [cis_binary(), "consume", "--data-dir", str(cis.data_dir), "--log-format", "json", *FAST_RETRY],
         stdout=open(log, "wb"), stderr=subprocess.STDOUT, env=env, preexec_fn=limited)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import moto_client, moto_credentials, unused_loopback_port
+from conftest import moto_client, moto_credentials, unused_loopback_port, with_loopback_dns
 from pipeline_support import RECIPIENT, invite, send
 
 boto3 = pytest.importorskip("boto3")
@@ -39,7 +39,7 @@ def aws_environment() -> dict:
         "AWS_ENDPOINT_URL": MOTO_ENDPOINT, "AWS_EC2_METADATA_DISABLED": "true",
         "AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:9/",
     })
-    return env
+    return with_loopback_dns(env)
 
 
 def client(service: str):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import cis_binary, run_cis
+from conftest import cis_binary, run_cis, with_loopback_dns
 from pipeline_support import RECIPIENT, invite, send
 
 WAIT_SECONDS = 30
@@ -26,7 +26,7 @@ class Consumer:
     def __init__(self, data_dir: Path, log: Path, *args: str):
         self.log = log
         self.log_file = open(log, "wb")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CIS_") or k == "CIS_BINARY"}
+        env = with_loopback_dns({k: v for k, v in os.environ.items() if not k.startswith("CIS_") or k == "CIS_BINARY"})
         self.process = subprocess.Popen(
             [cis_binary(), "consume", "--data-dir", str(data_dir), "--log-format", "json", *args],
             stdin=subprocess.DEVNULL, stdout=self.log_file, stderr=subprocess.STDOUT, env=env)

@@ -24,6 +24,9 @@ OPTIONS = [
     ("--close-timeout", "CIS_CLOSE_TIMEOUT"),
     ("--backend", "CIS_BACKEND"), ("--data-dir", "CIS_DATA_DIR"), ("--prefix", "CIS_S3_PREFIX"),
     ("--log-format", "CIS_LOG_FORMAT"),
+    ("--http-listen", "CIS_HTTP_LISTEN"), ("--http-token", "CIS_HTTP_TOKEN"),
+    ("--ready-max-queue-depth", "CIS_READY_MAX_QUEUE_DEPTH"), ("--ready-min-disk-free", "CIS_READY_MIN_DISK_FREE"),
+    ("--status-messages", "CIS_STATUS_MESSAGES"),
 ]
 
 
@@ -73,6 +76,15 @@ def test_help_documents_every_option_and_its_variable(tmp_path, command):
     (["--backend", "ftp"], {}, "--backend"),
     (["--log-format", "xml"], {}, "--log-format"),
     (["--prefix", "../escape/"], {}, "--prefix"),
+    (["--http-listen", "nowhere"], {}, "--http-listen"),
+    ([], {"CIS_HTTP_LISTEN": "127.0.0.1:99999"}, "CIS_HTTP_LISTEN"),
+    (["--http-listen", "0.0.0.0:9025"], {}, "--http-listen"),
+    (["--http-listen", "0.0.0.0:9025", "--http-token", "short"], {}, "--http-token"),
+    ([], {"CIS_HTTP_TOKEN": "with spaces in the token"}, "CIS_HTTP_TOKEN"),
+    (["--ready-max-queue-depth", "0"], {}, "--ready-max-queue-depth"),
+    ([], {"CIS_READY_MIN_DISK_FREE": "-1"}, "CIS_READY_MIN_DISK_FREE"),
+    (["--status-messages", "0"], {}, "--status-messages"),
+    ([], {"CIS_STATUS_MESSAGES": "10001"}, "CIS_STATUS_MESSAGES"),
 ])
 def test_bad_values_stop_at_start_with_one_line(tmp_path, args, env, names):
     listen = [] if "--listen" in args or "CIS_LISTEN" in env else ["--listen", "127.0.0.1:0"]
@@ -305,3 +317,33 @@ def test_bad_sender_authentication_values_stop_at_start_with_one_line(tmp_path, 
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(f"cis: {name}"), lines[0]
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize("command", ["serve", "consume"])
+@pytest.mark.parametrize("args, env, name", [
+    (["--sender-policy", "strict"], {}, "--sender-policy"),
+    ([], {"CIS_SENDER_POLICY": "Enforce"}, "CIS_SENDER_POLICY"),
+    (["--sender-verification-timeout", "0"], {}, "--sender-verification-timeout"),
+    ([], {"CIS_SENDER_VERIFICATION_TIMEOUT": "601"}, "CIS_SENDER_VERIFICATION_TIMEOUT"),
+    (["--sender-policy", "report", "--sender-verification-timeout", "2.5"], {}, "--sender-verification-timeout"),
+    (["--dns-server", "dns.example.com"], {}, "--dns-server"),
+    ([], {"CIS_AUTHSERV_ID": "mx example"}, "CIS_AUTHSERV_ID"),
+])
+def test_bad_sender_policy_settings_stop_at_start_with_one_line(tmp_path, command, args, env, name):
+    before = {"serve": ["--listen", "127.0.0.1:0"], "consume": []}[command]
+    result = run_cis([command, *before, "--data-dir", str(tmp_path / "cis-data"), *args], tmp_path, env=env)
+    assert result.returncode == 78, result
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"cis: {name}"), lines[0]
+    assert not (tmp_path / "cis-data").exists()
+
+
+@pytest.mark.parametrize("command", ["serve", "consume"])
+def test_help_documents_the_sender_policy(tmp_path, command):
+    help_text = " ".join(run_cis([command, "--help"], tmp_path).stdout.split())
+    for flag, variable in [("--sender-policy", "CIS_SENDER_POLICY"),
+                           ("--sender-verification-timeout", "CIS_SENDER_VERIFICATION_TIMEOUT"),
+                           *SENDER_AUTHENTICATION_OPTIONS]:
+        assert flag in help_text and variable in help_text, (flag, variable)
+    assert "Default: report." in help_text

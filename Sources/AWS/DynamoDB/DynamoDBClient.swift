@@ -1,6 +1,6 @@
 import Foundation
 
-/// DynamoDB GetItem (JSON 1.0, `X-Amz-Target: DynamoDB_20120810.GetItem`).
+/// DynamoDB GetItem and PutItem (JSON 1.0, `X-Amz-Target: DynamoDB_20120810.<Operation>`).
 public struct DynamoDBClient: Sendable {
     public let client: AWSServiceClient
 
@@ -65,5 +65,28 @@ public struct DynamoDBClient: Sendable {
             client: self.client, target: "DynamoDB_20120810.GetItem", operation: "GetItem",
             request: Request(TableName: table, Key: key, ConsistentRead: consistentRead), timeout: nil)
         return response.Item
+    }
+
+    /// Writes the item unless an item with its key exists (`attribute_not_exists(<partitionKey>)`).
+    /// Returns false when one existed (DynamoDB's ConditionalCheckFailedException).
+    public func putItemIfAbsent(table: String, item: [String: AttributeValue], partitionKey: String) async throws -> Bool {
+        struct Request: Encodable {
+            var TableName: String
+            var Item: [String: AttributeValue]
+            var ConditionExpression: String
+            var ExpressionAttributeNames: [String: String]
+        }
+        struct Response: Decodable {}
+        do {
+            let _: Response = try await AWSJSONProtocol.perform(
+                client: self.client, target: "DynamoDB_20120810.PutItem", operation: "PutItem",
+                request: Request(
+                    TableName: table, Item: item, ConditionExpression: "attribute_not_exists(#pk)",
+                    ExpressionAttributeNames: ["#pk": partitionKey]),
+                timeout: nil)
+            return true
+        } catch let error as AWSError where error.code == "ConditionalCheckFailedException" {
+            return false
+        }
     }
 }

@@ -167,6 +167,9 @@ public final class FileSystemObjectStore: ObjectStore {
 
     /// Syncs every object file and empties the journal now, after the puts already
     /// answered (a clean shutdown: the next start has nothing to replay).
+    /// Whether the last journal checkpoint succeeded; nil before the first one.
+    public var lastCheckpointSucceeded: Bool? { BackendMetrics.lastCheckpointSucceeded(directory: self.directory) }
+
     public func checkpoint() async {
         await withCheckedContinuation { continuation in self.committer.submit(.checkpoint(continuation)) }
     }

@@ -130,6 +130,7 @@ final class ObjectCommitter: BatchHandler {
             do {
                 try journal.append(staged.map { ($0.request.key, $0.metadataJSON, $0.journalBody) })
                 try journal.file.dataSync()
+                BackendMetrics.journalSynced(batch: staged.count)
             } catch {
                 journalError = error
                 journal.discard(from: journalStart)
@@ -161,6 +162,7 @@ final class ObjectCommitter: BatchHandler {
         guard force || journal.size >= self.checkpoints.bytes || Date() >= oldest.addingTimeInterval(self.checkpoints.interval)
         else { return }
         let logger = self.checkpoints.logger
+        let started = ContinuousClock.now
         do {
             do {
                 try self.checkpoints.syncFileSystem(self.directory)
@@ -177,7 +179,9 @@ final class ObjectCommitter: BatchHandler {
             }
             try journal.reset()
             _ = self.checkpointCount.next()
+            BackendMetrics.checkpointFinished(directory: self.directory, duration: ContinuousClock.now - started, succeeded: true)
         } catch {
+            BackendMetrics.checkpointFinished(directory: self.directory, duration: ContinuousClock.now - started, succeeded: false)
             // The journal still holds every record: nothing is lost, and the next due time retries.
             logger.error(
                 "object store checkpoint failed; the journal keeps every message and grows until a checkpoint succeeds",

@@ -186,6 +186,13 @@ final class QueueTables {
             visible: statement.integer(0), inFlight: statement.integer(1), deadLetters: statement.integer(2))
     }
 
+    /// When the oldest message in the queue was sent (milliseconds since the epoch); nil when it is empty.
+    func oldestSentAt() throws -> Int? {
+        let statement = try self.database.prepare("SELECT min(sent_at) FROM messages")
+        _ = try statement.step()
+        return statement.text(0).flatMap { Int($0) }
+    }
+
     /// Every dead letter, or the one with `messageId`.
     func deadLetters(messageId: String? = nil) throws -> [SQLiteMessageQueue.DeadLetter] {
         let statement = try self.database.prepare(

@@ -5,11 +5,14 @@ import Notifications
 
 /// The embedded event index, `<data-dir>/events.sqlite` (times in milliseconds since the Unix epoch):
 ///
-///     events(uid TEXT PRIMARY KEY, created_at INTEGER)   -- the iCalendar UIDs routed to `create`
+///     events(uid TEXT PRIMARY KEY, created_at INTEGER,   -- the iCalendar UIDs routed to `create`
+///            creating_domain TEXT)                      -- the authenticated sender domain that created it
+
 ///     published(request_id TEXT, uid TEXT, sequence INTEGER, route TEXT, message_id TEXT,
 ///               published_at INTEGER, PRIMARY KEY (request_id, uid, sequence, route))
 ///
-/// `published` is the consumer's `PublishLedger`. The index's directory is created when missing.
+/// `published` is the consumer's `PublishLedger`. The index's directory is created when missing;
+/// a data directory from before `creating_domain` gets the column (NULL for the UIDs it holds).
 public final class SQLiteEventIndex: EventIndex, PublishLedger {
     public let path: String
     private let executor: BlockingSerialQueue
@@ -35,6 +38,7 @@ public final class SQLiteEventIndex: EventIndex, PublishLedger {
                   message_id TEXT NOT NULL, published_at INTEGER NOT NULL,
                   PRIMARY KEY (request_id, uid, sequence, route));
                 """)
+            try Self.addCreatingDomainColumn(database)
             self.connection = ConnectionBox(database: database)
         } catch {
             throw BackendError(.unavailable, backend: "sqlite-events", operation: "open", message: "\(error)")
@@ -53,14 +57,35 @@ public final class SQLiteEventIndex: EventIndex, PublishLedger {
         }
     }
 
-    public func recordCreated(uid: String) async throws {
+    public func recordCreated(uid: String, creatingDomain: String?) async throws {
         let connection = self.connection
         try await self.executor.run {
             try Self.mapErrors(operation: "recordCreated") {
-                try connection.database.prepare("INSERT OR IGNORE INTO events (uid, created_at) VALUES (?1, ?2)")
-                    .run([.text(uid), .integer(Self.now())])
+                try connection.database.prepare("INSERT OR IGNORE INTO events (uid, created_at, creating_domain) VALUES (?1, ?2, ?3)")
+                    .run([.text(uid), .integer(Self.now()), creatingDomain.map { .text($0) } ?? .null])
             }
         }
+    }
+
+    public func creatingDomain(uid: String) async throws -> String? {
+        let connection = self.connection
+        return try await self.executor.run {
+            try Self.mapErrors(operation: "creatingDomain") {
+                let statement = try connection.database.prepare("SELECT creating_domain FROM events WHERE uid = ?1")
+                try statement.bind([.text(uid)])
+                guard try statement.step() else { return nil }
+                return statement.text(0)
+            }
+        }
+    }
+
+    /// The migration of an index created before the sender policy: adds `creating_domain`.
+    private static func addCreatingDomainColumn(_ database: SQLiteDatabase) throws {
+        let columns = try database.prepare("PRAGMA table_info(events)")
+        while try columns.step() {
+            if columns.text(1) == "creating_domain" { return }
+        }
+        try database.execute("ALTER TABLE events ADD COLUMN creating_domain TEXT")
     }
 
     public func publishedMessageId(for key: PublishKey) async throws -> String? {
@@ -119,5 +144,7 @@ public struct NoEventIndex: EventIndex {
 
     public func isKnown(uid: String) async throws -> Bool? { nil }
 
-    public func recordCreated(uid: String) async throws {}
+    public func recordCreated(uid: String, creatingDomain: String?) async throws {}
+
+    public func creatingDomain(uid: String) async throws -> String? { nil }
 }

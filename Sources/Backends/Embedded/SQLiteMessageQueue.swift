@@ -120,6 +120,11 @@ public final class SQLiteMessageQueue: MessageQueue {
         }
     }
 
+    /// How long the oldest message has waited in the queue (visible or in flight); nil when it is empty.
+    public func oldestMessageAge() async throws -> Duration? {
+        try await self.inspect { tables, now in try tables.oldestSentAt().map { Duration.milliseconds(max(0, now - $0)) } }
+    }
+
     /// A message moved out of the queue after `maxReceiveCount` receives.
     public struct DeadLetter: Sendable, Equatable {
         public var messageId: String

@@ -4,9 +4,11 @@ extension EventRequest {
     /// The event JSON (the `default` message of the topic publish), with the field names of docs/architecture.md, "Wire contracts".
     /// `truncated`: some fields were shortened to fit the topic's message size; the JSON then
     /// has `"truncated": true`, and `bucket` and `key` point to the whole message.
-    public func json(route: Route, truncated: Bool = false) -> String {
+    /// `senderAuthentication`: the verdicts, with `--sender-policy report` or `enforce`.
+    public func json(route: Route, truncated: Bool = false, senderAuthentication: SenderAuthenticationSummary? = nil) -> String {
         var fields = self.jsonFields(route: route)
         if truncated { fields["truncated"] = true }
+        if let senderAuthentication { fields.merge(senderAuthentication.jsonFields()) { _, added in added } }
         return JSONText.serialize(fields)
     }
 

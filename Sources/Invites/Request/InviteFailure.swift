@@ -12,6 +12,24 @@ public struct InviteFailure: Sendable, Error, Equatable, Codable {
     public var method: String?
     public var bucket: String
     public var key: String
+    /// Whether the requester may be sent the notice: false when the sender policy could not
+    /// authenticate them (a notice to a forged address is backscatter).
+    public var notify: Bool = true
+    /// Set when the sender policy refused one event request: the request's UID, SEQUENCE and the
+    /// route it would have taken.
+    public var refusedRequest: RefusedRequest?
+
+    public struct RefusedRequest: Sendable, Equatable, Codable {
+        public var originalUID: String
+        public var sequence: Int
+        public var route: String
+
+        public init(originalUID: String, sequence: Int, route: String) {
+            self.originalUID = originalUID
+            self.sequence = sequence
+            self.route = route
+        }
+    }
 
     public init(
         reason: String, requestId: String, mailto: String? = nil, returnPath: String? = nil,
@@ -28,6 +46,7 @@ public struct InviteFailure: Sendable, Error, Equatable, Codable {
 
     /// A stable id for the publish of this failure notice.
     public var deduplicationId: String {
-        self.requestId + "/failure"
+        guard let refused = self.refusedRequest else { return self.requestId + "/failure" }
+        return self.requestId + "/" + refused.originalUID + "/" + String(refused.sequence) + "/refused"
     }
 }

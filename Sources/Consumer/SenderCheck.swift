@@ -1,0 +1,151 @@
+import Notifications
+import SenderAuthentication
+import Synchronization
+
+/// The consumer's sender-authentication step (`--sender-policy report` or `enforce`): runs the
+/// verifier on a stored message under a per-message deadline, renders the
+/// `Authentication-Results` field, and holds the policy that decides on each request.
+public struct SenderCheck: Sendable {
+    public var verifier: any SenderVerifying
+    public var policy: SenderPolicy
+    public var configuration: SenderCheckConfiguration
+
+    public init(verifier: any SenderVerifying, configuration: SenderCheckConfiguration) {
+        self.verifier = verifier
+        self.configuration = configuration
+        self.policy = SenderPolicy(mode: configuration.mode) { [verifier] domain in verifier.organizationalDomain(of: domain) }
+    }
+
+    /// What the verifier concluded about one message.
+    public struct Verdicts: Sendable {
+        public var report: SenderAuthenticationReport
+        /// The whole `Authentication-Results:` field.
+        public var authenticationResults: String
+        /// `Authentication-Results` fields in the message that claimed our authserv-id (RFC 8601 §5: ignored).
+        public var ignoredAuthenticationResults: Int
+        /// The deadline passed before the verifier answered: every result is a `temperror`.
+        public var timedOut: Bool
+    }
+
+    /// Verifies the sender of a stored message from its bytes and the intake's metadata.
+    public func verify(message: [UInt8], envelope: MessageEnvelopeMetadata) async -> Verdicts {
+        let input = SenderAuthenticationInput(
+            message: message, clientAddress: Self.spfClientAddress(envelope.clientAddress), helo: envelope.helo,
+            mailFrom: envelope.mailFrom)
+        let (report, timedOut) = await Self.verify(input, with: self.verifier, timeout: self.configuration.verificationTimeout)
+        return Verdicts(
+            report: report,
+            authenticationResults: report.authenticationResultsHeader(authservId: self.configuration.authservId, folded: false),
+            ignoredAuthenticationResults: ClaimedAuthenticationResults.count(in: message, authservId: self.configuration.authservId),
+            timedOut: timedOut)
+    }
+
+    /// The client address as SPF checks it: an IPv4-mapped IPv6 address (`::ffff:192.0.2.1`, what a
+    /// dual-stack listener sees for an IPv4 client) as its IPv4 address.
+    static func spfClientAddress(_ address: String) -> String {
+        let lowercased = address.lowercased()
+        for prefix in ["::ffff:", "0:0:0:0:0:ffff:"] where lowercased.hasPrefix(prefix) {
+            let rest = lowercased.dropFirst(prefix.count)
+            if rest.split(separator: ".").count == 4 { return String(rest) }
+        }
+        return address
+    }
+
+    /// Runs `verifier` and returns its report, or after `timeout` an unverified report.
+    static func verify(
+        _ input: SenderAuthenticationInput, with verifier: any SenderVerifying, timeout: Duration
+    ) async -> (SenderAuthenticationReport, timedOut: Bool) {
+        let seconds = timeout.components.seconds
+        let (report, finished) = await FirstOutcome.of(
+            { await verifier.verify(input) }, timeout: timeout,
+            otherwise: { .unverified(input, reason: "verification took longer than \(seconds) s") })
+        return (report, !finished)
+    }
+}
+
+/// The result of some work, or a fallback value once a deadline passed.
+enum FirstOutcome {
+    /// `work`'s result and true, or `otherwise()` and false when `timeout` passes first. The
+    /// work's task is cancelled then but not awaited (a blocking C call in it cannot be
+    /// interrupted; it must bound itself).
+    static func of<Value: Sendable>(
+        _ work: @escaping @Sendable () async -> Value, timeout: Duration, otherwise: @escaping @Sendable () -> Value
+    ) async -> (Value, finished: Bool) {
+        let once = ResumeOnce<(Value, finished: Bool)>()
+        return await withCheckedContinuation { continuation in
+            once.install(continuation)
+            let worker = Task {
+                once.resume(with: (await work(), true))
+            }
+            let timer = Task {
+                try? await Task.sleep(for: timeout)
+                if once.resume(with: (otherwise(), false)) { worker.cancel() }
+            }
+            once.onResume { timer.cancel() }
+        }
+    }
+
+    /// Resumes a continuation once, with whichever value comes first.
+    private final class ResumeOnce<Value: Sendable>: Sendable {
+        private struct State {
+            var continuation: CheckedContinuation<Value, Never>?
+            var done = false
+            var onResume: (@Sendable () -> Void)?
+        }
+        private let state = Mutex(State())
+
+        func install(_ continuation: CheckedContinuation<Value, Never>) {
+            self.state.withLock { $0.continuation = continuation }
+        }
+
+        /// Runs `action` once the continuation is resumed (at once if it was).
+        func onResume(_ action: @escaping @Sendable () -> Void) {
+            let runNow = self.state.withLock { state -> Bool in
+                if state.done { return true }
+                state.onResume = action
+                return false
+            }
+            if runNow { action() }
+        }
+
+        /// Returns false when another value came first.
+        @discardableResult
+        func resume(with value: Value) -> Bool {
+            let taken = self.state.withLock { state -> (CheckedContinuation<Value, Never>, (@Sendable () -> Void)?)? in
+                guard !state.done, let continuation = state.continuation else { return nil }
+                state.done = true
+                state.continuation = nil
+                defer { state.onResume = nil }
+                return (continuation, state.onResume)
+            }
+            guard let (continuation, action) = taken else { return false }
+            continuation.resume(returning: value)
+            action?()
+            return true
+        }
+    }
+}
+
+/// How the consumer checks senders: `--sender-policy`, `--sender-verification-timeout` and the
+/// verifier's `--authserv-id`.
+public struct SenderCheckConfiguration: Sendable {
+    public var mode: SenderPolicyMode
+    /// The per-message deadline for the verifier (all its DNS queries included); longer than
+    /// the verifier's own DNS budget per message, so that it normally answers first.
+    public var verificationTimeout: Duration
+    /// The name of this receiver in the `Authentication-Results` field (RFC 8601 §2.5).
+    public var authservId: String
+
+    public static let defaultMode = SenderPolicyMode.report
+    public static let defaultVerificationTimeoutSeconds = 30
+    public static let verificationTimeoutRange = 1...600
+
+    public init(
+        mode: SenderPolicyMode = Self.defaultMode, verificationTimeout: Duration = .seconds(Self.defaultVerificationTimeoutSeconds),
+        authservId: String
+    ) {
+        self.mode = mode
+        self.verificationTimeout = verificationTimeout
+        self.authservId = authservId
+    }
+}

@@ -1,0 +1,28 @@
+import Backends
+import Metrics
+
+/// The drop box's metrics: the two steps of a delivery, timed and counted by backend.
+enum DropBoxMetrics {
+    static func objectStorePut(_ store: any ObjectStore, duration: Duration, failed: Bool) {
+        let backend = Self.backendName(store)
+        Timer(label: "cis_object_store_put_seconds", dimensions: [("backend", backend)]).record(duration: duration)
+        if failed { Counter(label: "cis_object_store_put_errors_total", dimensions: [("backend", backend)]).increment() }
+    }
+
+    static func queueSend(_ queue: any MessageQueue, duration: Duration, failed: Bool) {
+        let backend = Self.backendName(queue)
+        Timer(label: "cis_queue_send_seconds", dimensions: [("backend", backend)]).record(duration: duration)
+        if failed { Counter(label: "cis_queue_send_errors_total", dimensions: [("backend", backend)]).increment() }
+    }
+
+    /// `filesystem`, `s3`, `sqlite`, `sqs`: the implementation's type, named the way the options name it.
+    static func backendName(_ backend: Any) -> String {
+        switch String(describing: type(of: backend)) {
+        case "FileSystemObjectStore": "filesystem"
+        case "S3ObjectStore": "s3"
+        case "SQLiteMessageQueue": "sqlite"
+        case "SQSMessageQueue": "sqs"
+        case let other: other
+        }
+    }
+}

@@ -1,0 +1,51 @@
+/// The HTTP side port's settings and the limits of what it keeps in memory.
+public struct OperationsConfiguration: Sendable {
+    /// Where `/metrics`, `/healthz`, `/readyz` and the status page are served.
+    public static let defaultHost = "127.0.0.1"
+    public static let defaultPort = 9025
+    /// Readiness fails while the queue holds more messages than this.
+    public static let defaultReadyMaximumQueueDepth = 10_000
+    /// Readiness fails while the data directory's file system has less free space than this (MiB).
+    public static let defaultReadyMinimumDiskFreeMiB = 256
+    /// Messages the status page lists (newest first); the ring buffer holds this many.
+    public static let defaultStatusMessages = 500
+    /// How often readiness probes and sampled gauges (queue depth, disk free) run.
+    public static let defaultProbeInterval: Duration = .seconds(5)
+    /// A probe that takes longer than this counts as failed.
+    public static let probeTimeout: Duration = .seconds(3)
+    /// Open HTTP connections at most; more wait in the listen backlog.
+    public static let maximumConnections = 64
+    /// An HTTP connection idle this long is closed.
+    public static let idleTimeout: Duration = .seconds(30)
+    /// Dead letters the status page lists at most.
+    public static let maximumDeadLettersListed = 200
+
+    public var host: String
+    public var port: Int
+    /// Bearer token for everything beyond `/healthz` and `/metrics`; required off loopback.
+    public var token: String?
+    public var statusMessages: Int
+    public var readyMaximumQueueDepth: Int
+    public var readyMinimumDiskFreeBytes: UInt64
+    public var probeInterval: Duration
+    /// The address was not chosen (the default): when it is taken, the process goes on without
+    /// the side port instead of stopping.
+    public var listenAddressIsDefault: Bool
+
+    public init(
+        host: String = Self.defaultHost, port: Int = Self.defaultPort, token: String? = nil,
+        statusMessages: Int = Self.defaultStatusMessages,
+        readyMaximumQueueDepth: Int = Self.defaultReadyMaximumQueueDepth,
+        readyMinimumDiskFreeBytes: UInt64 = UInt64(Self.defaultReadyMinimumDiskFreeMiB) << 20,
+        probeInterval: Duration = Self.defaultProbeInterval, listenAddressIsDefault: Bool = false
+    ) {
+        self.listenAddressIsDefault = listenAddressIsDefault
+        self.host = host
+        self.port = port
+        self.token = token
+        self.statusMessages = statusMessages
+        self.readyMaximumQueueDepth = readyMaximumQueueDepth
+        self.readyMinimumDiskFreeBytes = readyMinimumDiskFreeBytes
+        self.probeInterval = probeInterval
+    }
+}

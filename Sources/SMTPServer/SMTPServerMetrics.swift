@@ -1,0 +1,77 @@
+import Metrics
+import NIOSSL
+import SMTPCore
+
+/// The listener's metrics (swift-metrics API; the process chooses the backend). Labels are
+/// reply classes, codes, reasons and TLS versions, never client text.
+enum SMTPServerMetrics {
+    static let connectionsOpened = Counter(label: "cis_smtp_connections_opened_total")
+    static let connectionsClosed = Counter(label: "cis_smtp_connections_closed_total")
+    static let connectionsActive = Meter(label: "cis_smtp_connections_active")
+    static let tlsHandshakeFailures = Counter(label: "cis_smtp_tls_handshake_failures_total")
+    static let transactionsStarted = Counter(label: "cis_smtp_transactions_started_total")
+    static let transactionsCompleted = Counter(label: "cis_smtp_transactions_completed_total")
+    static let transactionsAborted = Counter(label: "cis_smtp_transactions_aborted_total")
+    static let messageSize = Recorder(label: "cis_smtp_message_size_bytes")
+    static let messageRecipients = Recorder(label: "cis_smtp_message_recipients")
+    /// From the final dot to the reply (250 or 451): storing and queueing the message.
+    static let dataToReply = Timer(label: "cis_smtp_data_to_reply_seconds")
+
+    static func connectionOpened() {
+        Self.connectionsOpened.increment()
+        Self.connectionsActive.increment()
+    }
+
+    static func connectionClosed() {
+        Self.connectionsClosed.increment()
+        Self.connectionsActive.decrement()
+    }
+
+    static func tlsHandshakeFailed() { Self.tlsHandshakeFailures.increment() }
+    static func transactionStarted() { Self.transactionsStarted.increment() }
+    static func transactionAborted() { Self.transactionsAborted.increment() }
+
+    static func repliedToData(afterNanoseconds nanoseconds: Int64) {
+        Self.dataToReply.recordNanoseconds(nanoseconds)
+    }
+
+    static func connectionRefused(_ admission: ConnectionLimiter.Admission) {
+        let reason: String
+        switch admission {
+        case .admitted: return
+        case .tooManyConnections: reason = "max_connections"
+        case .tooManyFromNetwork: reason = "max_connections_per_network"
+        case .connectionRateExceeded: reason = "connection_rate"
+        }
+        Counter(label: "cis_smtp_connections_refused_total", dimensions: [("reason", reason)]).increment()
+    }
+
+    static func tlsHandshake(_ version: TLSVersion?) {
+        let name: String
+        switch version {
+        case .tlsv1: name = "TLSv1"
+        case .tlsv11: name = "TLSv1.1"
+        case .tlsv12: name = "TLSv1.2"
+        case .tlsv13: name = "TLSv1.3"
+        case nil: name = "unknown"
+        }
+        Counter(label: "cis_smtp_tls_handshakes_total", dimensions: [("version", name)]).increment()
+    }
+
+    static func reply(_ reply: SMTPReply) {
+        Counter(
+            label: "cis_smtp_replies_total",
+            dimensions: [("class", "\(reply.code / 100)xx"), ("enhanced_code", reply.enhancedCode.map { "\($0)" } ?? "")]
+        ).increment()
+    }
+
+    static func transactionLogged(_ record: SMTPTransactionRecord) {
+        if record.outcome == .delivered {
+            Self.transactionsCompleted.increment()
+            Self.messageSize.record(record.size)
+            Self.messageRecipients.record(record.recipientCount)
+        } else {
+            Self.transactionsAborted.increment()
+        }
+    }
+}
