@@ -125,14 +125,15 @@ class LoopbackDNS:
         dns.resolver.default_resolver = resolver
 
 
-def verify_sender(message, client_ip, helo, mail_from, dns_address, tmp_path, extra=(), timeout=60):
+def verify_sender(message, client_ip, helo, mail_from, dns_address, tmp_path, extra=(), timeout=120):
     """Runs `cis verify-sender`; returns (header text, report dict)."""
     path = tmp_path / "message.eml"
     path.write_bytes(message)
     args = [cis_binary(), "verify-sender", str(path), "--client-ip", client_ip, "--helo", helo,
             "--mail-from", mail_from, "--dns-server", dns_address, *extra]
     result = subprocess.run(args, capture_output=True, timeout=timeout, env={"PATH": "/usr/bin:/bin"})
-    assert result.returncode == 0, (result.returncode, result.stderr.decode(errors="replace"))
+    assert result.returncode == 0, (args, result.returncode, result.stderr.decode(errors="replace"),
+                                    result.stdout.decode(errors="replace"))
     lines = result.stdout.decode().rstrip("\n").split("\n")
     return "\n".join(lines[:-1]), json.loads(lines[-1])
 

@@ -134,7 +134,7 @@ def test_rfc7208_suite(tmp_path):
                 expected = test["result"] if isinstance(test["result"], list) else [test["result"]]
                 _, report = verify_sender(
                     MESSAGE, test["host"], test.get("helo", ""), test.get("mailfrom", ""), server.address, tmp_path,
-                    extra=["--dns-timeout", "1", "--dns-time-per-message", "15"])
+                    extra=["--dns-timeout", "3", "--dns-time-per-message", "30"])
                 result = report["spf"]["result"]
                 if result in expected:
                     passed += 1
