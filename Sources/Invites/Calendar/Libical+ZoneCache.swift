@@ -41,8 +41,9 @@ final class ParsedTimeZoneCache: Sendable {
             icalcomponent_free(clone)
             return nil
         }
-        // The zone owns the clone from here; a zone that does not take it (no TZID) is not kept.
+        // The zone owns the clone only when it takes it: without a TZID libical keeps neither.
         guard icaltimezone_set_component(zone, clone) != 0 else {
+            icalcomponent_free(clone)
             icaltimezone_free(zone, 1)
             return nil
         }
