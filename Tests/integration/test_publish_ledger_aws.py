@@ -95,7 +95,11 @@ def test_a_redelivery_to_another_consumer_publishes_nothing_with_the_shared_ledg
     run_until_handled(aws_world, tmp_path / "host-a", first_log, *extra)
     assert len(log_entries(first_log, "Published event request")) == 1, first_log.read_text()
 
-    # The same notification again, now received by the consumer on the other host.
+    # The same notification again, now received by the consumer on the other host. First let
+    # moto finish the stopped consumer's last long polls (--poll-wait 1): a message sent while one
+    # is still open goes to that dead connection and stays invisible for the visibility timeout
+    # (as with SQS itself: redelivered later, not lost), longer than this test waits.
+    time.sleep(2.5)
     sqs.send_message(QueueUrl=aws_world["intake"], MessageBody=notification)
     second_log = tmp_path / "consume-host-b.log"
     run_until_handled(aws_world, tmp_path / "host-b", second_log, *extra)
