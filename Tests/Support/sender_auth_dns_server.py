@@ -11,7 +11,8 @@ import dkim
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from dnslib import QTYPE, RCODE, RR, TXT
-from dnslib.server import BaseResolver, DNSLogger, DNSServer
+from dnslib.server import BaseResolver, DNSLogger
+from loopback_dns_pair import start_udp_and_tcp
 
 directory = pathlib.Path(sys.argv[1])
 key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -38,11 +39,7 @@ class Resolver(BaseResolver):
 
 
 logger = DNSLogger(log="-request,-reply,-truncated,-error,-recv,-send,-data", prefix=False)
-udp = DNSServer(Resolver(), port=0, address="127.0.0.1", logger=logger)
-port = udp.server.server_address[1]
-tcp = DNSServer(Resolver(), port=port, address="127.0.0.1", tcp=True, logger=logger)
-udp.start_thread()
-tcp.start_thread()
+udp, tcp, port = start_udp_and_tcp(Resolver(), logger)
 
 message = (b"From: Alice <alice@example.com>\r\nTo: create@cis.test\r\nSubject: Meeting\r\n"
            b"Date: Wed, 02 Dec 2026 08:00:00 +0000\r\nMessage-ID: <1@example.com>\r\n\r\nSee you.\r\n")

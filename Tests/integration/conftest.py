@@ -8,10 +8,13 @@ import signal
 import socket
 import sqlite3
 import subprocess
+import sys
 import threading
 import time
 
 import pytest
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "Support"))
 
 from object_journal import wait_until_queue_caught_up
 
@@ -80,20 +83,10 @@ def no_records_dns_address():
     default) never asks the system's resolver."""
     global _no_records_dns
     if _no_records_dns is None:
-        from dnslib.server import DNSLogger, DNSServer
+        from dnslib.server import DNSLogger
+        from loopback_dns_pair import start_udp_and_tcp
         logger = DNSLogger(log="-request,-reply,-truncated,-error,-recv,-send,-data", prefix=False)
-        for attempt in range(5):  # TCP on the UDP port's number may be taken by another process
-            udp = DNSServer(_NoRecordsResolver(), port=0, address="127.0.0.1", logger=logger)
-            port = udp.server.server_address[1]
-            try:
-                tcp = DNSServer(_NoRecordsResolver(), port=port, address="127.0.0.1", tcp=True, logger=logger)
-                break
-            except OSError:
-                udp.server.server_close()
-                if attempt == 4:
-                    raise
-        udp.start_thread()
-        tcp.start_thread()
+        udp, tcp, port = start_udp_and_tcp(_NoRecordsResolver(), logger)
         _no_records_dns = (f"127.0.0.1:{port}", udp, tcp)
     return _no_records_dns[0]
 

@@ -6,9 +6,10 @@ import subprocess
 import threading
 
 from dnslib import AAAA, CNAME, MX, PTR, QTYPE, RCODE, RR, TXT, A, DNSLabel, DNSRecord
-from dnslib.server import BaseResolver, DNSError, DNSLogger, DNSServer
+from dnslib.server import BaseResolver, DNSError, DNSLogger
 
 from conftest import cis_binary
+from loopback_dns_pair import start_udp_and_tcp
 
 TIMEOUT = "TIMEOUT"
 
@@ -97,11 +98,7 @@ class LoopbackDNS:
     def __init__(self):
         self.resolver = ZoneResolver()
         logger = DNSLogger(log="-request,-reply,-truncated,-error,-recv,-send,-data", prefix=False)
-        self.udp = DNSServer(self.resolver, port=0, address="127.0.0.1", logger=logger)
-        self.port = self.udp.server.server_address[1]
-        self.tcp = DNSServer(self.resolver, port=self.port, address="127.0.0.1", tcp=True, logger=logger)
-        self.udp.start_thread()
-        self.tcp.start_thread()
+        self.udp, self.tcp, self.port = start_udp_and_tcp(self.resolver, logger)
 
     @property
     def address(self):
