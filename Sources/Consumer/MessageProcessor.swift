@@ -72,36 +72,36 @@ public struct MessageProcessor: Sendable {
                 .permanent, stage: .fetch,
                 reason: "notification names bucket \(object.bucket), the consumer reads bucket \(self.objectStore.bucketName)")
         }
-        let (parsed, checked) = try await self.fetchParseVerify(object)
-        if case .ignored = parsed {} else if let senderCheck = self.senderCheck, let verdicts = checked {
-            Self.log(verdicts, logger: logger)
-            switch parsed {
-            case .requests(let requests):
-                var publishedCount = 0
-                for request in requests {
-                    if try await self.publish(request, checkedBy: senderCheck, verdicts: verdicts, logger: logger) { publishedCount += 1 }
-                }
-                return publishedCount
-            case .failure(var failure):
-                failure.notify = senderCheck.policy.mayNotify(verdicts.report)
-                return try await self.publish(failure, senderAuthentication: Self.summary(verdicts, senderCheck), logger: logger) ? 1 : 0
-            case .ignored:
-                break
-            }
-        }
+        let (parsed, verdicts) = try await self.fetchParseVerify(object)
+        let checked = verdicts.flatMap { verdicts in self.senderCheck.map { CheckedSender(check: $0, verdicts: verdicts) } }
+        if let checked { Self.log(checked.verdicts, logger: logger) }
         switch parsed {
         case .requests(let requests):
             var publishedCount = 0
             for request in requests {
-                if try await self.publish(request, logger: logger) { publishedCount += 1 }
+                if try await self.publish(request, checked: checked, logger: logger) { publishedCount += 1 }
             }
             return publishedCount
-        case .failure(let failure):
-            return try await self.publish(failure, logger: logger) ? 1 : 0
+        case .failure(var failure):
+            if let checked { failure.notify = checked.check.policy.mayNotify(checked.verdicts.report) }
+            return try await self.publish(failure, senderAuthentication: checked?.summary, logger: logger) ? 1 : 0
         case .ignored(let reason):
             logger.info("Message ignored", metadata: ["consumer.ignored.reason": "\(reason)"])
             self.reportIgnored(key: object.key, reason: "\(reason)")
             return 0
+        }
+    }
+
+    /// A message's sender check and what it concluded (nil with `--sender-policy off`, and for
+    /// an ignored message, which is not verified).
+    private struct CheckedSender {
+        var check: SenderCheck
+        var verdicts: SenderCheck.Verdicts
+
+        var summary: SenderAuthenticationSummary {
+            SenderAuthenticationSummary(
+                report: self.verdicts.report, authenticationResults: self.verdicts.authenticationResults,
+                policy: self.check.policy.mode.rawValue, ignoredAuthenticationResults: self.verdicts.ignoredAuthenticationResults)
         }
     }
 
@@ -148,21 +148,23 @@ public struct MessageProcessor: Sendable {
         }
     }
 
-    /// Publishes a request under the sender policy: refused, it goes to the failure route as a
-    /// failure notice; accepted, to its route with the verdicts.
-    private func publish(
-        _ request: EventRequest, checkedBy senderCheck: SenderCheck, verdicts: SenderCheck.Verdicts, logger: Logger
-    ) async throws(MessageProcessingError) -> Bool {
+    /// Publishes a request to its route; under a sender check, a refused request goes to the
+    /// failure route as a failure notice, an accepted one to its route with the verdicts.
+    /// Returns false when the ledger says it was published before.
+    private func publish(_ request: EventRequest, checked: CheckedSender?, logger: Logger) async throws(MessageProcessingError) -> Bool {
         let route = try await self.router.route(for: request)
+        guard let checked else {
+            return try await self.publish(request, route: route, senderAuthentication: nil, creatingDomain: nil, logger: logger)
+        }
         let creatingDomain = route == .update || route == .cancel ? try await self.router.creatingDomain(of: request) : nil
-        let policy = senderCheck.policy
-        var summary = Self.summary(verdicts, senderCheck)
-        summary.organizerMatchesSender = policy.organizerMatchesSender(request, verdicts.report)
-        switch policy.decide(request, route: route, creatingDomain: creatingDomain, report: verdicts.report) {
+        let policy = checked.check.policy
+        let report = checked.verdicts.report
+        var summary = checked.summary
+        summary.organizerMatchesSender = policy.organizerMatchesSender(request, report)
+        switch policy.decide(request, route: route, creatingDomain: creatingDomain, report: report) {
         case .accept:
             return try await self.publish(
-                request, route: route, senderAuthentication: summary, creatingDomain: policy.creatingDomain(verdicts.report),
-                logger: logger)
+                request, route: route, senderAuthentication: summary, creatingDomain: policy.creatingDomain(report), logger: logger)
         case .refuse(let reason):
             logger.notice(
                 "Sender policy refused an event request",
@@ -173,16 +175,10 @@ public struct MessageProcessor: Sendable {
             var failure = InviteFailure(
                 reason: reason, requestId: request.requestId, mailto: request.mailto, returnPath: request.returnPath,
                 method: request.method, bucket: request.bucket, key: request.key)
-            failure.notify = policy.mayNotify(verdicts.report)
+            failure.notify = policy.mayNotify(report)
             failure.refusedRequest = .init(originalUID: request.originalUID, sequence: request.sequence, route: route.rawValue)
             return try await self.publish(failure, senderAuthentication: summary, logger: logger)
         }
-    }
-
-    private static func summary(_ verdicts: SenderCheck.Verdicts, _ senderCheck: SenderCheck) -> SenderAuthenticationSummary {
-        SenderAuthenticationSummary(
-            report: verdicts.report, authenticationResults: verdicts.authenticationResults,
-            policy: senderCheck.policy.mode.rawValue, ignoredAuthenticationResults: verdicts.ignoredAuthenticationResults)
     }
 
     private static func log(_ verdicts: SenderCheck.Verdicts, logger: Logger) {
@@ -197,12 +193,6 @@ public struct MessageProcessor: Sendable {
                 "consumer.sender.timed_out": "\(verdicts.timedOut)",
                 "consumer.sender.ignored_authentication_results": "\(verdicts.ignoredAuthenticationResults)",
             ])
-    }
-
-    /// Returns false when the ledger says it was published before.
-    private func publish(_ request: EventRequest, logger: Logger) async throws(MessageProcessingError) -> Bool {
-        let route = try await self.router.route(for: request)
-        return try await self.publish(request, route: route, senderAuthentication: nil, creatingDomain: nil, logger: logger)
     }
 
     /// Returns false when the ledger says it was published before.

@@ -10,7 +10,7 @@ import Synchronization
 /// message that needs more makes an allocation fail, and the worker exits with
 /// `ParseWorkerProtocol.memoryLimitExitStatus` instead of growing.
 public final class ParseWorkerPool: Sendable {
-    public static let defaultMaximumParsesPerWorker = 500
+    public static let defaultMaximumParsesPerWorker = 5_000
     public static let defaultMaximumResidentBytes = 512 << 20
     /// 512 MiB: four workers (the default concurrency) stay within 2 GiB.
     public static let defaultMemoryLimit = 512 << 20

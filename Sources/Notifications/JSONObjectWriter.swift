@@ -64,13 +64,17 @@ public struct JSONObjectWriter: Sendable {
         self.bytes.append(UInt8(ascii: "]"))
     }
 
-    /// Appends the members of `object`, the text of a JSON object (`{...}`) written elsewhere.
-    public mutating func members(ofJSONObject object: String) {
-        let utf8 = object.utf8
-        guard utf8.count > 2, utf8.first == UInt8(ascii: "{"), utf8.last == UInt8(ascii: "}") else { return }
-        if self.hasMember { self.bytes.append(UInt8(ascii: ",")) }
-        self.hasMember = true
-        self.bytes.append(contentsOf: utf8.dropFirst().dropLast())
+    /// An array member of strings.
+    public mutating func field(_ key: String, strings elements: some Sequence<String>) {
+        self.key(key)
+        self.bytes.append(UInt8(ascii: "["))
+        var first = true
+        for element in elements {
+            if !first { self.bytes.append(UInt8(ascii: ",")) }
+            first = false
+            self.string(element)
+        }
+        self.bytes.append(UInt8(ascii: "]"))
     }
 
     /// The object's text; the writer is not used after this.

@@ -83,6 +83,41 @@ struct SenderAuthenticationJSONTests {
         #expect(try Self.object(InviteFailure(reason: "x", requestId: "r2").json())["notify"] as? Bool == true)
     }
 
+    /// A report with a hostile string (every control character, quotes, backslash, non-ASCII)
+    /// in every text, ARC present, and optional members set or not.
+    static func hostileReport(dmarc: DMARCResult, optionalsSet: Bool) -> SenderAuthenticationReport {
+        let text = EventJSONTests.hostile
+        let long = String(repeating: "é", count: 600)
+        var report = SenderAuthenticationReport(
+            spf: SPFCheck(result: .pass, identityKind: text, identity: long, domain: text),
+            dkim: (0..<20).map {
+                DKIMSignatureCheck(result: .fail, domain: text, selector: "s\($0)", algorithm: long, reason: optionalsSet ? text : nil)
+            },
+            dmarc: DMARCCheck(result: dmarc, fromDomain: text, organizationalDomain: long, policy: optionalsSet ? .reject : nil),
+            arc: ARCCheck(present: true, chainValidation: optionalsSet ? text : nil, sealers: (0..<40).map { "\(text)\($0)" }, trusted: optionalsSet),
+            fromAddress: optionalsSet ? text : nil, fromDomain: optionalsSet ? long : nil, clientAddress: text,
+            senderAuthenticated: optionalsSet, authenticatedDomains: (0..<40).map { "d\($0)\(text)" })
+        report.spf.detail = text
+        return report
+    }
+
+    @Test("the direct encoder writes the members byte for byte as the sorted-keys serialization did", arguments: [false, true])
+    func sameAsSortedKeysSerialization(optionalsSet: Bool) throws {
+        for dmarc in [DMARCResult.pass, .fail, .none] {
+            for matches in [nil, true, false] as [Bool?] {
+                let summary = SenderAuthenticationSummary(
+                    report: Self.hostileReport(dmarc: dmarc, optionalsSet: optionalsSet),
+                    authenticationResults: EventJSONTests.hostile, policy: "report", organizerMatchesSender: matches,
+                    ignoredAuthenticationResults: 7)
+                let members = FoundationEventJSON.senderAuthenticationMembers(summary)
+                let event = Self.request.json(route: .create)
+                #expect(Self.request.json(route: .create, senderAuthentication: summary) == String(event.dropLast()) + "," + members + "}")
+                let failure = InviteFailure(reason: "x", requestId: "r1")
+                #expect(failure.json(senderAuthentication: summary) == String(failure.json().dropLast()) + "," + members + "}")
+            }
+        }
+    }
+
     @Test("lists and texts from the message are bounded")
     func bounded() throws {
         let long = String(repeating: "a", count: 5_000) + ".example"

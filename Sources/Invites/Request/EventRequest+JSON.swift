@@ -12,7 +12,7 @@ extension EventRequest {
     public func json(route: Route, truncated: Bool = false, senderAuthentication: SenderAuthenticationSummary? = nil) -> String {
         var writer = JSONObjectWriter(reservingCapacity: 1024 + (self.description?.utf8.count ?? 0) * 2)
         self.writeFields(to: &writer, route: route, truncated: truncated)
-        if let senderAuthentication { writer.members(ofJSONObject: JSONText.serialize(senderAuthentication.jsonFields())) }
+        senderAuthentication?.writeFields(to: &writer)
         return writer.finish()
     }
 

@@ -21,7 +21,7 @@ extension InviteFailure {
         if let refused = self.refusedRequest { writer.field("sequence", refused.sequence) }
         if truncated { writer.field("truncated", true) }
         writer.field("uid", self.requestId)
-        if let senderAuthentication { writer.members(ofJSONObject: JSONText.serialize(senderAuthentication.jsonFields())) }
+        senderAuthentication?.writeFields(to: &writer)
         return writer.finish()
     }
 }

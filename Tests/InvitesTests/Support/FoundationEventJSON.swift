@@ -1,6 +1,7 @@
 import Foundation
 import Invites
 import Notifications
+import SenderAuthentication
 
 /// The event and failure JSON as they were written before the direct encoder (issue 12):
 /// dictionaries serialized by `JSONSerialization` with sorted keys. The reference the encoder's
@@ -71,6 +72,51 @@ enum FoundationEventJSON {
         }
         if truncated { fields["truncated"] = true }
         return Self.serialize(fields)
+    }
+
+    /// The sender-authentication members as they were written before the direct encoder: a
+    /// sorted-keys object whose members followed the event's (or failure notice's) own.
+    static func senderAuthenticationMembers(_ summary: SenderAuthenticationSummary) -> String {
+        let report = summary.report
+        func cut(_ text: String) -> String { String(text.prefix(512)) }
+        var receipt: [String: Any?] = [
+            "spfVerdict": ["status": report.spfVerdict.rawValue],
+            "dkimVerdict": ["status": report.dkimVerdict.rawValue],
+            "dmarcVerdict": ["status": report.dmarcVerdict.rawValue],
+            "spf": Self.nullFilled([
+                "result": report.spf.result.rawValue, "identityKind": cut(report.spf.identityKind),
+                "identity": cut(report.spf.identity), "domain": cut(report.spf.domain),
+            ]),
+            "dkimSignatures": report.dkim.prefix(16).map { signature in
+                Self.nullFilled([
+                    "result": signature.result.rawValue, "domain": cut(signature.domain), "selector": cut(signature.selector),
+                    "algorithm": cut(signature.algorithm), "reason": signature.reason.map(cut),
+                ])
+            },
+            "dmarc": Self.nullFilled([
+                "result": report.dmarc.result.rawValue, "fromDomain": cut(report.dmarc.fromDomain),
+                "organizationalDomain": cut(report.dmarc.organizationalDomain), "policy": report.dmarc.policy?.rawValue,
+            ]),
+            "arc": Self.nullFilled([
+                "present": report.arc.present, "chainValidation": report.arc.chainValidation.map(cut),
+                "sealers": report.arc.sealers.prefix(32).map(cut), "trusted": report.arc.trusted,
+            ]),
+            "authenticatedDomains": report.authenticatedDomains.prefix(32).map(cut),
+            "fromAddress": report.fromAddress.map(cut),
+            "fromDomain": report.fromDomain.map(cut),
+            "clientIp": cut(report.clientAddress),
+            "ignoredAuthenticationResults": summary.ignoredAuthenticationResults,
+        ]
+        if let policy = report.dmarcPolicy { receipt["dmarcPolicy"] = ["status": policy.rawValue] }
+        var fields: [String: Any?] = [
+            "receipt": Self.nullFilled(receipt),
+            "authentication_results": summary.authenticationResults,
+            "sender_authenticated": report.senderAuthenticated,
+            "sender_policy": summary.policy,
+        ]
+        if let matches = summary.organizerMatchesSender { fields["organizer_matches_sender"] = matches }
+        let object = Self.serialize(fields)
+        return String(object.dropFirst().dropLast())
     }
 
     private static func object(_ attendee: EventAttendee) -> [String: Any] {
