@@ -54,7 +54,7 @@ struct ParseWorkerCommand: ParsableCommand {
         }
         InviteParser.initialize()
         while let request = try Self.readFrame() {
-            let (input, limits) = try ParseWorkerProtocol.decodeRequest(Data(request))
+            let (input, limits) = try ParseWorkerProtocol.decodeRequest(request)
             let answer = try ParseWorkerProtocol.response(InviteParser.parse(input, limits: limits))
             // GMime or libical carried on after an allocation failed: the answer may be wrong, and
             // the heap is at its limit. Exit as a crash would.

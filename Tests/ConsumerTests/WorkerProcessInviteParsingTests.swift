@@ -30,13 +30,27 @@ struct WorkerProcessInviteParsingTests {
 
     @Test func requestAndAnswerRoundTrip() throws {
         let limits = ParseLimits(timeout: .milliseconds(1500), maximumAttendees: 7)
-        let (input, decodedLimits) = try ParseWorkerProtocol.decodeRequest(Data(ParseWorkerProtocol.request(Self.input, limits: limits)))
+        let (input, decodedLimits) = try ParseWorkerProtocol.decodeRequest(ParseWorkerProtocol.request(Self.input, limits: limits))
         #expect(input.message == Self.input.message && input.key == Self.input.key && input.envelopeSender == "olivia@example.com")
         #expect(decodedLimits == limits)
         let result = InviteParser.parse(input, limits: limits)
         let requests = try #require(try ParseWorkerProtocol.decodeResponse(ParseWorkerProtocol.response(result)).requestsForTest)
         #expect(requests == result.requestsForTest)
         #expect(requests.first?.sequence == 2)
+    }
+
+    @Test func aRequestWithoutEnvelopeSenderRoundTripsAndATruncatedHeaderIsRefused() throws {
+        let input = InviteInput(message: Array("Subject: é\r\n\r\nbody".utf8), bucket: "b", key: "incoming/ключ", envelopeSender: nil)
+        let limits = ParseLimits(timeout: .milliseconds(2250), maximumMIMEParts: 3, maximumMIMEDepth: 4, maximumCalendarComponents: 5,
+            maximumEvents: 6, maximumAttendees: 7, maximumOverrides: 8, maximumTimeZoneTransitions: 9)
+        let request = ParseWorkerProtocol.request(input, limits: limits)
+        let (decoded, decodedLimits) = try ParseWorkerProtocol.decodeRequest(request)
+        #expect(decoded.message == input.message && decoded.bucket == "b" && decoded.key == "incoming/ключ" && decoded.envelopeSender == nil)
+        #expect(decodedLimits == limits)
+        let headerSize = request.count - input.message.count
+        for length in 0..<headerSize {
+            #expect(throws: ParseWorkerProtocol.MalformedRequest.self) { try ParseWorkerProtocol.decodeRequest(Array(request.prefix(length))) }
+        }
     }
 
     @Test func theRealWorkerParsesAMessage() async throws {
