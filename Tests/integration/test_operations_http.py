@@ -74,7 +74,7 @@ def test_health_readiness_and_metrics_after_real_traffic(start_cis):
     assert metric(samples, "cis_smtp_connections_active") == 0
 
     # Every name is documented in the README's table, and promtool finds nothing against
-    # Prometheus' conventions (but the help text swift-metrics cannot give).
+    # Prometheus' conventions: every metric has its # HELP and # TYPE lines.
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     documented = set(re.findall(r"^\| `(cis_[a-z_]+)` \|", readme, re.MULTILINE))
     exported = {re.sub(r"_(bucket|sum|count)$", "", name) if name not in documented else name for name, _, _ in samples}
@@ -83,8 +83,12 @@ def test_health_readiness_and_metrics_after_real_traffic(start_cis):
     promtool = shutil.which("promtool")
     assert promtool, "promtool is needed (Debian package prometheus)"
     lint = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, timeout=60)
-    problems = [line for line in (lint.stdout + lint.stderr).decode().splitlines() if line and "no help text" not in line]
-    assert problems == [], problems
+    problems = [line for line in (lint.stdout + lint.stderr).decode().splitlines() if line]
+    assert lint.returncode == 0 and problems == [], problems
+    families = {name for name, _, _ in samples if name.startswith("cis_")}
+    helped = set(re.findall(r"^# HELP (cis_[a-z_]+) \S", text, re.MULTILINE))
+    typed = set(re.findall(r"^# TYPE (cis_[a-z_]+) (?:counter|gauge|histogram)$", text, re.MULTILINE))
+    assert helped == typed and {re.sub(r"_(bucket|sum|count)$", "", n) if n not in typed else n for n in families} <= typed
     assert cis.stop() == 0
 
 
