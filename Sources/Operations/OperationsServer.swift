@@ -153,10 +153,10 @@ public struct OperationsServer: Service {
         self.logger = logger
         self.application = Application(
             router: router,
-            server: .http1(configuration: .init(idleTimeout: .seconds(OperationsConfiguration.idleTimeout.components.seconds))),
+            server: .http1(configuration: .init(idleTimeout: .seconds(configuration.idleTimeout.components.seconds))),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: nil,
-                availableConnectionsDelegate: MaximumAvailableConnections(OperationsConfiguration.maximumConnections)),
+                availableConnectionsDelegate: MaximumAvailableConnections(configuration.maximumConnections)),
             onServerRunning: { channel in
                 started.withLockedValue { $0 = true }
                 await onServerRunning(channel.localAddress)

@@ -16,7 +16,7 @@ public final class ReadinessMonitor: Service, Sendable {
     private let wake: AsyncStream<Void>.Continuation
 
     public init(
-        probes: [ReadinessProbe], interval: Duration, timeout: Duration = OperationsConfiguration.probeTimeout, logger: Logger
+        probes: [ReadinessProbe], interval: Duration, timeout: Duration = .seconds(OperationsConfiguration.defaultProbeTimeoutSeconds), logger: Logger
     ) {
         self.probes = probes
         self.interval = interval

@@ -28,7 +28,8 @@ OPTIONS = [
     ("--log-format", "CIS_LOG_FORMAT"),
     ("--http-listen", "CIS_HTTP_LISTEN"), ("--http-token", "CIS_HTTP_TOKEN"),
     ("--ready-max-queue-depth", "CIS_READY_MAX_QUEUE_DEPTH"), ("--ready-min-disk-free", "CIS_READY_MIN_DISK_FREE"),
-    ("--status-messages", "CIS_STATUS_MESSAGES"),
+    ("--status-messages", "CIS_STATUS_MESSAGES"), ("--http-max-connections", "CIS_HTTP_MAX_CONNECTIONS"),
+    ("--http-idle-timeout", "CIS_HTTP_IDLE_TIMEOUT"), ("--ready-probe-timeout", "CIS_READY_PROBE_TIMEOUT"),
 ]
 
 
@@ -100,6 +101,12 @@ def test_help_documents_every_option_and_its_variable(tmp_path, command):
     ([], {"CIS_READY_MIN_DISK_FREE": "-1"}, "CIS_READY_MIN_DISK_FREE"),
     (["--status-messages", "0"], {}, "--status-messages"),
     ([], {"CIS_STATUS_MESSAGES": "10001"}, "CIS_STATUS_MESSAGES"),
+    (["--http-max-connections", "0"], {}, "--http-max-connections"),
+    ([], {"CIS_HTTP_MAX_CONNECTIONS": "10001"}, "CIS_HTTP_MAX_CONNECTIONS"),
+    (["--http-idle-timeout", "0"], {}, "--http-idle-timeout"),
+    ([], {"CIS_HTTP_IDLE_TIMEOUT": "1.5"}, "CIS_HTTP_IDLE_TIMEOUT"),
+    (["--ready-probe-timeout", "61"], {}, "--ready-probe-timeout"),
+    ([], {"CIS_READY_PROBE_TIMEOUT": "soon"}, "CIS_READY_PROBE_TIMEOUT"),
 ])
 def test_bad_values_stop_at_start_with_one_line(tmp_path, args, env, names):
     listen = [] if "--listen" in args or "CIS_LISTEN" in env else ["--listen", "127.0.0.1:0"]
