@@ -224,10 +224,15 @@ final class OperationsSetup: Sendable {
         })
         if let queue = self.backends.queue as? SQLiteMessageQueue {
             sources.deadLetters = {
-                let letters = try await queue.deadLetters().suffix(OperationsConfiguration.maximumDeadLettersListed)
+                let maximum = OperationsConfiguration.maximumDeadLettersListed
+                let letters = try await queue.newestDeadLetters(limit: maximum)
+                let total = letters.count < maximum ? letters.count : try await queue.statistics().deadLetters
                 let reasons = activity.snapshot(limit: OperationsConfiguration.defaultStatusMessages).messages
                 return DeadLetterList(
-                    deadLetters: letters.reversed().map { letter in
+                    note: total > letters.count
+                        ? "The newest \(letters.count) of \(total) dead letters are listed here; `cis dlq list` lists them all."
+                        : nil,
+                    deadLetters: letters.map { letter in
                         let messageId = Self.storedMessageId(notification: letter.body)
                         let known = messageId.flatMap { id in reasons.first { $0.messageId == id }?.failureReason }
                         return DeadLetterList.Entry(

@@ -220,6 +220,24 @@ final class QueueTables {
         return letters
     }
 
+    /// The `limit` newest dead letters, newest first (the status page reads no more than it shows).
+    func newestDeadLetters(limit: Int) throws -> [SQLiteMessageQueue.DeadLetter] {
+        let statement = try self.database.prepare(
+            """
+            SELECT message_id, body, receive_count, dead_lettered_at FROM dead_letters
+              ORDER BY dead_lettered_at DESC, seq DESC LIMIT ?1
+            """)
+        try statement.bind([.integer(max(0, limit))])
+        var letters: [SQLiteMessageQueue.DeadLetter] = []
+        while try statement.step() {
+            letters.append(
+                SQLiteMessageQueue.DeadLetter(
+                    messageId: statement.text(0) ?? "", body: statement.text(1) ?? "", receiveCount: statement.integer(2),
+                    deadLetteredAt: Date(timeIntervalSince1970: Double(statement.integer(3)) / 1000)))
+        }
+        return letters
+    }
+
     /// Moves dead letters back to the queue, visible at once and with no receives; returns the
     /// message ids moved (all of them, or the one named).
     func redrive(messageId: String?, now: Int) throws -> [String] {
