@@ -37,8 +37,4 @@ import Testing
         #expect(cache.count == 1)
     }
 
-    @Test func theSharedCacheHasTheDocumentedBounds() {
-        #expect(ParsedTimeZoneCache.shared.capacity == 256)
-        #expect(ParsedTimeZoneCache.shared.maximumTextSize == 64 << 10)
-    }
 }
