@@ -130,7 +130,8 @@ public struct OperationsServer: Service {
                 return Self.json(try Self.encode(DeadLetterList(note: "This process has no dead-letter queue to list.", deadLetters: [])))
             }
             do {
-                return Self.json(try Self.encode(try await list()))
+                // One deadline for the whole listing (SQS: GetQueueAttributes and a few peeks).
+                return Self.json(try Self.encode(try await Deadline.run(within: configuration.probeTimeout) { try await list() }))
             } catch {
                 return Self.json(try Self.encode(DeadLetterList(note: "The dead-letter queue could not be read: \(error)", deadLetters: [])))
             }

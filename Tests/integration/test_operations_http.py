@@ -110,6 +110,54 @@ def test_readyz_names_the_check_that_fails(start_cis):
     assert cis.stop() == 0
 
 
+def read_response(connection: socket.socket) -> bytes:
+    """Everything the server sends until it closes (the request said Connection: close)."""
+    chunks = []
+    while chunk := connection.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_a_connection_past_the_maximum_waits_until_an_idle_one_is_closed(start_cis):
+    cis = start_cis(*HTTP_ON_LOOPBACK, "--http-max-connections", "2", "--http-idle-timeout", "2")
+    port = http_port(cis)
+    held = [socket.create_connection(("127.0.0.1", port), timeout=15) for _ in range(2)]
+    try:
+        # Both held connections are accepted before the third arrives.
+        time.sleep(0.5)
+        started = time.monotonic()
+        with socket.create_connection(("127.0.0.1", port), timeout=15) as third:
+            third.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            response = read_response(third)
+            answered = time.monotonic() - started
+        assert response.startswith(b"HTTP/1.1 200"), response[:200]
+        assert response.endswith(b'{"status":"ok"}')
+        # The third waited in the backlog for a free slot (the held ones sat idle for the
+        # 2 s idle timeout), and was answered then: a wait with a deadline, not a hang.
+        assert answered >= 1.0, f"answered after {answered:.2f} s: the connection limit of 2 was not applied"
+        # The held connections were closed by the server for being idle.
+        for connection in held:
+            assert connection.recv(1) == b""
+    finally:
+        for connection in held:
+            connection.close()
+    assert cis.stop() == 0
+
+
+def test_an_idle_connection_is_closed_after_the_idle_timeout(start_cis):
+    cis = start_cis(*HTTP_ON_LOOPBACK, "--http-idle-timeout", "1")
+    port = http_port(cis)
+    with socket.create_connection(("127.0.0.1", port), timeout=15) as idle:
+        started = time.monotonic()
+        # Half a request line, then nothing: closed at the idle timeout with no answer.
+        idle.sendall(b"GET /heal")
+        assert idle.recv(1) == b""
+        closed_after = time.monotonic() - started
+    assert 0.5 <= closed_after < 14, closed_after
+    assert get(port, "/healthz")[0] == 200
+    assert cis.stop() == 0
+
+
 def test_readyz_fails_below_the_disk_free_floor(start_cis):
     cis = start_cis(*HTTP_ON_LOOPBACK, "--ready-min-disk-free", "1000000000")
     port = http_port(cis)
