@@ -158,6 +158,25 @@ def test_an_idle_connection_is_closed_after_the_idle_timeout(start_cis):
     assert cis.stop() == 0
 
 
+def test_the_status_page_lists_the_newest_200_dead_letters_and_says_how_many_more(start_cis):
+    import sqlite3
+    cis = start_cis(*HTTP_ON_LOOPBACK)
+    port = http_port(cis)
+    wait_for(lambda: (cis.data_dir / "queue.sqlite").exists(), "the embedded queue")
+    now = int(time.time() * 1000)
+    with sqlite3.connect(cis.data_dir / "queue.sqlite", timeout=10) as database:
+        database.executemany(
+            "INSERT INTO dead_letters (message_id, body, sent_at, receive_count, dead_lettered_at) VALUES (?, ?, ?, ?, ?)",
+            [(f"dead-{n:03}", "{}", now, 5, now + n) for n in range(205)])
+    status, listing = get_json(port, "/api/dead-letters")
+    assert status == 200
+    assert len(listing["deadLetters"]) == 200
+    assert listing["deadLetters"][0]["queueMessageId"] == "dead-204"
+    assert listing["deadLetters"][-1]["queueMessageId"] == "dead-005"
+    assert listing["note"] == "The newest 200 of 205 dead letters are listed here; `cis dlq list` lists them all."
+    assert cis.stop() == 0
+
+
 def test_readyz_fails_below_the_disk_free_floor(start_cis):
     cis = start_cis(*HTTP_ON_LOOPBACK, "--ready-min-disk-free", "1000000000")
     port = http_port(cis)
