@@ -1,5 +1,6 @@
 import AWS
 import Backends
+import Metrics
 import Operations
 
 /// The readiness probes of `--backend aws`: S3, the SQS queue (sampling its depth), the SQS
@@ -67,7 +68,11 @@ enum AWSReadinessProbes {
                                 }
                             }
                         }
-                        return await group.reduce(into: [String]()) { all, failure in failure.map { all.append($0) } }
+                        var failures: [String] = []
+                        for await failure in group {
+                            if let failure { failures.append(failure) }
+                        }
+                        return failures
                     }
                     return failures.isEmpty
                         ? ReadinessProbe.passed("topics", "SNS answers for \(topics.count) topics")

@@ -226,7 +226,8 @@ final class OperationsSetup: Sendable {
             sources.deadLetters = {
                 let maximum = OperationsConfiguration.maximumDeadLettersListed
                 let letters = try await queue.newestDeadLetters(limit: maximum)
-                let total = letters.count < maximum ? letters.count : try await queue.statistics().deadLetters
+                var total = letters.count
+                if total == maximum { total = try await queue.statistics().deadLetters }
                 let reasons = activity.snapshot(limit: OperationsConfiguration.defaultStatusMessages).messages
                 return DeadLetterList(
                     note: total > letters.count
