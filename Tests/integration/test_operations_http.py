@@ -86,8 +86,8 @@ def test_health_readiness_and_metrics_after_real_traffic(start_cis):
     problems = [line for line in (lint.stdout + lint.stderr).decode().splitlines() if line]
     assert lint.returncode == 0 and problems == [], problems
     families = {name for name, _, _ in samples if name.startswith("cis_")}
-    helped = set(re.findall(r"^# HELP (cis_[a-z_]+) \S", text, re.MULTILINE))
-    typed = set(re.findall(r"^# TYPE (cis_[a-z_]+) (?:counter|gauge|histogram)$", text, re.MULTILINE))
+    helped = set(re.findall(r"^# HELP (cis_[a-z_]+) \S", text.decode(), re.MULTILINE))
+    typed = set(re.findall(r"^# TYPE (cis_[a-z_]+) (?:counter|gauge|histogram)$", text.decode(), re.MULTILINE))
     assert helped == typed and {re.sub(r"_(bucket|sum|count)$", "", n) if n not in typed else n for n in families} <= typed
     assert cis.stop() == 0
 
