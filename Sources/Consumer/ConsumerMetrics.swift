@@ -106,6 +106,7 @@ extension MessageProcessingError {
         case .index: step = "The event index or the publish ledger could not be used"
         case .publish: step = "Publishing to the topic failed"
         case .parse: step = "The message could not be parsed"
+        case .verify: step = "The sender could not be verified"
         }
         return "\(step) (\(self.reason))."
     }

@@ -399,6 +399,9 @@ def test_bad_sender_authentication_values_stop_at_start_with_one_line(tmp_path, 
     (["--sender-verification-timeout", "0"], {}, "--sender-verification-timeout"),
     ([], {"CIS_SENDER_VERIFICATION_TIMEOUT": "601"}, "CIS_SENDER_VERIFICATION_TIMEOUT"),
     (["--sender-policy", "report", "--sender-verification-timeout", "2.5"], {}, "--sender-verification-timeout"),
+    (["--sender-temperror-retry", "-1"], {}, "--sender-temperror-retry"),
+    ([], {"CIS_SENDER_TEMPERROR_RETRY": "432001"}, "CIS_SENDER_TEMPERROR_RETRY"),
+    (["--sender-temperror-retry", "1h"], {}, "--sender-temperror-retry"),
     (["--dns-server", "dns.example.com"], {}, "--dns-server"),
     ([], {"CIS_AUTHSERV_ID": "mx example"}, "CIS_AUTHSERV_ID"),
 ])
@@ -417,6 +420,7 @@ def test_help_documents_the_sender_policy(tmp_path, command):
     help_text = " ".join(run_cis([command, "--help"], tmp_path).stdout.split())
     for flag, variable in [("--sender-policy", "CIS_SENDER_POLICY"),
                            ("--sender-verification-timeout", "CIS_SENDER_VERIFICATION_TIMEOUT"),
+                           ("--sender-temperror-retry", "CIS_SENDER_TEMPERROR_RETRY"),
                            *SENDER_AUTHENTICATION_OPTIONS]:
         assert flag in help_text and variable in help_text, (flag, variable)
     assert "Default: report." in help_text
