@@ -101,6 +101,17 @@ def test_sqs_depths_and_the_dead_letter_queue_on_the_side_port(aws_world: dict, 
         # The stored message behind it downloads from S3.
         status, _, raw = get(http, f"/api/messages/{dead_id}/raw")
         assert status == 200 and b"BEGIN:VCALENDAR" in raw
+
+        # More than the page peeks at: at most 5 peeks of 10, and the note tells the whole depth.
+        for batch in range(6):
+            sqs.send_message_batch(QueueUrl=world["dead_letters"], Entries=[
+                {"Id": str(n), "MessageBody": f"not a notification {batch}-{n}"} for n in range(10)])
+        status, listing = get_json(http, "/api/dead-letters")
+        assert status == 200
+        assert 10 <= len(listing["deadLetters"]) <= 50
+        assert len({d["queueMessageId"] for d in listing["deadLetters"]}) == len(listing["deadLetters"])
+        assert listing["note"].startswith(f"61 messages in the SQS dead-letter queue (61 visible, 0 in flight); "
+                                          f"{len(listing['deadLetters'])} shown")
     finally:
         stop(process, log)
 
