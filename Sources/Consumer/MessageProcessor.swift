@@ -161,7 +161,12 @@ public struct MessageProcessor: Sendable {
         let report = checked.verdicts.report
         var summary = checked.summary
         summary.organizerMatchesSender = policy.organizerMatchesSender(request, report)
-        switch policy.decide(request, route: route, creatingDomain: creatingDomain, report: report) {
+        let decision = policy.decide(
+            request, route: route, creatingDomain: creatingDomain, report: report,
+            temporaryErrorsMayRetry: checked.verdicts.mayRetryTemporaryErrors)
+        switch decision {
+        case .retryLater(let reason):
+            throw MessageProcessingError(.transient, stage: .verify, reason: reason)
         case .accept:
             return try await self.publish(
                 request, route: route, senderAuthentication: summary, creatingDomain: policy.creatingDomain(report), logger: logger)
