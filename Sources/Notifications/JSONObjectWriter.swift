@@ -54,27 +54,13 @@ public struct JSONObjectWriter: Sendable {
         _ key: String, array elements: Elements, _ body: (inout JSONObjectWriter, Elements.Element) -> Void
     ) {
         self.key(key)
-        self.bytes.append(UInt8(ascii: "["))
-        var first = true
-        for element in elements {
-            if !first { self.bytes.append(UInt8(ascii: ",")) }
-            first = false
-            self.nested { body(&$0, element) }
-        }
-        self.bytes.append(UInt8(ascii: "]"))
+        self.array(elements) { writer, element in writer.nested { body(&$0, element) } }
     }
 
     /// An array member of strings.
     public mutating func field(_ key: String, strings elements: some Sequence<String>) {
         self.key(key)
-        self.bytes.append(UInt8(ascii: "["))
-        var first = true
-        for element in elements {
-            if !first { self.bytes.append(UInt8(ascii: ",")) }
-            first = false
-            self.string(element)
-        }
-        self.bytes.append(UInt8(ascii: "]"))
+        self.array(elements) { $0.string($1) }
     }
 
     /// The object's text; the writer is not used after this.
@@ -91,6 +77,17 @@ public struct JSONObjectWriter: Sendable {
     }
 
     // MARK: - Writing
+
+    private mutating func array<Elements: Sequence>(_ elements: Elements, _ write: (inout JSONObjectWriter, Elements.Element) -> Void) {
+        self.bytes.append(UInt8(ascii: "["))
+        var first = true
+        for element in elements {
+            if !first { self.bytes.append(UInt8(ascii: ",")) }
+            first = false
+            write(&self, element)
+        }
+        self.bytes.append(UInt8(ascii: "]"))
+    }
 
     private mutating func nested(_ body: (inout JSONObjectWriter) -> Void) {
         let outerHasMember = self.hasMember
