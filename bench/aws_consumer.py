@@ -17,7 +17,7 @@ moto is bench/moto_server_for_soak.py (moto_server with a fast clock and a locke
 DeleteMessage; see there). The route topics have no subscribers: a publish costs moto
 little, and the count of SNS publishes comes from the proxy.
 
-Usage: aws_consumer.py --binary LABEL=PATH [--binary LABEL=PATH ...] [--messages 2000]
+Usage: aws_consumer.py --binary LABEL=PATH[,ARG...] [--binary LABEL=PATH[,ARG...] ...] [--messages 2000]
                        [--delays 0,20] [--corpus DIR] [--rounds 1] [--cis-args ARGS] [--json PATH]
 (`make bench-aws-consumer` builds cis in release and runs this against it alone.)
 """
@@ -147,7 +147,8 @@ def describe(row):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--binary", action="append", required=True, help="LABEL=PATH of a cis binary (repeatable)")
+    parser.add_argument("--binary", action="append", required=True,
+                        help="LABEL=PATH[,ARG...]: a cis binary and arguments of its own (repeatable)")
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--delays", default="0,20", help="milliseconds added to every AWS call, one run each")
     parser.add_argument("--corpus", default=os.path.join(os.environ.get("CIS_SHARED_DIR", "/work/shared"), "corpus/imip"))
@@ -158,10 +159,11 @@ def main():
     options = parser.parse_args()
     binaries = []
     for spec in options.binary:
-        label, sep, path = spec.partition("=")
+        label, sep, rest = spec.partition("=")
+        path, *arguments = rest.split(",")
         if not sep or not os.access(path, os.X_OK):
-            raise SystemExit(f"aws_consumer: --binary {spec!r}: LABEL=PATH of an executable cis")
-        binaries.append((label, path))
+            raise SystemExit(f"aws_consumer: --binary {spec!r}: LABEL=PATH[,ARG...] of an executable cis")
+        binaries.append((label, path, arguments))
     delays = [float(d) for d in options.delays.split(",")]
 
     work = pathlib.Path(tempfile.mkdtemp(prefix="cis-bench-aws-consumer-"))
@@ -176,8 +178,8 @@ def main():
         print(f"preloaded {options.messages} objects in {time.monotonic() - loaded:.1f} s", flush=True)
         for round_number in range(options.rounds):
             for delay in delays:
-                for label, path in binaries:
-                    row = measure(path, world, proxies[delay], work, label, options.cis_args.split())
+                for label, path, arguments in binaries:
+                    row = measure(path, world, proxies[delay], work, label, [*options.cis_args.split(), *arguments])
                     row["delay_ms"] = delay
                     row["round"] = round_number + 1
                     rows.append(row)
@@ -191,7 +193,7 @@ def main():
           "| DeleteMessageBatch per message (entries per call) | ReceiveMessage per message |")
     print("|---|---|---|---|---|---|---|---|")
     for delay in delays:
-        for label, _ in binaries:
+        for label, _, _ in binaries:
             mine = [r for r in rows if r["label"] == label and r["delay_ms"] == delay]
             first = [r for r in rows if r["label"] == binaries[0][0] and r["delay_ms"] == delay]
             rate = sorted(r["rate"] for r in mine)[len(mine) // 2]
