@@ -53,7 +53,7 @@ struct SQSRequestBatcherTests {
     func concurrentEntriesShareCalls() async throws {
         let calls = Calls()
         let entries = (0..<25).map { "handle-\($0)" }
-        let outcomes = await Self.submitAll(entries, to: Self.batcher(calls))
+        let outcomes = await Self.submitAll(entries, to: Self.batcher(calls, window: .seconds(1)))
         for entry in entries {
             #expect(try outcomes[entry]?.get() == "done " + entry)
         }
@@ -87,7 +87,7 @@ struct SQSRequestBatcherTests {
         let calls = Calls(answer: { entry, sent in
             entry == "flaky" && sent == 1 ? .failure(Self.entryError("InternalError", status: 500)) : .success("done " + entry)
         })
-        let outcomes = await Self.submitAll(["x", "flaky", "y"], to: Self.batcher(calls, window: .milliseconds(100)))
+        let outcomes = await Self.submitAll(["x", "flaky", "y"], to: Self.batcher(calls, window: .milliseconds(500)))
         for entry in ["x", "flaky", "y"] {
             #expect(try outcomes[entry]?.get() == "done " + entry)
         }

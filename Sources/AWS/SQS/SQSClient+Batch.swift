@@ -68,48 +68,41 @@ extension SQSClient {
     /// Deletes up to 10 received messages in one call. Returns one result per receipt handle,
     /// in order (a failed entry as for `sendMessageBatch`); throws when the call as a whole failed.
     public func deleteMessageBatch(queueURL: String, receiptHandles: [String]) async throws -> [Result<Void, AWSError>] {
-        struct Request: Encodable {
-            struct Entry: Encodable {
-                var Id: String
-                var ReceiptHandle: String
-            }
-            var QueueUrl: String
-            var Entries: [Entry]
+        struct Entry: Encodable {
+            var Id: String
+            var ReceiptHandle: String
         }
-        let operation = "DeleteMessageBatch"
-        try Self.checkBatchSize(receiptHandles.count, operation: operation)
-        let entries = receiptHandles.enumerated().map { Request.Entry(Id: String($0.offset), ReceiptHandle: $0.element) }
-        let response: EntryIdResponse = try await AWSJSONProtocol.perform(
-            client: self.client, target: "AmazonSQS.\(operation)", operation: operation,
-            request: Request(QueueUrl: queueURL, Entries: entries), timeout: nil)
-        return Self.batchResults(
-            operation, count: receiptHandles.count, successful: (response.Successful ?? []).map { ($0.Id, .success(())) },
-            failed: response.Failed ?? [])
+        return try await self.performEntryBatch(
+            "DeleteMessageBatch", queueURL: queueURL,
+            entries: receiptHandles.enumerated().map { Entry(Id: String($0.offset), ReceiptHandle: $0.element) })
     }
 
     /// Changes the visibility of up to 10 received messages in one call. Returns one result
     /// per change, in order (a failed entry as for `sendMessageBatch`); throws when the call
     /// as a whole failed.
     public func changeMessageVisibilityBatch(queueURL: String, changes: [VisibilityChange]) async throws -> [Result<Void, AWSError>] {
-        struct Request: Encodable {
-            struct Entry: Encodable {
-                var Id: String
-                var ReceiptHandle: String
-                var VisibilityTimeout: Int
-            }
-            var QueueUrl: String
-            var Entries: [Entry]
+        struct Entry: Encodable {
+            var Id: String
+            var ReceiptHandle: String
+            var VisibilityTimeout: Int
         }
-        let operation = "ChangeMessageVisibilityBatch"
-        try Self.checkBatchSize(changes.count, operation: operation)
-        let entries = changes.enumerated().map {
-            Request.Entry(Id: String($0.offset), ReceiptHandle: $0.element.receiptHandle, VisibilityTimeout: $0.element.visibilityTimeout)
-        }
+        return try await self.performEntryBatch(
+            "ChangeMessageVisibilityBatch", queueURL: queueURL,
+            entries: changes.enumerated().map {
+                Entry(Id: String($0.offset), ReceiptHandle: $0.element.receiptHandle, VisibilityTimeout: $0.element.visibilityTimeout)
+            })
+    }
+
+    /// A batch call whose successful entries carry only their id; the entries' ids are their indices.
+    private func performEntryBatch<Entry: Encodable>(
+        _ operation: String, queueURL: String, entries: [Entry]
+    ) async throws -> [Result<Void, AWSError>] {
+        try Self.checkBatchSize(entries.count, operation: operation)
         let response: EntryIdResponse = try await AWSJSONProtocol.perform(
             client: self.client, target: "AmazonSQS.\(operation)", operation: operation,
-            request: Request(QueueUrl: queueURL, Entries: entries), timeout: nil)
+            request: EntryBatchRequest(QueueUrl: queueURL, Entries: entries), timeout: nil)
         return Self.batchResults(
-            operation, count: changes.count, successful: (response.Successful ?? []).map { ($0.Id, .success(())) },
+            operation, count: entries.count, successful: (response.Successful ?? []).map { ($0.Id, .success(())) },
             failed: response.Failed ?? [])
     }
 
@@ -119,6 +112,11 @@ extension SQSClient {
         var SenderFault: Bool?
         var Code: String?
         var Message: String?
+    }
+
+    private struct EntryBatchRequest<Entry: Encodable>: Encodable {
+        var QueueUrl: String
+        var Entries: [Entry]
     }
 
     /// The response of the batch calls whose successful entries carry only their id.
