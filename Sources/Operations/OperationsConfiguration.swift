@@ -21,6 +21,11 @@ public struct OperationsConfiguration: Sendable {
     /// connection past `maximumConnections` waits while the others sit idle.
     public static let defaultIdleTimeoutSeconds = 30
     public static let idleTimeoutSecondsRange = 1...3600
+    /// A connection's next request must arrive whole within this many seconds of the connection
+    /// opening or of the previous response (a client trickling a request a byte at a time is
+    /// never idle, so the idle timeout alone would let it keep its slot).
+    public static let defaultRequestTimeoutSeconds = 10
+    public static let requestTimeoutSecondsRange = 1...600
     /// Dead letters the status page lists at most (the embedded queue's newest).
     public static let maximumDeadLettersListed = 200
     /// SQS dead letters the status page peeks at at most: one ReceiveMessage of 10, this many times.
@@ -37,6 +42,7 @@ public struct OperationsConfiguration: Sendable {
     public var probeTimeout: Duration
     public var maximumConnections: Int
     public var idleTimeout: Duration
+    public var requestTimeout: Duration
     /// The address was not chosen (the default): when it is taken, the process goes on without
     /// the side port instead of stopping.
     public var listenAddressIsDefault: Bool
@@ -48,8 +54,9 @@ public struct OperationsConfiguration: Sendable {
         readyMinimumDiskFreeBytes: UInt64 = UInt64(Self.defaultReadyMinimumDiskFreeMiB) << 20,
         probeInterval: Duration = Self.defaultProbeInterval, probeTimeout: Duration = .seconds(Self.defaultProbeTimeoutSeconds),
         maximumConnections: Int = Self.defaultMaximumConnections, idleTimeout: Duration = .seconds(Self.defaultIdleTimeoutSeconds),
-        listenAddressIsDefault: Bool = false
+        requestTimeout: Duration = .seconds(Self.defaultRequestTimeoutSeconds), listenAddressIsDefault: Bool = false
     ) {
+        self.requestTimeout = requestTimeout
         self.probeTimeout = probeTimeout
         self.maximumConnections = maximumConnections
         self.idleTimeout = idleTimeout

@@ -154,7 +154,12 @@ public struct OperationsServer: Service {
         self.logger = logger
         self.application = Application(
             router: router,
-            server: .http1(configuration: .init(idleTimeout: .seconds(configuration.idleTimeout.components.seconds))),
+            server: .http1(
+                configuration: .init(
+                    additionalChannelHandlers: [
+                        HTTPRequestDeadlineHandler(timeout: .seconds(configuration.requestTimeout.components.seconds))
+                    ],
+                    idleTimeout: .seconds(configuration.idleTimeout.components.seconds))),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: nil,
                 availableConnectionsDelegate: MaximumAvailableConnections(configuration.maximumConnections)),

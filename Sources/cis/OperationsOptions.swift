@@ -39,6 +39,11 @@ struct OperationsOptions: ParsableArguments {
         valueName: "seconds"))
     var httpIdleTimeout: String?
 
+    @Option(name: .customLong("http-request-timeout"), parsing: .unconditional, help: ArgumentHelp(
+        "Seconds within which an HTTP side port connection's next request must arrive whole, from the connection's start or the previous response (\(OperationsConfiguration.requestTimeoutSecondsRange.text)); a request trickled in slower is closed without an answer. Env: CIS_HTTP_REQUEST_TIMEOUT. Default: \(OperationsConfiguration.defaultRequestTimeoutSeconds).",
+        valueName: "seconds"))
+    var httpRequestTimeout: String?
+
     @Option(name: .customLong("ready-probe-timeout"), parsing: .unconditional, help: ArgumentHelp(
         "Seconds one readiness check (S3, SQS, SNS, the queue, disk free) may take before /readyz counts it failed (\(OperationsConfiguration.probeTimeoutSecondsRange.text)). Env: CIS_READY_PROBE_TIMEOUT. Default: \(OperationsConfiguration.defaultProbeTimeoutSeconds).",
         valueName: "seconds"))
@@ -93,6 +98,11 @@ struct OperationsOptions: ParsableArguments {
                     self.httpIdleTimeout, flag: "--http-idle-timeout", variable: "CIS_HTTP_IDLE_TIMEOUT",
                     default: OperationsConfiguration.defaultIdleTimeoutSeconds,
                     parse: Parse.integer(in: OperationsConfiguration.idleTimeoutSecondsRange))),
+            requestTimeout: .seconds(
+                try settings.value(
+                    self.httpRequestTimeout, flag: "--http-request-timeout", variable: "CIS_HTTP_REQUEST_TIMEOUT",
+                    default: OperationsConfiguration.defaultRequestTimeoutSeconds,
+                    parse: Parse.integer(in: OperationsConfiguration.requestTimeoutSecondsRange))),
             listenAddressIsDefault: settings.raw(self.httpListen, flag: "--http-listen", variable: "CIS_HTTP_LISTEN") == nil)
         return (configuration, policy)
     }

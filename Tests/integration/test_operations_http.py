@@ -158,6 +158,43 @@ def test_an_idle_connection_is_closed_after_the_idle_timeout(start_cis):
     assert cis.stop() == 0
 
 
+def test_a_request_trickled_byte_by_byte_is_closed_at_the_request_timeout(start_cis):
+    """A client that sends a byte every 0.3 s is never idle for the 30 s idle timeout; the
+    request deadline (2 s) closes it unanswered, and the next connection is served."""
+    cis = start_cis(*HTTP_ON_LOOPBACK, "--http-request-timeout", "2", "--http-idle-timeout", "30")
+    port = http_port(cis)
+    request = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 200 + b"\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=15) as slow:
+        started = time.monotonic()
+        received = b""
+        for byte in request:
+            try:
+                slow.sendall(bytes([byte]))
+            except OSError:
+                break
+            slow.settimeout(0.3)
+            try:
+                chunk = slow.recv(4096)
+            except socket.timeout:
+                continue
+            received += chunk
+            break
+        closed_after = time.monotonic() - started
+    assert received == b"", received
+    assert 1.5 <= closed_after < 10, closed_after
+    # A whole request on a kept-alive connection: answered, and the clock starts again after it.
+    with socket.create_connection(("127.0.0.1", port), timeout=15) as client:
+        client.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert client.recv(4096).startswith(b"HTTP/1.1 200")
+        time.sleep(1)
+        client.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert client.recv(4096).startswith(b"HTTP/1.1 200")
+        started = time.monotonic()
+        assert client.recv(1) == b""
+        assert 1.5 <= time.monotonic() - started < 10
+    assert cis.stop() == 0
+
+
 def test_the_status_page_lists_the_newest_200_dead_letters_and_says_how_many_more(start_cis):
     import sqlite3
     cis = start_cis(*HTTP_ON_LOOPBACK)

@@ -30,6 +30,7 @@ OPTIONS = [
     ("--ready-max-queue-depth", "CIS_READY_MAX_QUEUE_DEPTH"), ("--ready-min-disk-free", "CIS_READY_MIN_DISK_FREE"),
     ("--status-messages", "CIS_STATUS_MESSAGES"), ("--http-max-connections", "CIS_HTTP_MAX_CONNECTIONS"),
     ("--http-idle-timeout", "CIS_HTTP_IDLE_TIMEOUT"), ("--ready-probe-timeout", "CIS_READY_PROBE_TIMEOUT"),
+    ("--http-request-timeout", "CIS_HTTP_REQUEST_TIMEOUT"),
 ]
 
 
@@ -105,6 +106,8 @@ def test_help_documents_every_option_and_its_variable(tmp_path, command):
     ([], {"CIS_HTTP_MAX_CONNECTIONS": "10001"}, "CIS_HTTP_MAX_CONNECTIONS"),
     (["--http-idle-timeout", "0"], {}, "--http-idle-timeout"),
     ([], {"CIS_HTTP_IDLE_TIMEOUT": "1.5"}, "CIS_HTTP_IDLE_TIMEOUT"),
+    (["--http-request-timeout", "0"], {}, "--http-request-timeout"),
+    ([], {"CIS_HTTP_REQUEST_TIMEOUT": "601"}, "CIS_HTTP_REQUEST_TIMEOUT"),
     (["--ready-probe-timeout", "61"], {}, "--ready-probe-timeout"),
     ([], {"CIS_READY_PROBE_TIMEOUT": "soon"}, "CIS_READY_PROBE_TIMEOUT"),
 ])
