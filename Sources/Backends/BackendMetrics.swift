@@ -3,7 +3,15 @@ import Foundation
 
 /// The embedded store's journal metrics, and the last checkpoint's result per store
 /// directory (what readiness asks).
-enum BackendMetrics {
+public enum BackendMetrics {
+    /// `# HELP` texts of the backends' metrics, by name (`DescribedMetricsFactory`).
+    public static let helpTexts: [String: String] = [
+        "cis_journal_batch_messages": "Messages made durable by one journal fdatasync (group commit).",
+        "cis_journal_fsyncs_total": "Journal fdatasyncs.",
+        "cis_journal_checkpoint_seconds": "Journal checkpoints (syncfs and reset), in seconds.",
+        "cis_journal_checkpoints_total": "Journal checkpoints, by result.",
+    ]
+
     static let journalBatchMessages = Recorder(label: "cis_journal_batch_messages")
     static let journalFsyncs = Counter(label: "cis_journal_fsyncs_total")
     static let checkpointDuration = Metrics.Timer(label: "cis_journal_checkpoint_seconds")

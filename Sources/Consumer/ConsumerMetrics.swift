@@ -27,7 +27,17 @@ public struct ConsumerActivity: Sendable, Equatable {
 public typealias ConsumerActivityObserver = @Sendable (ConsumerActivity) -> Void
 
 /// The consumer's metrics (swift-metrics API), by route and outcome; never by sender or UID.
-enum ConsumerMetrics {
+public enum ConsumerMetrics {
+    /// `# HELP` texts of the consumer's metrics, by name (`DescribedMetricsFactory`).
+    public static let helpTexts: [String: String] = [
+        "cis_consumer_parse_seconds": "Parsing one message in a parse worker, in seconds.",
+        "cis_consumer_processing_seconds": "Receipt to done (deleted, or left for the dead-letter queue) per queue message, in seconds.",
+        "cis_consumer_dead_letters_total": "Queue messages left for the dead-letter queue (permanent failures).",
+        "cis_consumer_messages_total": "What the consumer did, per topic message, by route and outcome.",
+        "cis_consumer_publish_seconds": "Topic publishes by route, in seconds.",
+        "cis_consumer_publish_errors_total": "Topic publishes that failed, by route.",
+    ]
+
     static let parseDuration = Timer(label: "cis_consumer_parse_seconds")
     static let processingDuration = Timer(label: "cis_consumer_processing_seconds")
     static let deadLetters = Counter(label: "cis_consumer_dead_letters_total")
@@ -96,6 +106,7 @@ extension MessageProcessingError {
         case .index: step = "The event index or the publish ledger could not be used"
         case .publish: step = "Publishing to the topic failed"
         case .parse: step = "The message could not be parsed"
+        case .verify: step = "The sender could not be verified"
         }
         return "\(step) (\(self.reason))."
     }

@@ -15,6 +15,8 @@ public struct MessageProcessingError: Error, Sendable, CustomStringConvertible {
         case index
         case publish
         case parse
+        /// Sender verification under `--sender-policy enforce` (a `temperror`).
+        case verify
     }
 
     public var kind: Kind

@@ -158,7 +158,12 @@ public struct MessageProcessor: Sendable {
         let policy = senderCheck.policy
         var summary = Self.summary(verdicts, senderCheck)
         summary.organizerMatchesSender = policy.organizerMatchesSender(request, verdicts.report)
-        switch policy.decide(request, route: route, creatingDomain: creatingDomain, report: verdicts.report) {
+        let decision = policy.decide(
+            request, route: route, creatingDomain: creatingDomain, report: verdicts.report,
+            temporaryErrorsMayRetry: verdicts.mayRetryTemporaryErrors)
+        switch decision {
+        case .retryLater(let reason):
+            throw MessageProcessingError(.transient, stage: .verify, reason: reason)
         case .accept:
             return try await self.publish(
                 request, route: route, senderAuthentication: summary, creatingDomain: policy.creatingDomain(verdicts.report),

@@ -1,3 +1,4 @@
+import Foundation
 import Notifications
 import SenderAuthentication
 import Synchronization
@@ -25,10 +26,13 @@ public struct SenderCheck: Sendable {
         public var ignoredAuthenticationResults: Int
         /// The deadline passed before the verifier answered: every result is a `temperror`.
         public var timedOut: Bool
+        /// A check ended in a `temperror` and the message arrived less than
+        /// `--sender-temperror-retry` ago: under `enforce` a refusal is put off and the message retried.
+        public var mayRetryTemporaryErrors: Bool = false
     }
 
     /// Verifies the sender of a stored message from its bytes and the intake's metadata.
-    public func verify(message: [UInt8], envelope: MessageEnvelopeMetadata) async -> Verdicts {
+    public func verify(message: [UInt8], envelope: MessageEnvelopeMetadata, now: Date = Date()) async -> Verdicts {
         let input = SenderAuthenticationInput(
             message: message, clientAddress: Self.spfClientAddress(envelope.clientAddress), helo: envelope.helo,
             mailFrom: envelope.mailFrom)
@@ -37,7 +41,17 @@ public struct SenderCheck: Sendable {
             report: report,
             authenticationResults: report.authenticationResultsHeader(authservId: self.configuration.authservId, folded: false),
             ignoredAuthenticationResults: ClaimedAuthenticationResults.count(in: message, authservId: self.configuration.authservId),
-            timedOut: timedOut)
+            timedOut: timedOut,
+            mayRetryTemporaryErrors: report.hasTemporaryError
+                && Self.arrivedWithin(self.configuration.temporaryErrorRetryPeriod, receivedAt: envelope.receivedAt, now: now))
+    }
+
+    /// Whether the intake's `receivedAt` lies less than `period` before `now`; false when it is
+    /// missing or unreadable (the message is then decided at once).
+    static func arrivedWithin(_ period: Duration, receivedAt: String, now: Date) -> Bool {
+        guard let received = ISO8601Timestamp.millisecondsSince1970(parsing: receivedAt) else { return false }
+        let age = Int64((now.timeIntervalSince1970 * 1000).rounded(.down)) - received
+        return age < period.components.seconds * 1000
     }
 
     /// The client address as SPF checks it: an IPv4-mapped IPv6 address (`::ffff:192.0.2.1`, what a
@@ -135,17 +149,24 @@ public struct SenderCheckConfiguration: Sendable {
     public var verificationTimeout: Duration
     /// The name of this receiver in the `Authentication-Results` field (RFC 8601 §2.5).
     public var authservId: String
+    /// Under `enforce`, how long after its arrival a message whose sender could not be verified
+    /// because of a `temperror` is retried (DNS may come back) before it is refused.
+    public var temporaryErrorRetryPeriod: Duration
 
     public static let defaultMode = SenderPolicyMode.report
     public static let defaultVerificationTimeoutSeconds = 30
     public static let verificationTimeoutRange = 1...600
+    public static let defaultTemporaryErrorRetrySeconds = 3600
+    /// Up to five days, Postfix's `maximal_queue_lifetime`: a sender's MTA gives up about then too.
+    public static let temporaryErrorRetryRange = 0...432_000
 
     public init(
         mode: SenderPolicyMode = Self.defaultMode, verificationTimeout: Duration = .seconds(Self.defaultVerificationTimeoutSeconds),
-        authservId: String
+        authservId: String, temporaryErrorRetryPeriod: Duration = .seconds(Self.defaultTemporaryErrorRetrySeconds)
     ) {
         self.mode = mode
         self.verificationTimeout = verificationTimeout
         self.authservId = authservId
+        self.temporaryErrorRetryPeriod = temporaryErrorRetryPeriod
     }
 }

@@ -23,12 +23,18 @@ public enum SenderPolicyMode: String, Sendable, Equatable, CaseIterable {
 /// - an update or cancel of a known UID is accepted only from the organizational domain that created it;
 /// - a REPLY or COUNTER needs an authenticated sender who is an attendee.
 ///
+/// A sender who is not authenticated because a check ended in a `temperror` is not refused while
+/// the caller says the message may still be retried (`--sender-temperror-retry`): `retryLater`.
+///
 /// Under `report` every request is accepted; `off` never gets here.
 public struct SenderPolicy: Sendable {
     public enum Decision: Sendable, Equatable {
         case accept
         /// The reason in plain words, for the requester (if notified) and the operator.
         case refuse(reason: String)
+        /// The sender could not be verified because a check ended in a `temperror`: try the
+        /// message again later instead of refusing it (the reason is for the log).
+        case retryLater(reason: String)
     }
 
     public var mode: SenderPolicyMode
@@ -67,25 +73,29 @@ public struct SenderPolicy: Sendable {
     /// - Parameters:
     ///   - route: the route the request takes without a policy.
     ///   - creatingDomain: what the event index recorded as the UID's creator (nil: unknown or not recorded).
+    ///   - temporaryErrorsMayRetry: a refusal for want of authentication that a `temperror` caused
+    ///     becomes `retryLater`.
     public func decide(
-        _ request: EventRequest, route: Route, creatingDomain: String?, report: SenderAuthenticationReport
+        _ request: EventRequest, route: Route, creatingDomain: String?, report: SenderAuthenticationReport,
+        temporaryErrorsMayRetry: Bool = false
     ) -> Decision {
         guard self.mode == .enforce else { return .accept }
         switch route {
         case .create, .update, .cancel:
-            return self.decideOrganizerRequest(request, route: route, creatingDomain: creatingDomain, report: report)
+            return self.decideOrganizerRequest(
+                request, route: route, creatingDomain: creatingDomain, report: report, mayRetry: temporaryErrorsMayRetry)
         case .reply:
-            return self.decideAttendeeReply(request, report: report)
+            return self.decideAttendeeReply(request, report: report, mayRetry: temporaryErrorsMayRetry)
         case .failure:
             return .accept
         }
     }
 
     private func decideOrganizerRequest(
-        _ request: EventRequest, route: Route, creatingDomain: String?, report: SenderAuthenticationReport
+        _ request: EventRequest, route: Route, creatingDomain: String?, report: SenderAuthenticationReport, mayRetry: Bool
     ) -> Decision {
         guard let sender = self.authenticatedDomain(report) else {
-            return .refuse(reason: Self.notAuthenticated(report))
+            return Self.unauthenticated(report, mayRetry: mayRetry)
         }
         guard let organizer = request.organizer?.email ?? request.organizer?.sentBy else {
             return .refuse(reason: "The invitation names no organizer, so it cannot be matched to the sender's domain \(sender).")
@@ -105,9 +115,9 @@ public struct SenderPolicy: Sendable {
         return .accept
     }
 
-    private func decideAttendeeReply(_ request: EventRequest, report: SenderAuthenticationReport) -> Decision {
+    private func decideAttendeeReply(_ request: EventRequest, report: SenderAuthenticationReport, mayRetry: Bool) -> Decision {
         guard self.authenticatedDomain(report) != nil, let from = report.fromAddress?.lowercased() else {
-            return .refuse(reason: Self.notAuthenticated(report))
+            return Self.unauthenticated(report, mayRetry: mayRetry)
         }
         let attendees = request.attendees.map(\.email) + request.overrides.flatMap { $0.attendees.map(\.email) }
         guard attendees.contains(where: { $0.lowercased() == from }) else {
@@ -120,6 +130,13 @@ public struct SenderPolicy: Sendable {
     /// The creating domain to record when a request is routed to `create`.
     public func creatingDomain(_ report: SenderAuthenticationReport) -> String? {
         self.authenticatedDomain(report)
+    }
+
+    private static func unauthenticated(_ report: SenderAuthenticationReport, mayRetry: Bool) -> Decision {
+        guard mayRetry, report.hasTemporaryError else { return .refuse(reason: Self.notAuthenticated(report)) }
+        return .retryLater(
+            reason: "The sender could not be verified for now: a DNS lookup failed temporarily (SPF \(report.spf.result.rawValue), "
+                + "DKIM \(report.dkimVerdict.rawValue.lowercased()), DMARC \(report.dmarc.result.rawValue)); the message is tried again.")
     }
 
     private static func notAuthenticated(_ report: SenderAuthenticationReport) -> String {

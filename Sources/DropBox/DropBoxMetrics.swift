@@ -2,7 +2,15 @@ import Backends
 import Metrics
 
 /// The drop box's metrics: the two steps of a delivery, timed and counted by backend.
-enum DropBoxMetrics {
+public enum DropBoxMetrics {
+    /// `# HELP` texts of the drop box's metrics, by name (`DescribedMetricsFactory`).
+    public static let helpTexts: [String: String] = [
+        "cis_object_store_put_seconds": "Object-store writes by backend, in seconds.",
+        "cis_object_store_put_errors_total": "Object-store writes that failed, by backend.",
+        "cis_queue_send_seconds": "Queue notification sends by backend, in seconds.",
+        "cis_queue_send_errors_total": "Queue notification sends that failed, by backend.",
+    ]
+
     static func objectStorePut(_ store: any ObjectStore, duration: Duration, failed: Bool) {
         let backend = Self.backendName(store)
         Timer(label: "cis_object_store_put_seconds", dimensions: [("backend", backend)]).record(duration: duration)

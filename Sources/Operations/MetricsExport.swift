@@ -5,9 +5,10 @@ import Prometheus
 /// `/metrics` renders. Histogram buckets are chosen per metric where the defaults do not fit.
 public enum MetricsExport {
     /// Bootstraps the process-wide `MetricsSystem` (once, before any metric is made).
-    public static func bootstrap() -> PrometheusCollectorRegistry {
+    /// - Parameter helpTexts: metric name → the `# HELP` text, every target's `helpTexts` together.
+    public static func bootstrap(helpTexts: [String: String]) -> PrometheusCollectorRegistry {
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(self.factory(registry: registry))
+        MetricsSystem.bootstrap(DescribedMetricsFactory(base: self.factory(registry: registry), helpTexts: helpTexts))
         return registry
     }
 

@@ -130,7 +130,8 @@ public struct OperationsServer: Service {
                 return Self.json(try Self.encode(DeadLetterList(note: "This process has no dead-letter queue to list.", deadLetters: [])))
             }
             do {
-                return Self.json(try Self.encode(try await list()))
+                // One deadline for the whole listing (SQS: GetQueueAttributes and a few peeks).
+                return Self.json(try Self.encode(try await Deadline.run(within: configuration.probeTimeout) { try await list() }))
             } catch {
                 return Self.json(try Self.encode(DeadLetterList(note: "The dead-letter queue could not be read: \(error)", deadLetters: [])))
             }
@@ -153,10 +154,15 @@ public struct OperationsServer: Service {
         self.logger = logger
         self.application = Application(
             router: router,
-            server: .http1(configuration: .init(idleTimeout: .seconds(OperationsConfiguration.idleTimeout.components.seconds))),
+            server: .http1(
+                configuration: .init(
+                    additionalChannelHandlers: [
+                        HTTPRequestDeadlineHandler(timeout: .seconds(configuration.requestTimeout.components.seconds))
+                    ],
+                    idleTimeout: .seconds(configuration.idleTimeout.components.seconds))),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: nil,
-                availableConnectionsDelegate: MaximumAvailableConnections(OperationsConfiguration.maximumConnections)),
+                availableConnectionsDelegate: MaximumAvailableConnections(configuration.maximumConnections)),
             onServerRunning: { channel in
                 started.withLockedValue { $0 = true }
                 await onServerRunning(channel.localAddress)

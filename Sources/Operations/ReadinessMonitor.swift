@@ -16,7 +16,7 @@ public final class ReadinessMonitor: Service, Sendable {
     private let wake: AsyncStream<Void>.Continuation
 
     public init(
-        probes: [ReadinessProbe], interval: Duration, timeout: Duration = OperationsConfiguration.probeTimeout, logger: Logger
+        probes: [ReadinessProbe], interval: Duration, timeout: Duration = .seconds(OperationsConfiguration.defaultProbeTimeoutSeconds), logger: Logger
     ) {
         self.probes = probes
         self.interval = interval
@@ -77,21 +77,10 @@ public final class ReadinessMonitor: Service, Sendable {
 
     /// The probe's answer, or a failure naming the timeout; the probe is not awaited past it.
     static func run(_ probe: ReadinessProbe, timeout: Duration) async -> ReadinessCheck {
-        let once = NIOLockedValueBox<CheckedContinuation<ReadinessCheck, Never>?>(nil)
-        let timedOut = ReadinessProbe.failed(probe.name, "no answer within \(timeout)")
-        var tasks: [Task<Void, Never>] = []
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<ReadinessCheck, Never>) in
-            once.withLockedValue { $0 = continuation }
-            let finish: @Sendable (ReadinessCheck) -> Void = { check in
-                once.withLockedValue { $0.take() }?.resume(returning: check)
-            }
-            tasks.append(Task { finish(await probe.check()) })
-            tasks.append(Task {
-                try? await Task.sleep(for: timeout)
-                finish(timedOut)
-            })
+        do {
+            return try await Deadline.run(within: timeout) { await probe.check() }
+        } catch {
+            return ReadinessProbe.failed(probe.name, "\(error)")
         }
-        for task in tasks { task.cancel() }
-        return result
     }
 }

@@ -4,7 +4,24 @@ import SMTPCore
 
 /// The listener's metrics (swift-metrics API; the process chooses the backend). Labels are
 /// reply classes, codes, reasons and TLS versions, never client text.
-enum SMTPServerMetrics {
+public enum SMTPServerMetrics {
+    /// `# HELP` texts of the listener's metrics, by name (`DescribedMetricsFactory`).
+    public static let helpTexts: [String: String] = [
+        "cis_smtp_connections_opened_total": "SMTP connections admitted.",
+        "cis_smtp_connections_closed_total": "Admitted SMTP connections closed.",
+        "cis_smtp_connections_active": "Admitted SMTP connections open now.",
+        "cis_smtp_connections_refused_total": "SMTP connections refused before a session, by reason.",
+        "cis_smtp_tls_handshakes_total": "Completed STARTTLS handshakes, by TLS version.",
+        "cis_smtp_tls_handshake_failures_total": "STARTTLS handshakes that failed, timed out or were dropped.",
+        "cis_smtp_transactions_started_total": "Transactions started (MAIL FROM accepted).",
+        "cis_smtp_transactions_completed_total": "Messages answered 250.",
+        "cis_smtp_transactions_aborted_total": "Transactions ended otherwise (RSET, too large, 451, connection lost).",
+        "cis_smtp_replies_total": "SMTP replies sent, by code class and enhanced status code.",
+        "cis_smtp_message_size_bytes": "Size of each message answered 250, in bytes.",
+        "cis_smtp_message_recipients": "Recipients of each message answered 250.",
+        "cis_smtp_data_to_reply_seconds": "End of DATA to the reply (storing and queueing the message), in seconds.",
+    ]
+
     static let connectionsOpened = Counter(label: "cis_smtp_connections_opened_total")
     static let connectionsClosed = Counter(label: "cis_smtp_connections_closed_total")
     static let connectionsActive = Meter(label: "cis_smtp_connections_active")

@@ -35,3 +35,11 @@ extension SenderAuthenticationReport {
         self.dmarc.result == .fail ? self.dmarc.policy : nil
     }
 }
+
+extension SenderAuthenticationReport {
+    /// Whether a check ended in a `temperror` (DNS timed out or failed, the budget or the deadline
+    /// ran out), so that the same message may verify differently later.
+    public var hasTemporaryError: Bool {
+        self.spf.result == .temperror || self.dkim.contains { $0.result == .temperror } || self.dmarc.result == .temperror
+    }
+}

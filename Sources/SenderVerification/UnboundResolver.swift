@@ -53,6 +53,18 @@ public final class UnboundResolver: DNSResolving, @unchecked Sendable {
         ub_ctx_delete(self.context)
     }
 
+    /// Bytes libunbound's message and RRset caches are bounded to, as libunbound reports them
+    /// (past them it evicts the least recently used entries).
+    public var cacheSizes: (messages: Int?, rrsets: Int?) {
+        func option(_ name: String) -> Int? {
+            var text: UnsafeMutablePointer<CChar>?
+            guard ub_ctx_get_option(self.context, name, &text) == 0, let text else { return nil }
+            defer { free(text) }
+            return Int(String(cString: text).trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        return (option("msg-cache-size"), option("rrset-cache-size"))
+    }
+
     /// RFC 5737 and RFC 3849 networks, which libunbound serves as empty local zones by default.
     private static let documentationReverseZones = [
         "2.0.192.in-addr.arpa.", "100.51.198.in-addr.arpa.", "113.0.203.in-addr.arpa.", "8.b.d.0.1.0.0.2.ip6.arpa.",

@@ -27,6 +27,11 @@ struct AWSOptions: ParsableArguments {
     var queueUrl: String?
 
     @Option(parsing: .unconditional, help: ArgumentHelp(
+        "SQS dead-letter queue of --queue-url: the status page shows its depth and peeks at its messages, and /metrics has its depth; `cis dlq redrive` moves messages from it. Env: CIS_DEAD_LETTER_QUEUE_URL. Default: none.",
+        valueName: "url"))
+    var deadLetterQueueUrl: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp(
         "Notification body: the S3 event (s3), or the S3 event in an SNS envelope (sns), as S3->SNS->SQS delivers it. Env: CIS_SQS_ENVELOPE. Default: s3.",
         valueName: "s3|sns"))
     var sqsEnvelope: String?
@@ -90,6 +95,17 @@ struct AWSOptions: ParsableArguments {
         guard (try? AWSEndpoint(url: url)) != nil else {
             let source = settings.raw(self.queueUrl, flag: "--queue-url", variable: "SQS_URL")?.source ?? "--queue-url"
             throw ConfigurationError(source: source, problem: "'\(url)' is not an http(s) queue URL")
+        }
+        return url
+    }
+
+    /// The SQS dead-letter queue, when one is named.
+    func deadLetterQueueURL(_ settings: Settings) throws(ConfigurationError) -> String? {
+        guard let url = settings.string(self.deadLetterQueueUrl, flag: "--dead-letter-queue-url", variable: "CIS_DEAD_LETTER_QUEUE_URL")
+        else { return nil }
+        guard (try? AWSEndpoint(url: url)) != nil else {
+            let source = settings.raw(self.deadLetterQueueUrl, flag: "--dead-letter-queue-url", variable: "CIS_DEAD_LETTER_QUEUE_URL")?.source
+            throw ConfigurationError(source: source ?? "--dead-letter-queue-url", problem: "'\(url)' is not an http(s) queue URL")
         }
         return url
     }

@@ -10,6 +10,8 @@ struct BackendSet: Sendable {
     var queue: any MessageQueue
     /// The resolved AWS settings with `--backend aws` (the consumer's topics and event index use them too).
     var aws: AWSServices? = nil
+    /// With `--backend aws` and `--dead-letter-queue-url`: the SQS dead-letter queue, for the status page and metrics.
+    var deadLetterQueue: SQSMessageQueue? = nil
     /// The embedded object store with `--backend local`, to checkpoint at shutdown.
     var localObjectStore: FileSystemObjectStore? = nil
 
@@ -45,13 +47,14 @@ struct BackendSet: Sendable {
         let encryption = try options.serverSideEncryption(settings)
         let pathStyle = try options.pathStyle(settings)
         let sendBatchWindow = try options.queueBatchWindow(settings)
+        let deadLetterURL = try options.deadLetterQueueURL(settings)
         let services = try await AWSOptions.services(logger: logger)
         do {
             return BackendSet(
                 objectStore: S3ObjectStore(
                     s3: try services.s3(forcePathStyle: pathStyle), bucket: bucket, serverSideEncryption: encryption),
                 queue: SQSMessageQueue(sqs: try services.sqs(), queueURL: queueURL, sendBatchWindow: sendBatchWindow),
-                aws: services)
+                aws: services, deadLetterQueue: try deadLetterURL.map { SQSMessageQueue(sqs: try services.sqs(), queueURL: $0) })
         } catch {
             throw ConfigurationError(source: "AWS", problem: "\(error)")
         }

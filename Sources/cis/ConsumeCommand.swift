@@ -35,7 +35,7 @@ struct ConsumeCommand: AsyncParsableCommand {
                 objectAccess: .readOnly)
             let operations = try OperationsSetup(
                 http: http, settings: settings, logger: logger, backends: backends, backendOptions: self.backend,
-                runsIntake: false, certificatePath: nil)
+                runsIntake: false, certificatePath: nil, topicARNs: consumer.awsTopics.map { Array($0.values) } ?? [])
             let reloads = ReloadActions()
             let service = try consumer.makeService(
                 backends: backends, logger: logger, observer: operations.consumerObserver, reloads: reloads)

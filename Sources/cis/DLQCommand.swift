@@ -61,10 +61,6 @@ struct DLQCommand: AsyncParsableCommand {
         @Flag(help: "Send every dead letter back.")
         var all = false
 
-        @Option(parsing: .unconditional, help: ArgumentHelp(
-            "SQS dead-letter queue URL to redrive from, with --backend aws. Env: CIS_DEAD_LETTER_QUEUE_URL.", valueName: "url"))
-        var deadLetterQueueUrl: String?
-
         @OptionGroup(title: "Backend") var backend: BackendOptions
 
         func validate() throws {
@@ -101,14 +97,9 @@ struct DLQCommand: AsyncParsableCommand {
         private func sqsRedrive(_ settings: Settings) async throws -> SQSDeadLetterRedrive {
             do {
                 let queueURL = try self.backend.aws.queueURL(settings)
-                guard let deadLetterURL = settings.string(self.deadLetterQueueUrl, flag: "--dead-letter-queue-url", variable: "CIS_DEAD_LETTER_QUEUE_URL")
-                else {
+                guard let deadLetterURL = try self.backend.aws.deadLetterQueueURL(settings) else {
                     throw ConfigurationError(
                         source: "--dead-letter-queue-url", problem: "required with --backend aws (or set CIS_DEAD_LETTER_QUEUE_URL)")
-                }
-                guard (try? AWSEndpoint(url: deadLetterURL)) != nil else {
-                    let source = settings.raw(self.deadLetterQueueUrl, flag: "--dead-letter-queue-url", variable: "CIS_DEAD_LETTER_QUEUE_URL")?.source
-                    throw ConfigurationError(source: source ?? "--dead-letter-queue-url", problem: "'\(deadLetterURL)' is not an http(s) queue URL")
                 }
                 let services = try await AWSOptions.services(logger: Logger(label: "cis"))
                 let sqs: SQSClient

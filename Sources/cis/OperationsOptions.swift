@@ -29,6 +29,26 @@ struct OperationsOptions: ParsableArguments {
         valueName: "n"))
     var statusMessages: String?
 
+    @Option(name: .customLong("http-max-connections"), parsing: .unconditional, help: ArgumentHelp(
+        "Open connections to the HTTP side port at most (\(OperationsConfiguration.maximumConnectionsRange.text)); more wait in the listen backlog until one closes (an idle one closes after --http-idle-timeout). Env: CIS_HTTP_MAX_CONNECTIONS. Default: \(OperationsConfiguration.defaultMaximumConnections).",
+        valueName: "n"))
+    var httpMaxConnections: String?
+
+    @Option(name: .customLong("http-idle-timeout"), parsing: .unconditional, help: ArgumentHelp(
+        "Seconds an HTTP side port connection may sit idle before it is closed (\(OperationsConfiguration.idleTimeoutSecondsRange.text)). Env: CIS_HTTP_IDLE_TIMEOUT. Default: \(OperationsConfiguration.defaultIdleTimeoutSeconds).",
+        valueName: "seconds"))
+    var httpIdleTimeout: String?
+
+    @Option(name: .customLong("http-request-timeout"), parsing: .unconditional, help: ArgumentHelp(
+        "Seconds within which an HTTP side port connection's next request must arrive whole, from the connection's start or the previous response (\(OperationsConfiguration.requestTimeoutSecondsRange.text)); a request trickled in slower is closed without an answer. Env: CIS_HTTP_REQUEST_TIMEOUT. Default: \(OperationsConfiguration.defaultRequestTimeoutSeconds).",
+        valueName: "seconds"))
+    var httpRequestTimeout: String?
+
+    @Option(name: .customLong("ready-probe-timeout"), parsing: .unconditional, help: ArgumentHelp(
+        "Seconds one readiness check (S3, SQS, SNS, the queue, disk free) may take before /readyz counts it failed (\(OperationsConfiguration.probeTimeoutSecondsRange.text)). Env: CIS_READY_PROBE_TIMEOUT. Default: \(OperationsConfiguration.defaultProbeTimeoutSeconds).",
+        valueName: "seconds"))
+    var readyProbeTimeout: String?
+
     /// nil with `--http-listen off`. A non-loopback address without a token stops the start.
     func configuration(
         _ settings: Settings
@@ -64,6 +84,25 @@ struct OperationsOptions: ParsableArguments {
                 try settings.value(
                     self.readyMinDiskFree, flag: "--ready-min-disk-free", variable: "CIS_READY_MIN_DISK_FREE",
                     default: OperationsConfiguration.defaultReadyMinimumDiskFreeMiB, parse: Parse.nonNegativeInteger)) << 20,
+            probeTimeout: .seconds(
+                try settings.value(
+                    self.readyProbeTimeout, flag: "--ready-probe-timeout", variable: "CIS_READY_PROBE_TIMEOUT",
+                    default: OperationsConfiguration.defaultProbeTimeoutSeconds,
+                    parse: Parse.integer(in: OperationsConfiguration.probeTimeoutSecondsRange))),
+            maximumConnections: try settings.value(
+                self.httpMaxConnections, flag: "--http-max-connections", variable: "CIS_HTTP_MAX_CONNECTIONS",
+                default: OperationsConfiguration.defaultMaximumConnections,
+                parse: Parse.integer(in: OperationsConfiguration.maximumConnectionsRange)),
+            idleTimeout: .seconds(
+                try settings.value(
+                    self.httpIdleTimeout, flag: "--http-idle-timeout", variable: "CIS_HTTP_IDLE_TIMEOUT",
+                    default: OperationsConfiguration.defaultIdleTimeoutSeconds,
+                    parse: Parse.integer(in: OperationsConfiguration.idleTimeoutSecondsRange))),
+            requestTimeout: .seconds(
+                try settings.value(
+                    self.httpRequestTimeout, flag: "--http-request-timeout", variable: "CIS_HTTP_REQUEST_TIMEOUT",
+                    default: OperationsConfiguration.defaultRequestTimeoutSeconds,
+                    parse: Parse.integer(in: OperationsConfiguration.requestTimeoutSecondsRange))),
             listenAddressIsDefault: settings.raw(self.httpListen, flag: "--http-listen", variable: "CIS_HTTP_LISTEN") == nil)
         return (configuration, policy)
     }

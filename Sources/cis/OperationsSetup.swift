@@ -27,13 +27,16 @@ final class OperationsSetup: Sendable {
     private let watchdog: SystemdWatchdog?
     private let smtpBound = ListenerFlag()
     private let runsIntake: Bool
+    /// The SNS topics this process publishes to (`--backend aws` with a consumer).
+    private let topicARNs: [String]
     private let logger: Logger
 
     /// - Parameter http: `OperationsOptions.configuration`, checked before the backends were made.
     init(
         http: (configuration: OperationsConfiguration, policy: HTTPAccessPolicy)?, settings: Settings, logger: Logger,
-        backends: BackendSet, backendOptions: BackendOptions, runsIntake: Bool, certificatePath: String?
+        backends: BackendSet, backendOptions: BackendOptions, runsIntake: Bool, certificatePath: String?, topicARNs: [String] = []
     ) throws(ConfigurationError) {
+        self.topicARNs = topicARNs
         self.http = http
         self.activity = self.http.map { ActivityLog(capacity: $0.configuration.statusMessages) }
         self.registry = Startup.metricsRegistry
@@ -62,7 +65,8 @@ final class OperationsSetup: Sendable {
             return watchdog.map { [$0] } ?? []
         }
         let (configuration, policy) = (http.configuration, http.policy)
-        let readiness = ReadinessMonitor(probes: self.probes(), interval: configuration.probeInterval, logger: self.logger)
+        let readiness = ReadinessMonitor(
+            probes: self.probes(), interval: configuration.probeInterval, timeout: configuration.probeTimeout, logger: self.logger)
         self.smtpBound.whenSet { readiness.checkSoon() }
         let logger = self.logger
         let tokenNote = policy.token == nil ? "open on loopback" : "token required beyond /healthz and /metrics"
@@ -148,20 +152,10 @@ final class OperationsSetup: Sendable {
                 })
         }
         if self.backends.aws != nil {
-            // S3 answers a key that does not exist with 404: reachable, and the credentials work.
-            let store = self.backends.objectStore
-            let key = self.keyPrefix + ".cis-readiness-probe"
-            probes.append(
-                ReadinessProbe(name: "object_store") {
-                    do {
-                        _ = try await store.get(key: key)
-                        return ReadinessProbe.passed("object_store", "S3 answers")
-                    } catch let error as BackendError where error.kind == .notFound {
-                        return ReadinessProbe.passed("object_store", "S3 answers")
-                    } catch {
-                        return ReadinessProbe.failed("object_store", "S3 does not answer: \(error)")
-                    }
-                })
+            probes += AWSReadinessProbes.probes(
+                backends: self.backends, keyPrefix: self.keyPrefix, topicARNs: self.topicARNs,
+                maximumQueueDepth: self.http?.configuration.readyMaximumQueueDepth ?? OperationsConfiguration.defaultReadyMaximumQueueDepth,
+                timeout: self.http?.configuration.probeTimeout ?? .seconds(OperationsConfiguration.defaultProbeTimeoutSeconds))
         }
         if let store = self.backends.localObjectStore {
             probes.append(
@@ -230,10 +224,16 @@ final class OperationsSetup: Sendable {
         })
         if let queue = self.backends.queue as? SQLiteMessageQueue {
             sources.deadLetters = {
-                let letters = try await queue.deadLetters().suffix(OperationsConfiguration.maximumDeadLettersListed)
+                let maximum = OperationsConfiguration.maximumDeadLettersListed
+                let letters = try await queue.newestDeadLetters(limit: maximum)
+                var total = letters.count
+                if total == maximum { total = try await queue.statistics().deadLetters }
                 let reasons = activity.snapshot(limit: OperationsConfiguration.defaultStatusMessages).messages
                 return DeadLetterList(
-                    deadLetters: letters.reversed().map { letter in
+                    note: total > letters.count
+                        ? "The newest \(letters.count) of \(total) dead letters are listed here; `cis dlq list` lists them all."
+                        : nil,
+                    deadLetters: letters.map { letter in
                         let messageId = Self.storedMessageId(notification: letter.body)
                         let known = messageId.flatMap { id in reasons.first { $0.messageId == id }?.failureReason }
                         return DeadLetterList.Entry(
@@ -243,10 +243,18 @@ final class OperationsSetup: Sendable {
                                 ?? "Received \(letter.receiveCount) times without success; each error is in the consumer's log (\"Message cannot be processed\").")
                     })
             }
+        } else if let deadLetters = self.backends.deadLetterQueue {
+            let timeout = self.http?.configuration.probeTimeout ?? .seconds(OperationsConfiguration.defaultProbeTimeoutSeconds)
+            sources.deadLetters = {
+                let reasons = activity.snapshot(limit: OperationsConfiguration.defaultStatusMessages).messages
+                return try await SQSDeadLetterPeek.list(deadLetters, timeout: timeout) { id in
+                    reasons.first { $0.messageId == id }?.failureReason
+                }
+            }
         } else {
             sources.deadLetters = {
                 DeadLetterList(
-                    note: "The SQS dead-letter queue is not listed here; list it with the SQS console, redrive with `cis dlq redrive`.",
+                    note: "No SQS dead-letter queue is named: give --dead-letter-queue-url (CIS_DEAD_LETTER_QUEUE_URL) to see it here.",
                     deadLetters: [])
             }
         }

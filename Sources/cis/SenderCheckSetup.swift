@@ -7,6 +7,7 @@ import SenderVerification
 struct SenderCheckSetup {
     var mode: SenderPolicyMode
     var verificationTimeout: Duration
+    var temporaryErrorRetryPeriod: Duration
     var verifier: SenderVerifierConfiguration
 
     init(
@@ -14,6 +15,7 @@ struct SenderCheckSetup {
     ) throws(ConfigurationError) {
         self.mode = try policy.mode(settings)
         self.verificationTimeout = try policy.verificationTimeout(settings)
+        self.temporaryErrorRetryPeriod = try policy.temporaryErrorRetryPeriod(settings)
         self.verifier = try authentication.configuration(settings)
     }
 
@@ -29,6 +31,7 @@ struct SenderCheckSetup {
         return SenderCheck(
             verifier: verifier,
             configuration: SenderCheckConfiguration(
-                mode: self.mode, verificationTimeout: self.verificationTimeout, authservId: self.verifier.authservId))
+                mode: self.mode, verificationTimeout: self.verificationTimeout, authservId: self.verifier.authservId,
+                temporaryErrorRetryPeriod: self.temporaryErrorRetryPeriod))
     }
 }

@@ -14,6 +14,11 @@ struct SenderPolicyOptions: ParsableArguments {
         valueName: "seconds"))
     var senderVerificationTimeout: String?
 
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Under enforce: seconds after a message's arrival during which a sender that could not be verified because of a temporary DNS failure (temperror) is not refused: the message is retried with the consumer's backoff; past it, or with 0, it goes to the failure route, \(SenderCheckConfiguration.temporaryErrorRetryRange.text). Env: CIS_SENDER_TEMPERROR_RETRY. Default: \(SenderCheckConfiguration.defaultTemporaryErrorRetrySeconds).",
+        valueName: "seconds"))
+    var senderTemperrorRetry: String?
+
     func mode(_ settings: Settings) throws(ConfigurationError) -> SenderPolicyMode {
         try settings.value(
             self.senderPolicy, flag: "--sender-policy", variable: "CIS_SENDER_POLICY", default: SenderCheckConfiguration.defaultMode,
@@ -26,5 +31,13 @@ struct SenderPolicyOptions: ParsableArguments {
                 self.senderVerificationTimeout, flag: "--sender-verification-timeout", variable: "CIS_SENDER_VERIFICATION_TIMEOUT",
                 default: SenderCheckConfiguration.defaultVerificationTimeoutSeconds,
                 parse: Parse.integer(in: SenderCheckConfiguration.verificationTimeoutRange)))
+    }
+
+    func temporaryErrorRetryPeriod(_ settings: Settings) throws(ConfigurationError) -> Duration {
+        .seconds(
+            try settings.value(
+                self.senderTemperrorRetry, flag: "--sender-temperror-retry", variable: "CIS_SENDER_TEMPERROR_RETRY",
+                default: SenderCheckConfiguration.defaultTemporaryErrorRetrySeconds,
+                parse: Parse.integer(in: SenderCheckConfiguration.temporaryErrorRetryRange)))
     }
 }

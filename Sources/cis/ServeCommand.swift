@@ -43,7 +43,8 @@ struct ServeCommand: AsyncParsableCommand {
                 self.backend, settings: settings, logger: logger, maxReceiveCount: try self.consumer.receiveLimit(settings))
             let operations = try OperationsSetup(
                 http: http, settings: settings, logger: logger, backends: backends, backendOptions: self.backend,
-                runsIntake: true, certificatePath: self.intake.certificatePath(settings))
+                runsIntake: true, certificatePath: self.intake.certificatePath(settings),
+                topicARNs: consumer?.awsTopics.map { Array($0.values) } ?? [])
             let reloads = ReloadActions()
             let server = intake.makeServer(backends: backends, logger: logger, operations: operations, reloads: reloads)
             guard let consumer else {

@@ -1,4 +1,7 @@
 import ArgumentParser
+import Backends
+import Consumer
+import DropBox
 import Foundation
 import Logging
 import Metrics
@@ -16,7 +19,9 @@ enum Startup {
 
     /// The registry `/metrics` renders; made (and swift-metrics bootstrapped) on first use,
     /// which `run` makes before any service exists.
-    static let metricsRegistry: PrometheusCollectorRegistry = MetricsExport.bootstrap()
+    static let metricsRegistry: PrometheusCollectorRegistry = MetricsExport.bootstrap(
+        helpTexts: [SMTPServerMetrics.helpTexts, DropBoxMetrics.helpTexts, BackendMetrics.helpTexts, ConsumerMetrics.helpTexts,
+                    OperationsMetrics.helpTexts].reduce(into: [:]) { all, texts in all.merge(texts) { first, _ in first } })
 
     /// Prints `cis: <problem>` to standard error and exits non-zero.
     static func fail(_ problem: String, exitCode: ExitCode = .failure) -> ExitCode {

@@ -159,4 +159,47 @@ struct SenderPolicyTests {
         let forged = Self.report(from: "x@evil.example", authenticated: false)
         #expect(Self.policy(.enforce).decide(Self.request("add"), route: .failure, creatingDomain: nil, report: forged) == .accept)
     }
+
+    /// A report where the sender is not authenticated because the DMARC lookup (and, with
+    /// `spfToo`, SPF) ended in a temperror.
+    static func temporaryFailure(from address: String, spfToo: Bool = false) -> SenderAuthenticationReport {
+        var report = Self.report(from: address, authenticated: false)
+        report.dmarc.result = .temperror
+        if spfToo { report.spf.result = .temperror }
+        return report
+    }
+
+    @Test("enforce: an unauthenticated sender whose checks hit a temperror is retried while the caller allows it, then refused")
+    func temporaryErrorsRetried() {
+        let policy = Self.policy(.enforce)
+        let report = Self.temporaryFailure(from: "alice@example.com", spfToo: true)
+        #expect(report.hasTemporaryError)
+        for (route, request) in [(Route.create, Self.request()), (.cancel, Self.request("cancel")),
+                                 (.reply, Self.request("reply", attendees: ["alice@example.com"]))] {
+            let retried = policy.decide(request, route: route, creatingDomain: nil, report: report, temporaryErrorsMayRetry: true)
+            guard case .retryLater(let reason) = retried else {
+                Issue.record("\(route): \(retried)")
+                continue
+            }
+            #expect(reason.contains("DNS lookup failed temporarily (SPF temperror"), "\(reason)")
+            let decided = policy.decide(request, route: route, creatingDomain: nil, report: report, temporaryErrorsMayRetry: false)
+            #expect(Self.isRefused(decided, saying: "could not be verified"), "\(route): \(decided)")
+        }
+        // A plain failure (no temperror) is refused at once even when retries are allowed.
+        let forged = Self.report(from: "alice@example.com", authenticated: false)
+        #expect(!forged.hasTemporaryError)
+        #expect(Self.isRefused(
+            policy.decide(Self.request(), route: .create, creatingDomain: nil, report: forged, temporaryErrorsMayRetry: true),
+            saying: "could not be verified"))
+        // Authenticated despite a temperror elsewhere (SPF): decided now, never put off.
+        var authenticated = Self.report(from: "alice@example.com", authenticated: true)
+        authenticated.spf.result = .temperror
+        #expect(policy.decide(Self.request(), route: .create, creatingDomain: nil, report: authenticated, temporaryErrorsMayRetry: true) == .accept)
+        let mismatch = policy.decide(
+            Self.request(organizer: "bob@other.example"), route: .create, creatingDomain: nil, report: authenticated,
+            temporaryErrorsMayRetry: true)
+        #expect(Self.isRefused(mismatch, saying: "not in the sender's verified domain"))
+        // report mode never retries.
+        #expect(Self.policy(.report).decide(Self.request(), route: .create, creatingDomain: nil, report: report, temporaryErrorsMayRetry: true) == .accept)
+    }
 }

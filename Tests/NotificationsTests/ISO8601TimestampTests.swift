@@ -46,4 +46,36 @@ struct ISO8601TimestampTests {
         }
         #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
     }
+
+    @Test("parsing gives back every instant written, from 1800 to 2200")
+    func parsingRoundTrips() {
+        var milliseconds: Int64 = -5_364_662_400_000
+        var mismatches: [String] = []
+        while milliseconds < 7_258_118_400_000 {
+            let text = ISO8601Timestamp.string(millisecondsSince1970: milliseconds)
+            let parsed = ISO8601Timestamp.millisecondsSince1970(parsing: text)
+            if parsed != milliseconds { mismatches.append("\(text): \(String(describing: parsed)) != \(milliseconds)") }
+            milliseconds += 86_400_000 * 3 + 3_600_007
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
+    }
+
+    @Test("parsing: no fraction, other fraction lengths")
+    func parsingFractions() {
+        #expect(ISO8601Timestamp.millisecondsSince1970(parsing: "2026-11-25T15:37:06Z") == 1_795_621_026_000)
+        #expect(ISO8601Timestamp.millisecondsSince1970(parsing: "2026-11-25T15:37:06.1Z") == 1_795_621_026_100)
+        #expect(ISO8601Timestamp.millisecondsSince1970(parsing: "2026-11-25T15:37:06.123456789Z") == 1_795_621_026_123)
+    }
+
+    @Test(
+        "parsing refuses anything else",
+        arguments: [
+            "", "2026-11-25", "2026-11-25T15:37:06.123", "2026-11-25T15:37:06+01:00", "2026-13-01T00:00:00Z",
+            "2026-02-29T00:00:00Z", "2026-11-31T00:00:00Z", "2026-11-25T24:00:00Z", "2026-11-25T15:60:00Z",
+            "2026-11-25T15:37:60Z", "2026-11-25 15:37:06Z", "2026-11-25T15:37:06.Z", "2026-11-25T15:37:06,123Z",
+            "2026-11-25T15:37:06.12a4Z", "+026-11-25T15:37:06Z", "2026-11-25T15:37:06.1234567890123Z", "２０２６-11-25T15:37:06Z",
+        ])
+    func parsingRefuses(_ text: String) {
+        #expect(ISO8601Timestamp.millisecondsSince1970(parsing: text) == nil)
+    }
 }

@@ -41,4 +41,32 @@ import Testing
         #expect(text.contains("# TYPE cis_consumer_messages_total counter"))
         #expect(text.contains("cis_queue_depth_messages 7"))
     }
+
+    @Test func everyMetricKindGetsItsHelpLineBeforeItsType() {
+        let registry = PrometheusCollectorRegistry()
+        let factory = DescribedMetricsFactory(
+            base: MetricsExport.factory(registry: registry),
+            helpTexts: [
+                "cis_a_total": "A counter.", "cis_b": "A gauge.", "cis_c_seconds": "A timer.", "cis_smtp_message_size_bytes": "Sizes.",
+                "cis_d": "A meter.",
+            ])
+        Counter(label: "cis_a_total", dimensions: [("route", "create")], factory: factory).increment()
+        Counter(label: "cis_a_total", dimensions: [("route", "cancel")], factory: factory).increment()
+        Gauge(label: "cis_b", factory: factory).record(2)
+        Metrics.Timer(label: "cis_c_seconds", factory: factory).record(duration: .milliseconds(3))
+        Recorder(label: "cis_smtp_message_size_bytes", factory: factory).record(5000)
+        Meter(label: "cis_d", factory: factory).increment()
+        Counter(label: "cis_undescribed_total", factory: factory).increment()
+        let text = self.text(registry)
+        #expect(text.contains("# HELP cis_a_total A counter.\n# TYPE cis_a_total counter\n"))
+        #expect(text.ranges(of: "# HELP cis_a_total").count == 1)
+        #expect(text.contains("# HELP cis_b A gauge.\n# TYPE cis_b gauge\n"))
+        #expect(text.contains("# HELP cis_c_seconds A timer.\n# TYPE cis_c_seconds histogram\n"))
+        #expect(text.contains("# HELP cis_d A meter.\n# TYPE cis_d gauge\n"))
+        // The size histogram keeps its own buckets with a help text too.
+        #expect(text.contains(#"cis_smtp_message_size_bytes_bucket{le="16384.0"} 1"#))
+        #expect(text.contains("# HELP cis_smtp_message_size_bytes Sizes."))
+        #expect(!text.contains("# HELP cis_undescribed_total"))
+        #expect(text.contains("# TYPE cis_undescribed_total counter"))
+    }
 }

@@ -100,6 +100,18 @@ import Testing
         #expect(ContinuousClock.now - started < .seconds(10))
     }
 
+    @Test func theResolverCachesAreBoundedToTheConfiguredBytes() throws {
+        let server = try SilentServer()
+        let configured = SenderVerifierConfiguration(cacheBytes: 3 << 20)
+        let resolver = try UnboundResolver(forwarder: DNSServerAddress("127.0.0.1:\(server.port)"), cacheBytes: configured.cacheBytes)
+        let sizes = resolver.cacheSizes
+        #expect(sizes.messages == 3 << 20)
+        #expect(sizes.rrsets == 3 << 20)
+        let defaults = try UnboundResolver(
+            forwarder: DNSServerAddress("127.0.0.1:\(server.port)"), cacheBytes: SenderVerifierConfiguration().cacheBytes)
+        #expect(defaults.cacheSizes.messages == SenderVerifierConfiguration.defaultCacheBytes)
+    }
+
     @Test func theBudgetStopsAskingAfterItsQueries() throws {
         let server = try SilentServer()
         let resolver = try UnboundResolver(forwarder: DNSServerAddress("127.0.0.1:\(server.port)"), cacheBytes: 1 << 20)

@@ -82,7 +82,8 @@ def aws_world():
             "subscribers": subscribers, "table": table, "sqs": sqs, "s3": s3, "dynamodb": dynamodb}
 
 
-def start_serve(world: dict, tmp_path: Path, *extra: str, topics: dict | None = None) -> tuple[subprocess.Popen, int, Path]:
+def start_serve(world: dict, tmp_path: Path, *extra: str, topics: dict | None = None,
+                env: dict | None = None) -> tuple[subprocess.Popen, int, Path]:
     port = unused_loopback_port()
     log = tmp_path / f"serve-aws-{port}.log"
     args = [CIS_BINARY, "serve", "--backend", "aws", "--bucket", world["bucket"], "--queue-url", world["intake"],
@@ -90,7 +91,7 @@ def start_serve(world: dict, tmp_path: Path, *extra: str, topics: dict | None = 
             "--data-dir", str(tmp_path / "cis-data"), "--poll-wait", "1", *extra]
     for route, option in TOPIC_OPTIONS.items():
         args += [option, (topics or world["topics"])[route]]
-    process = subprocess.Popen(args, stdout=open(log, "wb"), stderr=subprocess.STDOUT, env=aws_environment())
+    process = subprocess.Popen(args, stdout=open(log, "wb"), stderr=subprocess.STDOUT, env={**aws_environment(), **(env or {})})
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -349,22 +349,12 @@ def test_report_routes_as_before_but_carries_the_verdicts(namespace, keys, world
     assert cis.stop() == 0
 
 
-def loopback_dns(make, attempts=5):
-    """LoopbackDNS binds UDP port 0, then TCP on the same number, which another process may hold: retried."""
-    for attempt in range(attempts):
-        try:
-            return make()
-        except OSError:
-            if attempt == attempts - 1:
-                raise
-
-
 def test_a_verification_past_its_deadline_is_processing_failed_and_routed(start_cis):
     """--sender-verification-timeout through the binary: the DNS server drops every query, each
     would wait --dns-timeout (10 s), and the consumer's 1-second deadline answers first."""
     from pipeline_support import RECIPIENT as PIPELINE_RECIPIENT, invite as plain_invite, send as plain_send
     from sender_auth_support import TIMEOUT, LoopbackDNS
-    dns = loopback_dns(LoopbackDNS)
+    dns = LoopbackDNS()
     try:
         dns.resolver.set_zone({name: [TIMEOUT] for name in ("example.com", "_dmarc.example.com", "client.invites.test")})
         cis = start_cis("--recipient", PIPELINE_RECIPIENT, "--poll-wait", "1", "--sender-verification-timeout", "1",
@@ -386,5 +376,62 @@ def test_a_verification_past_its_deadline_is_processing_failed_and_routed(start_
             assert event["receipt"][verdict] == {"status": "PROCESSING_FAILED"}, event["receipt"]
         assert event["sender_authenticated"] is False
         assert cis.stop() == 0
+    finally:
+        dns.stop()
+
+
+def test_enforce_retries_a_sender_left_unverified_by_a_dns_outage_then_decides(start_cis):
+    """--sender-temperror-retry through the binary: while the DNS server drops every query, an
+    invite under enforce is neither routed nor refused but retried (stage verify); once DNS answers
+    it is verified and routed to create. With --sender-temperror-retry 0 the same outage sends it
+    to the failure route at once, notify false."""
+    from pipeline_support import RECIPIENT as PIPELINE_RECIPIENT, invite as plain_invite, send as plain_send
+    from sender_auth_support import TIMEOUT, LoopbackDNS
+    dns = LoopbackDNS()
+    outage = {name: [TIMEOUT] for name in ("example.com", "_dmarc.example.com")}
+    try:
+        dns.resolver.set_zone(outage)
+        common = ("--recipient", PIPELINE_RECIPIENT, "--poll-wait", "1", "--sender-policy", "enforce",
+                  "--dns-timeout", "1", "--dns-time-per-message", "3", "--sender-verification-timeout", "5",
+                  "--retry-delay", "1")
+        cis = start_cis(*common, env={"CIS_DNS_SERVER": dns.address}, consumer=True)
+        uid = f"outage-{uuid.uuid4().hex}@example.com"
+        plain_send(cis.port, plain_invite(uid))
+        retried = cis.wait_for_log(lambda e: e.get("message") == "Message processing failed; retrying later",
+                                   timeout=WAIT_SECONDS)
+        assert retried["consumer.stage"] == "verify", retried
+        assert "DNS lookup failed temporarily" in retried["consumer.error"], retried
+        topics = cis.data_dir / "topics"
+        assert not (topics / "create.jsonl").exists() and not (topics / "failure.jsonl").exists()
+        # DNS is back: example.com lets the client send (libspf2 passes loopback clients anyway)
+        # and publishes no DMARC record, so the aligned SPF pass authenticates the sender.
+        dns.resolver.set_zone({"example.com": [("TXT", "v=spf1 ip4:127.0.0.0/8 -all")]})
+        deadline = time.monotonic() + WAIT_SECONDS
+        path = topics / "create.jsonl"
+        while not path.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        [line] = path.read_text().splitlines()
+        event = json.loads(json.loads(line)["Message"])
+        assert event["original_uid"] == uid
+        assert event["sender_authenticated"] is True
+        assert event["sender_policy"] == "enforce"
+        assert not (topics / "failure.jsonl").exists()
+        assert cis.stop() == 0
+
+        dns.resolver.set_zone(outage)
+        at_once = start_cis(*common, "--sender-temperror-retry", "0", env={"CIS_DNS_SERVER": dns.address}, consumer=True)
+        refused_uid = f"outage-refused-{uuid.uuid4().hex}@example.com"
+        plain_send(at_once.port, plain_invite(refused_uid))
+        deadline = time.monotonic() + WAIT_SECONDS
+        path = at_once.data_dir / "topics" / "failure.jsonl"
+        while not path.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        [line] = path.read_text().splitlines()
+        failure = json.loads(json.loads(line)["Message"])
+        assert failure["refused_route"] == "create", failure
+        assert failure["notify"] is False
+        assert "could not be verified" in failure["reason"], failure
+        assert not (at_once.data_dir / "topics" / "create.jsonl").exists()
+        assert at_once.stop() == 0
     finally:
         dns.stop()

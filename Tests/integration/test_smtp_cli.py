@@ -28,7 +28,9 @@ OPTIONS = [
     ("--log-format", "CIS_LOG_FORMAT"),
     ("--http-listen", "CIS_HTTP_LISTEN"), ("--http-token", "CIS_HTTP_TOKEN"),
     ("--ready-max-queue-depth", "CIS_READY_MAX_QUEUE_DEPTH"), ("--ready-min-disk-free", "CIS_READY_MIN_DISK_FREE"),
-    ("--status-messages", "CIS_STATUS_MESSAGES"),
+    ("--status-messages", "CIS_STATUS_MESSAGES"), ("--http-max-connections", "CIS_HTTP_MAX_CONNECTIONS"),
+    ("--http-idle-timeout", "CIS_HTTP_IDLE_TIMEOUT"), ("--ready-probe-timeout", "CIS_READY_PROBE_TIMEOUT"),
+    ("--http-request-timeout", "CIS_HTTP_REQUEST_TIMEOUT"),
 ]
 
 
@@ -100,6 +102,14 @@ def test_help_documents_every_option_and_its_variable(tmp_path, command):
     ([], {"CIS_READY_MIN_DISK_FREE": "-1"}, "CIS_READY_MIN_DISK_FREE"),
     (["--status-messages", "0"], {}, "--status-messages"),
     ([], {"CIS_STATUS_MESSAGES": "10001"}, "CIS_STATUS_MESSAGES"),
+    (["--http-max-connections", "0"], {}, "--http-max-connections"),
+    ([], {"CIS_HTTP_MAX_CONNECTIONS": "10001"}, "CIS_HTTP_MAX_CONNECTIONS"),
+    (["--http-idle-timeout", "0"], {}, "--http-idle-timeout"),
+    ([], {"CIS_HTTP_IDLE_TIMEOUT": "1.5"}, "CIS_HTTP_IDLE_TIMEOUT"),
+    (["--http-request-timeout", "0"], {}, "--http-request-timeout"),
+    ([], {"CIS_HTTP_REQUEST_TIMEOUT": "601"}, "CIS_HTTP_REQUEST_TIMEOUT"),
+    (["--ready-probe-timeout", "61"], {}, "--ready-probe-timeout"),
+    ([], {"CIS_READY_PROBE_TIMEOUT": "soon"}, "CIS_READY_PROBE_TIMEOUT"),
 ])
 def test_bad_values_stop_at_start_with_one_line(tmp_path, args, env, names):
     listen = [] if "--listen" in args or "CIS_LISTEN" in env else ["--listen", "127.0.0.1:0"]
@@ -392,6 +402,9 @@ def test_bad_sender_authentication_values_stop_at_start_with_one_line(tmp_path, 
     (["--sender-verification-timeout", "0"], {}, "--sender-verification-timeout"),
     ([], {"CIS_SENDER_VERIFICATION_TIMEOUT": "601"}, "CIS_SENDER_VERIFICATION_TIMEOUT"),
     (["--sender-policy", "report", "--sender-verification-timeout", "2.5"], {}, "--sender-verification-timeout"),
+    (["--sender-temperror-retry", "-1"], {}, "--sender-temperror-retry"),
+    ([], {"CIS_SENDER_TEMPERROR_RETRY": "432001"}, "CIS_SENDER_TEMPERROR_RETRY"),
+    (["--sender-temperror-retry", "1h"], {}, "--sender-temperror-retry"),
     (["--dns-server", "dns.example.com"], {}, "--dns-server"),
     ([], {"CIS_AUTHSERV_ID": "mx example"}, "CIS_AUTHSERV_ID"),
 ])
@@ -410,6 +423,7 @@ def test_help_documents_the_sender_policy(tmp_path, command):
     help_text = " ".join(run_cis([command, "--help"], tmp_path).stdout.split())
     for flag, variable in [("--sender-policy", "CIS_SENDER_POLICY"),
                            ("--sender-verification-timeout", "CIS_SENDER_VERIFICATION_TIMEOUT"),
+                           ("--sender-temperror-retry", "CIS_SENDER_TEMPERROR_RETRY"),
                            *SENDER_AUTHENTICATION_OPTIONS]:
         assert flag in help_text and variable in help_text, (flag, variable)
     assert "Default: report." in help_text

@@ -44,8 +44,11 @@ public struct SQSClient: Sendable {
         return response.MessageId
     }
 
-    /// Long-polls up to `waitTime` seconds for up to `maxMessages` (1...10) messages.
-    public func receiveMessage(queueURL: String, maxMessages: Int, visibilityTimeout: Int?, waitTime: Int) async throws -> [Message] {
+    /// Long-polls up to `waitTime` seconds for up to `maxMessages` (1...10) messages; the call
+    /// ends after `timeout` (default: the wait and 15 s more).
+    public func receiveMessage(
+        queueURL: String, maxMessages: Int, visibilityTimeout: Int?, waitTime: Int, timeout: Duration? = nil
+    ) async throws -> [Message] {
         struct Request: Encodable {
             var QueueUrl: String
             var MaxNumberOfMessages: Int
@@ -71,7 +74,7 @@ public struct SQSClient: Sendable {
             Request(
                 QueueUrl: queueURL, MaxNumberOfMessages: maxMessages, VisibilityTimeout: visibilityTimeout, WaitTimeSeconds: waitTime,
                 AttributeNames: ["ApproximateReceiveCount"], MessageSystemAttributeNames: ["ApproximateReceiveCount"]),
-            timeout: .seconds(waitTime + 15))
+            timeout: timeout ?? .seconds(waitTime + 15))
         return (response.Messages ?? []).map {
             Message(messageId: $0.MessageId, receiptHandle: $0.ReceiptHandle, body: $0.Body, attributes: $0.Attributes ?? [:])
         }

@@ -204,12 +204,19 @@ final class QueueTables {
 
     /// Every dead letter, or the one with `messageId`.
     func deadLetters(messageId: String? = nil) throws -> [SQLiteMessageQueue.DeadLetter] {
+        try self.deadLetters(
+            where: "WHERE ?1 IS NULL OR message_id = ?1 ORDER BY dead_lettered_at, seq", [messageId.map { .text($0) } ?? .null])
+    }
+
+    /// The `limit` newest dead letters, newest first (the status page reads no more than it shows).
+    func newestDeadLetters(limit: Int) throws -> [SQLiteMessageQueue.DeadLetter] {
+        try self.deadLetters(where: "ORDER BY dead_lettered_at DESC, seq DESC LIMIT ?1", [.integer(max(0, limit))])
+    }
+
+    private func deadLetters(where clauses: String, _ values: [SQLiteDatabase.Value]) throws -> [SQLiteMessageQueue.DeadLetter] {
         let statement = try self.database.prepare(
-            """
-            SELECT message_id, body, receive_count, dead_lettered_at FROM dead_letters
-              WHERE ?1 IS NULL OR message_id = ?1 ORDER BY dead_lettered_at, seq
-            """)
-        try statement.bind([messageId.map { .text($0) } ?? .null])
+            "SELECT message_id, body, receive_count, dead_lettered_at FROM dead_letters " + clauses)
+        try statement.bind(values)
         var letters: [SQLiteMessageQueue.DeadLetter] = []
         while try statement.step() {
             letters.append(

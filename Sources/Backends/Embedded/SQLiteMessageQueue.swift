@@ -143,6 +143,11 @@ public final class SQLiteMessageQueue: MessageQueue {
         try await self.inspect { tables, _ in try tables.deadLetters() }
     }
 
+    /// The `limit` newest dead letters, newest first.
+    public func newestDeadLetters(limit: Int) async throws -> [DeadLetter] {
+        try await self.inspect { tables, _ in try tables.newestDeadLetters(limit: limit) }
+    }
+
     /// The dead letter with this message id, if any.
     public func deadLetter(messageId: String) async throws -> DeadLetter? {
         try await self.inspect { tables, _ in try tables.deadLetters(messageId: messageId).first }

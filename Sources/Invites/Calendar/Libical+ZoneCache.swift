@@ -15,8 +15,18 @@ import Synchronization
 final class ParsedTimeZoneCache: Sendable {
     static let shared = ParsedTimeZoneCache()
 
-    static let capacity = 256
-    static let maximumTextSize = 64 << 10
+    static let defaultCapacity = 256
+    static let defaultMaximumTextSize = 64 << 10
+
+    /// Zones kept at most; a new zone past them is not cached.
+    let capacity: Int
+    /// Longest VTIMEZONE text (bytes) cached; a longer one is not.
+    let maximumTextSize: Int
+
+    init(capacity: Int = defaultCapacity, maximumTextSize: Int = defaultMaximumTextSize) {
+        self.capacity = capacity
+        self.maximumTextSize = maximumTextSize
+    }
 
     struct Zone: @unchecked Sendable {
         // @unchecked: the zone is read and expanded only under `Libical.zoneLock`, and never freed.
@@ -36,7 +46,7 @@ final class ParsedTimeZoneCache: Sendable {
     /// new and the cache has room; nil when the text is too long or the cache is full.
     func zone(text: String, component: OpaquePointer) -> Zone? {
         if let zone = self.state.withLock({ $0.zones[text] }) { return zone }
-        guard text.utf8.count <= Self.maximumTextSize, let clone = icalcomponent_new_clone(component) else { return nil }
+        guard text.utf8.count <= self.maximumTextSize, let clone = icalcomponent_new_clone(component) else { return nil }
         guard let zone = icaltimezone_new() else {
             icalcomponent_free(clone)
             return nil
@@ -50,7 +60,7 @@ final class ParsedTimeZoneCache: Sendable {
         let candidate = Zone(pointer: zone, transitions: [:])
         let kept: Zone? = self.state.withLock { state in
             if let earlier = state.zones[text] { return earlier }
-            guard state.zones.count < Self.capacity else { return nil }
+            guard state.zones.count < self.capacity else { return nil }
             state.zones[text] = candidate
             return candidate
         }
@@ -63,6 +73,14 @@ final class ParsedTimeZoneCache: Sendable {
             guard state.zones[text] != nil, state.zones[text]!.transitions.count < 64 else { return }
             state.zones[text]!.transitions[year] = transitions
         }
+    }
+
+    /// The cached zone for one VTIMEZONE given as text (parsed here, keyed by `text`), as
+    /// `zone(text:component:)` answers it; nil also when the text is no component.
+    func zone(vtimezone text: String) -> Zone? {
+        guard let component = icalcomponent_new_from_string(text) else { return nil }
+        defer { icalcomponent_free(component) }
+        return self.zone(text: text, component: component)
     }
 
     var count: Int {
