@@ -1,4 +1,4 @@
-.PHONY: run test build bench bench-dropbox certs attack-soak fuzz fault-soak bench-aws
+.PHONY: run test build bench bench-dropbox certs attack-soak fuzz fault-soak bench-aws bench-aws-consumer
 
 # Installs what is missing, builds, and runs `cis serve` with the embedded backends.
 run:
@@ -50,3 +50,11 @@ bench-aws:
 	bash scripts/install-bench-deps.sh
 	swift build -c release --product cis
 	python3 bench/aws_intake.py --cis "$(CURDIR)/.build/release/cis" $(ARGS)
+
+# AWS-mode consumer: `cis consume --backend aws` draining 2,000 preloaded corpus invites from
+# moto, with 0 and 20 ms added to every AWS call, and its AWS calls per message
+# (bench/aws_consumer.py; ARGS="--messages 500 --binary before=/path/to/old/cis" and so on).
+bench-aws-consumer:
+	bash scripts/install-deps.sh --with-test-tools
+	swift build -c release --product cis
+	python3 bench/aws_consumer.py --binary "cis=$(CURDIR)/.build/release/cis" $(ARGS)

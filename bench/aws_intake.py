@@ -61,12 +61,12 @@ def cpu_seconds(pid):
 class Moto:
     """moto_server on a loopback port, verifying signatures with an IAM user's keys."""
 
-    def __init__(self, work):
+    def __init__(self, work, command=("moto_server",)):
         self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.log = open(work / "moto.log", "w")
         env = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "3"}
-        self.process = subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(self.port)],
+        self.process = subprocess.Popen([*command, "-H", "127.0.0.1", "-p", str(self.port)],
                                         stdout=self.log, stderr=subprocess.STDOUT, env=env)
 
         def up():

@@ -15,6 +15,8 @@ received, not over its own address). Responses come back unchanged, except:
 - GET /__proxy__/stats answers the counts as JSON, without reaching moto:
   {"requests": n, "operations": {"PutObject": n, "SendMessage": n, ...},
    "batch_entries": [entries of each SendMessageBatch, in order],
+   "entries": {"SendMessageBatch": [...], "DeleteMessageBatch": [...],
+               "ChangeMessageVisibilityBatch": [...]}  (entries of each such call, in order),
    "failed_entries": n}
 - with --answer-locally, PutObject, SendMessage and SendMessageBatch are answered by the proxy
   itself (200, the body's MD5 as ETag or MD5OfMessageBody, a random message id) after the
@@ -26,7 +28,7 @@ received, not over its own address). Responses come back unchanged, except:
   SenderFault false, InternalError) instead of Successful. moto has stored that message
   all the same: the proxy only changes what the client is told.
 
-Bounded: request and response heads 64 KiB, a SendMessageBatch body 2 MiB (others are
+Bounded: request and response heads 64 KiB, an SQS batch call's body 2 MiB (others are
 streamed in 64 KiB pieces), an idle client connection 120 s, an upstream exchange 120 s;
 the process exits by itself after --lifetime seconds (default 3600) or on SIGTERM.
 """
@@ -57,6 +59,7 @@ class Stats:
         self.requests = 0
         self.operations = {}
         self.batch_entries = []
+        self.entries = {}
         self.failed_entries = 0
 
     def count(self, operation):
@@ -65,7 +68,8 @@ class Stats:
 
     def json(self):
         return json.dumps({"requests": self.requests, "operations": self.operations,
-                           "batch_entries": self.batch_entries, "failed_entries": self.failed_entries}).encode()
+                           "batch_entries": self.batch_entries, "entries": self.entries,
+                           "failed_entries": self.failed_entries}).encode()
 
 
 class Head:
@@ -181,6 +185,8 @@ def answer_send_message_batch(body):
 LOCAL_ANSWERS = {"PutObject": answer_put_object, "SendMessage": answer_send_message,
                  "SendMessageBatch": answer_send_message_batch}
 LOCAL_BODY_LIMIT = 64 * 1024 * 1024
+# The SQS batch calls whose entries the stats count.
+BATCH_OPERATIONS = ("SendMessageBatch", "DeleteMessageBatch", "ChangeMessageVisibilityBatch")
 
 
 class Proxy:
@@ -233,6 +239,7 @@ class Proxy:
             body = await asyncio.wait_for(client_reader.readexactly(length), EXCHANGE_TIMEOUT)
             if operation == "SendMessageBatch":
                 self.stats.batch_entries.append(len(json.loads(body).get("Entries", [])))
+                self.stats.entries.setdefault(operation, []).append(self.stats.batch_entries[-1])
             status, headers, answer = LOCAL_ANSWERS[operation](body)
             lines = [f"HTTP/1.1 {status} OK", f"Content-Length: {len(answer)}"] + [f"{k}: {v}" for k, v in headers]
             client_writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + answer)
@@ -248,9 +255,9 @@ class Proxy:
             up_writer.write(head.without("Expect"))
         else:
             up_writer.write(head.raw)
-        if inspect or operation == "SendMessageBatch":
+        if inspect or operation in BATCH_OPERATIONS:
             if framing != "length" or length > INSPECTED_BODY_LIMIT:
-                raise HTTPError("SendMessageBatch without a Content-Length up to 2 MiB")
+                raise HTTPError(f"{operation} without a Content-Length up to 2 MiB")
             request_body = await asyncio.wait_for(client_reader.readexactly(length), EXCHANGE_TIMEOUT)
             up_writer.write(request_body)
             await up_writer.drain()
@@ -262,7 +269,9 @@ class Proxy:
         failing = set()
         if request_body is not None:
             entries = json.loads(request_body).get("Entries", [])
-            self.stats.batch_entries.append(len(entries))
+            self.stats.entries.setdefault(operation, []).append(len(entries))
+            if operation == "SendMessageBatch":
+                self.stats.batch_entries.append(len(entries))
             if inspect:
                 for entry in entries:
                     if self.options.fail_entry_containing in entry.get("MessageBody", "") and self.failures_left != 0:

@@ -51,6 +51,13 @@ public struct ConsumerConfiguration: Sendable {
         self.concurrency * Self.receiveBatchSize
     }
 
+    /// Free places in flight the poll loop waits for before it receives: a whole receive batch
+    /// (so that a receive is not spent on one message each time one finishes, which costs a
+    /// round trip per message on SQS), or half the places when fewer than two batches fit.
+    public var minimumReceive: Int {
+        min(Self.receiveBatchSize, max(1, self.maximumInFlight / 2))
+    }
+
     public init(
         concurrency: Int = Self.defaultConcurrency,
         pollWaitTime: Int = Self.defaultPollWaitTime,

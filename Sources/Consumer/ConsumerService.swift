@@ -58,7 +58,7 @@ public struct ConsumerService: Service {
         await withDiscardingTaskGroup { group in
             var consecutiveReceiveFailures = 0
             while !Self.isStopping {
-                let capacity = await inFlight.waitForCapacity()
+                let capacity = await inFlight.waitForCapacity(atLeast: self.configuration.minimumReceive)
                 if Self.isStopping { break }
                 let messages: [QueueMessage]
                 do {

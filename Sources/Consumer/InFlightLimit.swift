@@ -9,9 +9,12 @@ actor InFlightLimit {
         self.limit = limit
     }
 
-    /// Suspends until fewer than `limit` messages are in flight; returns how many more fit.
-    func waitForCapacity() async -> Int {
-        if self.inFlight >= self.limit {
+    /// Suspends until at least `wanted` (at most `limit`) more messages fit; returns how many
+    /// more fit. The poll loop asks for a whole receive batch, so that each receive can return
+    /// a full one instead of one message per message finished.
+    func waitForCapacity(atLeast wanted: Int = 1) async -> Int {
+        let wanted = min(max(wanted, 1), self.limit)
+        while self.limit - self.inFlight < wanted {
             await withCheckedContinuation { continuation in
                 self.capacityWaiter = continuation
             }

@@ -53,7 +53,7 @@ struct AWSOptions: ParsableArguments {
     var s3KMSKeyId: String?
 
     @Option(parsing: .unconditional, help: ArgumentHelp(
-        "Intake: how long a notification waits for others to share its SQS SendMessageBatch call (up to 10), \(SQSSendBatcher.windowMillisecondsRange.text) milliseconds; 0 sends each with SendMessage. Env: CIS_QUEUE_BATCH_WINDOW. Default: \(SQSSendBatcher.defaultWindowMilliseconds).",
+        "How long an SQS request waits for others to share its batch call (up to 10): the intake's notifications (SendMessageBatch), the consumer's deletes (DeleteMessageBatch) and visibility changes (ChangeMessageVisibilityBatch); \(SQSBatchWindow.millisecondsRange.text) milliseconds; 0 sends each alone (SendMessage, DeleteMessage, ChangeMessageVisibility). Env: CIS_QUEUE_BATCH_WINDOW. Default: \(SQSBatchWindow.defaultMilliseconds).",
         valueName: "ms"))
     var queueBatchWindow: String?
 
@@ -110,11 +110,11 @@ struct AWSOptions: ParsableArguments {
         return url
     }
 
-    /// The SQS send batching window; nil when it is 0 (no batching).
+    /// The SQS batching window (sends, deletes, visibility changes); nil when it is 0 (no batching).
     func queueBatchWindow(_ settings: Settings) throws(ConfigurationError) -> Duration? {
         let milliseconds = try settings.value(
             self.queueBatchWindow, flag: "--queue-batch-window", variable: "CIS_QUEUE_BATCH_WINDOW",
-            default: SQSSendBatcher.defaultWindowMilliseconds, parse: Parse.integer(in: SQSSendBatcher.windowMillisecondsRange))
+            default: SQSBatchWindow.defaultMilliseconds, parse: Parse.integer(in: SQSBatchWindow.millisecondsRange))
         return milliseconds == 0 ? nil : .milliseconds(milliseconds)
     }
 

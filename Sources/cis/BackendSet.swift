@@ -46,14 +46,14 @@ struct BackendSet: Sendable {
         let queueURL = try options.queueURL(settings)
         let encryption = try options.serverSideEncryption(settings)
         let pathStyle = try options.pathStyle(settings)
-        let sendBatchWindow = try options.queueBatchWindow(settings)
+        let batchWindow = try options.queueBatchWindow(settings)
         let deadLetterURL = try options.deadLetterQueueURL(settings)
         let services = try await AWSOptions.services(logger: logger)
         do {
             return BackendSet(
                 objectStore: S3ObjectStore(
                     s3: try services.s3(forcePathStyle: pathStyle), bucket: bucket, serverSideEncryption: encryption),
-                queue: SQSMessageQueue(sqs: try services.sqs(), queueURL: queueURL, sendBatchWindow: sendBatchWindow),
+                queue: SQSMessageQueue(sqs: try services.sqs(), queueURL: queueURL, batchWindow: batchWindow),
                 aws: services, deadLetterQueue: try deadLetterURL.map { SQSMessageQueue(sqs: try services.sqs(), queueURL: $0) })
         } catch {
             throw ConfigurationError(source: "AWS", problem: "\(error)")

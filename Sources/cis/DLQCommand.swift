@@ -28,9 +28,12 @@ struct DLQCommand: AsyncParsableCommand {
 
         func run() async throws {
             let queue = try DLQCommand.localQueue(self.backend, command: "list")
-            for letter in try await queue.deadLetters() {
-                print(DLQCommand.json(letter, includingBody: false))
-            }
+            var cursor: SQLiteMessageQueue.DeadLetterCursor?
+            repeat {
+                let (letters, next) = try await queue.deadLetters(after: cursor, pageSize: DLQCommand.listPageSize)
+                for letter in letters { print(DLQCommand.json(letter, includingBody: false)) }
+                cursor = next
+            } while cursor != nil
         }
     }
 
@@ -150,6 +153,9 @@ struct DLQCommand: AsyncParsableCommand {
         }
         FileHandle.standardError.write(Data("\(moved.count) message(s) sent back to the queue\n".utf8))
     }
+
+    /// Dead letters `list` reads from the queue at a time.
+    static let listPageSize = 500
 
     static func json(_ letter: SQLiteMessageQueue.DeadLetter, includingBody: Bool) -> String {
         var object: [String: Any] = [

@@ -59,6 +59,32 @@ struct DeadLetterAndRetryTests {
         #expect(try await queue.receive(maxMessages: 1, visibilityTimeout: 30, waitTime: 0).first?.transientFailures == 1)
     }
 
+    @Test("dead letters a page at a time: every one once, in order, many within one millisecond")
+    func deadLettersInPages() async throws {
+        let directory = try TemporaryDirectory()
+        let queue = try SQLiteMessageQueue(path: directory.file("queue.sqlite"), maxReceiveCount: 1)
+        for index in 0..<23 { _ = try await queue.send(body: "m\(index)") }
+        while try await !queue.receive(maxMessages: 10, visibilityTimeout: 0, waitTime: 0).isEmpty {}
+        let all = try await queue.deadLetters()
+        #expect(all.count == 23)
+        var paged: [SQLiteMessageQueue.DeadLetter] = []
+        var pageSizes: [Int] = []
+        var cursor: SQLiteMessageQueue.DeadLetterCursor?
+        repeat {
+            let (letters, next) = try await queue.deadLetters(after: cursor, pageSize: 5)
+            paged += letters
+            pageSizes.append(letters.count)
+            cursor = next
+        } while cursor != nil && pageSizes.count < 10
+        #expect(pageSizes == [5, 5, 5, 5, 3])
+        #expect(paged == all)
+        // A page that ends exactly at the last one says so only on the next (empty) read.
+        let (twentyThree, next) = try await queue.deadLetters(after: nil, pageSize: 23)
+        #expect(twentyThree == all)
+        let (rest, end) = try await queue.deadLetters(after: next, pageSize: 23)
+        #expect(rest.isEmpty && end == nil)
+    }
+
     @Test("redrive moves one dead letter, or all, back with no receives; show finds one by id")
     func redrive() async throws {
         let directory = try TemporaryDirectory()

@@ -87,6 +87,15 @@ struct MotoServer {
         _ = try await self.json(.dynamodb, target: "DynamoDB_20120810.PutItem", body: body)
     }
 
+    /// `ApproximateNumberOfMessages` + `ApproximateNumberOfMessagesNotVisible`: what is still in the queue.
+    func messagesLeft(_ queueURL: String) async throws -> Int {
+        let body = try JSONSerialization.data(withJSONObject: [
+            "QueueUrl": queueURL, "AttributeNames": ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        ])
+        let attributes = try #require(try await self.json(.sqs, target: "AmazonSQS.GetQueueAttributes", body: body)["Attributes"] as? [String: String])
+        return try #require(Int(attributes["ApproximateNumberOfMessages"] ?? "")) + #require(Int(attributes["ApproximateNumberOfMessagesNotVisible"] ?? ""))
+    }
+
     private func json(_ service: AWSServices.Service, target: String, body: Data) async throws -> [String: Any] {
         let response = try await self.services.serviceClient(service).send(
             .init(

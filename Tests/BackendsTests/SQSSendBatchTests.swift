@@ -10,7 +10,7 @@ import Testing
 struct SQSSendBatchTests {
     @Test("a batch closes at 10 entries, before the bytes that would not fit, and by its window")
     func gatheringLimits() {
-        var gathering = SendBatchGathering<Int>(maximumEntries: 10, maximumBytes: 100)
+        var gathering = BatchGathering<Int>(maximumEntries: 10, maximumBytes: 100)
         var ready: [[Int]] = []
         let first = gathering.add(0, bytes: 5)
         #expect(first.opened == 1 && first.ready.isEmpty)
@@ -33,7 +33,7 @@ struct SQSSendBatchTests {
 
     @Test("an item over the byte limit travels alone")
     func oversizedItemAlone() {
-        var gathering = SendBatchGathering<String>(maximumEntries: 10, maximumBytes: 100)
+        var gathering = BatchGathering<String>(maximumEntries: 10, maximumBytes: 100)
         _ = gathering.add("small", bytes: 10)
         let big = gathering.add("big", bytes: 500)
         #expect(big.ready == [["small"], ["big"]])
@@ -45,7 +45,7 @@ struct SQSSendBatchTests {
     func concurrentSendsArriveOnce() async throws {
         let moto = try MotoServer()
         let queueURL = try await moto.createQueue(MotoServer.uniqueName("cis-send-batch"))
-        let queue = SQSMessageQueue(sqs: try moto.services.sqs(), queueURL: queueURL, sendBatchWindow: .milliseconds(200))
+        let queue = SQSMessageQueue(sqs: try moto.services.sqs(), queueURL: queueURL, batchWindow: .milliseconds(200))
         let bodies = (0..<25).map { "notification \($0)" }
         let ids = try await withThrowingTaskGroup(of: String.self) { group in
             for body in bodies { group.addTask { try await queue.send(body: body) } }
@@ -67,7 +67,7 @@ struct SQSSendBatchTests {
         let moto = try MotoServer()
         // moto, like SQS, refuses the whole call when one body is over the queue's limit.
         let queueURL = try await moto.createQueue(MotoServer.uniqueName("cis-send-small"), attributes: ["MaximumMessageSize": "1024"])
-        let queue = SQSMessageQueue(sqs: try moto.services.sqs(), queueURL: queueURL, sendBatchWindow: .milliseconds(500))
+        let queue = SQSMessageQueue(sqs: try moto.services.sqs(), queueURL: queueURL, batchWindow: .milliseconds(500))
         let bodies = ["short 0", String(repeating: "x", count: 2000), "short 2", "short 3"]
         let results = await withTaskGroup(of: (Int, Result<String, any Error>).self) { group in
             for (index, body) in bodies.enumerated() {

@@ -9,23 +9,38 @@ import AWS
 public struct SQSMessageQueue: MessageQueue {
     public let sqs: SQSClient
     public let queueURL: String
-    /// Gathers `send`s into `SendMessageBatch` calls; nil: each `send` is its own `SendMessage`.
-    private let sendBatcher: SQSSendBatcher?
+    /// Gather concurrent calls into `SendMessageBatch`, `DeleteMessageBatch` and
+    /// `ChangeMessageVisibilityBatch` calls; nil: each call is its own request.
+    private let sendBatcher: SQSRequestBatcher<String, String>?
+    private let deleteBatcher: SQSRequestBatcher<String, Void>?
+    private let visibilityBatcher: SQSRequestBatcher<SQSClient.VisibilityChange, Void>?
 
-    /// - Parameter sendBatchWindow: how long a sent message waits for others to share its
-    ///   `SendMessageBatch` call; nil or zero: no batching.
-    public init(sqs: SQSClient, queueURL: String, sendBatchWindow: Duration? = nil) {
+    /// - Parameter batchWindow: how long a sent message, a delete or a visibility change waits
+    ///   for others to share its batch call; nil or zero: no batching.
+    public init(sqs: SQSClient, queueURL: String, batchWindow: Duration? = nil) {
         self.sqs = sqs
         self.queueURL = queueURL
-        self.sendBatcher = sendBatchWindow.flatMap {
-            $0 > .zero ? SQSSendBatcher(sqs: sqs, queueURL: queueURL, window: $0) : nil
+        guard let window = batchWindow, window > .zero else {
+            self.sendBatcher = nil
+            self.deleteBatcher = nil
+            self.visibilityBatcher = nil
+            return
+        }
+        self.sendBatcher = SQSRequestBatcher(window: window, bytes: { $0.utf8.count }) { bodies in
+            try await sqs.sendMessageBatch(queueURL: queueURL, bodies: bodies)
+        }
+        self.deleteBatcher = SQSRequestBatcher(window: window, bytes: { $0.utf8.count }) { receiptHandles in
+            try await sqs.deleteMessageBatch(queueURL: queueURL, receiptHandles: receiptHandles)
+        }
+        self.visibilityBatcher = SQSRequestBatcher(window: window, bytes: { $0.receiptHandle.utf8.count }) { changes in
+            try await sqs.changeMessageVisibilityBatch(queueURL: queueURL, changes: changes)
         }
     }
 
     public func send(body: String) async throws -> String {
         if let batcher = self.sendBatcher {
             return try await mappingAWSErrors(backend: "sqs", operation: "SendMessageBatch") {
-                try await batcher.send(body: body)
+                try await batcher.submit(body)
             }
         }
         return try await mappingAWSErrors(backend: "sqs", operation: "SendMessage") {
@@ -47,6 +62,11 @@ public struct SQSMessageQueue: MessageQueue {
     }
 
     public func delete(receiptHandle: String) async throws {
+        if let batcher = self.deleteBatcher {
+            return try await mappingAWSErrors(backend: "sqs", operation: "DeleteMessageBatch") {
+                try await batcher.submit(receiptHandle)
+            }
+        }
         try await mappingAWSErrors(backend: "sqs", operation: "DeleteMessage") {
             try await self.sqs.deleteMessage(queueURL: self.queueURL, receiptHandle: receiptHandle)
         }
@@ -57,6 +77,11 @@ public struct SQSMessageQueue: MessageQueue {
     }
 
     public func changeVisibility(receiptHandle: String, visibilityTimeout: Int) async throws {
+        if let batcher = self.visibilityBatcher {
+            return try await mappingAWSErrors(backend: "sqs", operation: "ChangeMessageVisibilityBatch") {
+                try await batcher.submit(SQSClient.VisibilityChange(receiptHandle: receiptHandle, visibilityTimeout: visibilityTimeout))
+            }
+        }
         try await mappingAWSErrors(backend: "sqs", operation: "ChangeMessageVisibility") {
             try await self.sqs.changeMessageVisibility(
                 queueURL: self.queueURL, receiptHandle: receiptHandle, visibilityTimeout: visibilityTimeout)

@@ -208,6 +208,29 @@ final class QueueTables {
             where: "WHERE ?1 IS NULL OR message_id = ?1 ORDER BY dead_lettered_at, seq", [messageId.map { .text($0) } ?? .null])
     }
 
+    /// Up to `limit` dead letters after `cursor` (nil: from the oldest), oldest first, and the
+    /// cursor after the last one (nil when this was the last page).
+    func deadLetters(
+        after cursor: SQLiteMessageQueue.DeadLetterCursor?, limit: Int
+    ) throws -> ([SQLiteMessageQueue.DeadLetter], SQLiteMessageQueue.DeadLetterCursor?) {
+        let statement = try self.database.prepare(
+            """
+            SELECT message_id, body, receive_count, dead_lettered_at, seq FROM dead_letters
+              WHERE ?1 IS NULL OR dead_lettered_at > ?1 OR (dead_lettered_at = ?1 AND seq > ?2)
+              ORDER BY dead_lettered_at, seq LIMIT ?3
+            """)
+        try statement.bind([
+            cursor.map { .integer($0.deadLetteredAt) } ?? .null, .integer(cursor?.seq ?? 0), .integer(max(1, limit)),
+        ])
+        var letters: [SQLiteMessageQueue.DeadLetter] = []
+        var last: SQLiteMessageQueue.DeadLetterCursor?
+        while try statement.step() {
+            letters.append(Self.deadLetter(statement))
+            last = SQLiteMessageQueue.DeadLetterCursor(deadLetteredAt: statement.integer(3), seq: statement.integer(4))
+        }
+        return (letters, letters.count < max(1, limit) ? nil : last)
+    }
+
     /// The `limit` newest dead letters, newest first (the status page reads no more than it shows).
     func newestDeadLetters(limit: Int) throws -> [SQLiteMessageQueue.DeadLetter] {
         try self.deadLetters(where: "ORDER BY dead_lettered_at DESC, seq DESC LIMIT ?1", [.integer(max(0, limit))])
@@ -219,12 +242,16 @@ final class QueueTables {
         try statement.bind(values)
         var letters: [SQLiteMessageQueue.DeadLetter] = []
         while try statement.step() {
-            letters.append(
-                SQLiteMessageQueue.DeadLetter(
-                    messageId: statement.text(0) ?? "", body: statement.text(1) ?? "", receiveCount: statement.integer(2),
-                    deadLetteredAt: Date(timeIntervalSince1970: Double(statement.integer(3)) / 1000)))
+            letters.append(Self.deadLetter(statement))
         }
         return letters
+    }
+
+    /// A row of `message_id, body, receive_count, dead_lettered_at, ...`.
+    private static func deadLetter(_ statement: SQLiteDatabase.Statement) -> SQLiteMessageQueue.DeadLetter {
+        SQLiteMessageQueue.DeadLetter(
+            messageId: statement.text(0) ?? "", body: statement.text(1) ?? "", receiveCount: statement.integer(2),
+            deadLetteredAt: Date(timeIntervalSince1970: Double(statement.integer(3)) / 1000))
     }
 
     /// Moves dead letters back to the queue, visible at once and with no receives; returns the

@@ -143,6 +143,17 @@ public final class SQLiteMessageQueue: MessageQueue {
         try await self.inspect { tables, _ in try tables.deadLetters() }
     }
 
+    /// Where a page of dead letters ended (oldest first).
+    public struct DeadLetterCursor: Sendable, Equatable {
+        var deadLetteredAt: Int
+        var seq: Int
+    }
+
+    /// Dead letters a page at a time, oldest first, so that listing them holds at most `pageSize` in memory.
+    public func deadLetters(after cursor: DeadLetterCursor?, pageSize: Int) async throws -> ([DeadLetter], next: DeadLetterCursor?) {
+        try await self.inspect { tables, _ in try tables.deadLetters(after: cursor, limit: pageSize) }
+    }
+
     /// The `limit` newest dead letters, newest first.
     public func newestDeadLetters(limit: Int) async throws -> [DeadLetter] {
         try await self.inspect { tables, _ in try tables.newestDeadLetters(limit: limit) }

@@ -1,10 +1,10 @@
 /// Groups items into batches of at most `maximumEntries` items and `maximumBytes` bytes in
-/// arrival order: the state of `SQSSendBatcher`, without clocks or I/O.
+/// arrival order: the state of `SQSRequestBatcher`, without clocks or I/O.
 ///
 /// A batch closes when it is full (by count, or because the next item would not fit in its
 /// bytes) or when its window ends (`takeOpen(number:)`). An item larger than `maximumBytes`
 /// travels alone, so the service's answer for it touches no other item.
-struct SendBatchGathering<Item> {
+struct BatchGathering<Item> {
     let maximumEntries: Int
     let maximumBytes: Int
     private(set) var open: [Item] = []
