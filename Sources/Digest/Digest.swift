@@ -38,11 +38,29 @@ public enum Digest {
         hmacSHA256(key: key, Array(string.utf8))
     }
 
-    /// `count` cryptographically random bytes.
+    /// `count` cryptographically random bytes. Small counts (ids, names) come from
+    /// `RandomBytePool`, which draws from OpenSSL 4 KiB at a time.
     public static func randomBytes(_ count: Int) -> [UInt8] {
+        if count <= RandomBytePool.largestDraw { return RandomBytePool.shared.take(count) }
+        return self.randomBytesFromOpenSSL(count)
+    }
+
+    static func randomBytesFromOpenSSL(_ count: Int) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
         precondition(RAND_bytes(&bytes, Int32(count)) == 1, "RAND_bytes failed")
         return bytes
+    }
+
+    /// A version 4 UUID from `randomBytes`.
+    public static func randomUUID() -> UUID {
+        var bytes = self.randomBytes(16)
+        bytes[6] = bytes[6] & 0x0f | 0x40
+        bytes[8] = bytes[8] & 0x3f | 0x80
+        return UUID(
+            uuid: (
+                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+            ))
     }
 }
 

@@ -38,4 +38,14 @@ public struct SegmentedBody: Sendable {
     public var hasFileSegments: Bool {
         self.segments.contains { if case .file = $0 { true } else { false } }
     }
+
+    /// All the bytes in one array, when every segment is in memory and there are at most `limit`.
+    public func inMemoryBytes(limit: Int) -> [UInt8]? {
+        guard !self.hasFileSegments, self.count <= limit else { return nil }
+        if self.segments.count == 1, case .bytes(let bytes) = self.segments[0] { return bytes }
+        var joined: [UInt8] = []
+        joined.reserveCapacity(self.count)
+        for case .bytes(let bytes) in self.segments { joined += bytes }
+        return joined
+    }
 }

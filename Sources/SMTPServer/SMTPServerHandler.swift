@@ -30,8 +30,14 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     /// Bytes received and not yet framed.
     private var inbound = ByteBuffer()
     private var started = false
-    /// The deadline of what the session waits for now (command, text, handshake).
+    /// The deadline of what the session waits for now (command, text, handshake); nil while
+    /// it waits for nothing. Moving it later leaves `timer` as it is: when that fires early,
+    /// it is scheduled again for the rest (a re-arm per command or read would otherwise
+    /// cancel and schedule a task each time).
+    private var deadline: (at: NIODeadline, tooSlow: Bool)?
+    /// Fires at `timerFiresAt`, at or before `deadline`.
     private var timer: Scheduled<Void>?
+    private var timerFiresAt: NIODeadline?
     private var sessionTimer: Scheduled<Void>?
     private var closeTimer: Scheduled<Void>?
     /// Set at the 354: the minimum-rate deadline and the raw DATA bytes taken so far.
@@ -401,17 +407,18 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     private func cancelTimers() {
         self.timer?.cancel()
         self.timer = nil
+        self.timerFiresAt = nil
+        self.deadline = nil
         self.sessionTimer?.cancel()
         self.sessionTimer = nil
     }
 
     private func rearmTimer(context: ChannelHandlerContext) {
-        self.timer?.cancel()
-        self.timer = nil
         var timeout: TimeAmount
         var tooSlow = false
         switch self.session.phase {
         case .delivering, .closed:
+            self.deadline = nil
             return
         case .receivingData:
             timeout = self.deadlines.data
@@ -427,18 +434,39 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         case .awaitingHello, .ready, .inTransaction:
             timeout = self.deadlines.command
         }
-        self.timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
-            let reason = tooSlow ? "message text below the minimum data rate" : "timeout"
-            self.countTLSFailureIfHandshaking()
-            self.logger.notice(
-                "\(reason)",
-                metadata: ["smtp.stage": "\(self.session.phase)", "smtp.data.bytes": "\(self.dataBytesReceived)"])
-            if self.session.phase == .receivingData {
-                self.fire(context: context, .messageDiscarded)
-            }
-            self.run(self.session.timeoutFired(), context: context)
-            self.finishProcessing(context: context)
+        let deadline = context.eventLoop.now + timeout
+        self.deadline = (deadline, tooSlow)
+        if self.timer != nil, let firesAt = self.timerFiresAt, firesAt <= deadline { return }
+        self.timer?.cancel()
+        self.scheduleTimer(at: deadline, context: context)
+    }
+
+    private func scheduleTimer(at firesAt: NIODeadline, context: ChannelHandlerContext) {
+        self.timerFiresAt = firesAt
+        self.timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: firesAt) {
+            self.timerFired(context: context)
         }
+    }
+
+    private func timerFired(context: ChannelHandlerContext) {
+        self.timer = nil
+        self.timerFiresAt = nil
+        guard let deadline = self.deadline else { return }
+        if deadline.at > context.eventLoop.now {
+            self.scheduleTimer(at: deadline.at, context: context)
+            return
+        }
+        self.deadline = nil
+        let reason = deadline.tooSlow ? "message text below the minimum data rate" : "timeout"
+        self.countTLSFailureIfHandshaking()
+        self.logger.notice(
+            "\(reason)",
+            metadata: ["smtp.stage": "\(self.session.phase)", "smtp.data.bytes": "\(self.dataBytesReceived)"])
+        if self.session.phase == .receivingData {
+            self.fire(context: context, .messageDiscarded)
+        }
+        self.run(self.session.timeoutFired(), context: context)
+        self.finishProcessing(context: context)
     }
 
     private func resumeReads(context: ChannelHandlerContext) {

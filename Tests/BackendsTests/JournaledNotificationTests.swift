@@ -1,6 +1,7 @@
 @testable import Backends
 import FileIO
 import Foundation
+import Logging
 import TestSupport
 import Testing
 
@@ -121,6 +122,68 @@ struct JournaledNotificationTests {
         #expect(try ObjectJournalTests.records(at: "\(directory.path)/objects/.meta/journal").isEmpty)
         try await Self.putAll(store, prefix: "inbound/n")
         #expect(try await Self.waitForVisible(queue, 2 * Self.count) == 2 * Self.count)
+    }
+
+    @Test("killed after the journal sync, before a small body's object file was written: the next start writes it from the journal and queues it once")
+    func crashBeforeTheObjectFileWasWritten() async throws {
+        let directory = try TemporaryDirectory()
+        let live = directory.file("live")
+        let copy = directory.file("copy")
+        try FileManager.default.createDirectory(atPath: live, withIntermediateDirectories: true)
+        let queue = try SQLiteMessageQueue(path: "\(live)/queue.sqlite")
+        let copied = CopiedOnce(from: live, to: copy)
+        var checkpoints = ObjectCommitter.Checkpoints(bytes: 64 * 1024 * 1024, interval: 3600, logger: Logger(label: "test"))
+        checkpoints.journalSynced = { copied.copy() }
+        let store = try FileSystemObjectStore(
+            directory: "\(live)/objects", bucketName: "cis-local", access: .readWrite, groupCommit: true, checkpoints: checkpoints,
+            notificationQueue: queue)
+        let body = Array("Subject: small\r\n\r\nonly in the journal\r\n".utf8)
+        let stored = try await store.put(key: "inbound/small", body: SegmentedBody(segments: [.bytes(Array(body[..<9])), .bytes(Array(body[9...]))]), metadata: ["m": "1"]) {
+            stored in #"{"key":"\#(stored.key)","etag":"\#(stored.eTag)"}"#
+        }
+        #expect(stored.eTag == (try SegmentedBody(bytes: body).digests().md5.map { String(format: "%02x", $0) }.joined()))
+        #expect(try await store.get(key: "inbound/small").bytes == body)
+        // At the kill the body was in the synced journal only: no object file, no temp file.
+        #expect(copied.error == nil)
+        #expect(FileIdentity.of(path: "\(copy)/objects/inbound/small") == nil)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(copy)/objects/.tmp").isEmpty)
+
+        do {
+            let (recovered, recoveredQueue) = try Self.open(copy)
+            #expect(recovered.replayedRecords == 1)
+            let fetched = try await recovered.get(key: "inbound/small")
+            #expect(fetched.bytes == body && fetched.metadata == ["m": "1"])
+            let messages = try await Self.drain(recoveredQueue)
+            #expect(messages.map(\.body) == [#"{"key":"inbound/small","etag":"\#(stored.eTag)"}"#])
+        }
+        // Started again: nothing left to replay, nothing queued twice.
+        let (again, againQueue) = try Self.open(copy)
+        #expect(again.replayedRecords == 0)
+        #expect(try await againQueue.statistics() == .init(visible: 0, inFlight: 1, deadLetters: 0))
+        #expect(try await again.get(key: "inbound/small").bytes == body)
+    }
+
+    /// Copies a store's directory the first time it is called (on the committer's thread).
+    final class CopiedOnce: @unchecked Sendable {
+        // @unchecked: `done` and `error` are only touched with `lock` held.
+        private let lock = NSLock()
+        private let source: String
+        private let destination: String
+        private var done = false
+        private(set) var error: (any Error)?
+
+        init(from source: String, to destination: String) {
+            self.source = source
+            self.destination = destination
+        }
+
+        func copy() {
+            self.lock.lock()
+            defer { self.lock.unlock() }
+            guard !self.done else { return }
+            self.done = true
+            do { try JournaledNotificationTests.copyAsKilled(self.source, to: self.destination) } catch { self.error = error }
+        }
     }
 
     @Test("a journal holding notifications is not opened without its queue")

@@ -11,8 +11,11 @@ import Logging
 /// - `.meta/journal`: puts answered since the last checkpoint (`ObjectJournal`);
 /// - `.tmp/`: files being written (emptied at start-up).
 ///
-/// Keys never reach outside `directory` (see `ObjectKeyPath`). Four stager batchers copy
-/// bodies into temp files in parallel; one committer batcher makes them durable, all on
+/// Keys never reach outside `directory` (see `ObjectKeyPath`). With group commit, a body
+/// of at most `directCommitLimit` bytes, all in memory, is hashed by the putting task and
+/// goes straight to the committer, which journals it and writes its object file after the
+/// journal sync (no temp file before, no stager hop). Other bodies: four stager batchers
+/// copy them into temp files in parallel; one committer batcher makes them durable, all on
 /// the blocking pool. With
 /// `groupCommit`, the committer takes every staged put that queued up as one batch and
 /// makes it durable with one `fdatasync` of the journal (bodies over
@@ -45,6 +48,8 @@ public final class FileSystemObjectStore: NotifyingObjectStore {
     /// Inserts journaled notifications into the queue's table; nil without a notification queue.
     let notificationWriter: JournaledQueueWriter?
     private let nextStager = LockedCounter()
+    /// `directCommitLimit` with group commit, nil without (every put then goes through a stager).
+    private let directCommitBodyLimit: Int?
     /// Batches committed so far (tests check that concurrent puts share them).
     let commitBatches: LockedCounter
     /// Journal checkpoints done so far.
@@ -58,6 +63,8 @@ public final class FileSystemObjectStore: NotifyingObjectStore {
     static let temporaryDirectoryName = ".tmp"
     /// Bodies up to this size go into the journal; larger ones are synced in their own file.
     public static let journalBodyLimit = 1024 * 1024
+    /// In-memory bodies up to this size skip the stager: hashing them on the putting task is cheaper than a thread hop.
+    static let directCommitLimit = 256 * 1024
 
     /// - Parameters:
     ///   - groupCommit: batch concurrent puts behind one journal sync (false: one fsync per put).
@@ -136,20 +143,22 @@ public final class FileSystemObjectStore: NotifyingObjectStore {
         self.commitBatches = commitBatches
         let checkpoints = LockedCounter()
         self.checkpoints = checkpoints
+        let temporaryFiles = TemporaryFileNames(directory: temporaryDirectory)
         let committer = Batcher<ObjectCommitter>(
             maximumBatchSize: groupCommit ? 512 : 1,
             handler: ObjectCommitter(
                 directory: directory, metadata: writerMetadata, journal: journal, notifications: self.notificationWriter,
-                checkpoints: checkpointPolicy,
+                checkpoints: checkpointPolicy, temporaryFiles: temporaryFiles,
                 batches: commitBatches, checkpointCount: checkpoints))
         self.committer = committer
         self.stagers = (0..<4).map { index in
             Batcher(
                 maximumBatchSize: 1,
                 handler: ObjectStager(
-                    temporaryDirectory: temporaryDirectory, committer: committer,
+                    temporaryFiles: temporaryFiles, committer: committer,
                     journalBodyLimit: groupCommit ? Self.journalBodyLimit : nil))
         }
+        self.directCommitBodyLimit = access == .readWrite && groupCommit ? Self.directCommitLimit : nil
         self.reader = BlockingSerialQueue()
     }
 
@@ -177,11 +186,24 @@ public final class FileSystemObjectStore: NotifyingObjectStore {
             throw BackendError(.invalidArgument, backend: "filesystem", operation: "put", message: "\(self.directory) was opened read-only")
         }
         try ObjectKeyPath.validate(key, operation: "put")
+        let objectPath = self.objectPath(key)
+        if let limit = self.directCommitBodyLimit, let bytes = body.inMemoryBytes(limit: limit) {
+            return try await withCheckedThrowingContinuation { continuation in
+                let job = ObjectStager.Job(
+                    key: key, objectPath: objectPath, body: body, metadata: metadata, notification: notification,
+                    continuation: continuation)
+                do {
+                    self.committer.submit(.commit(try ObjectStager.stageInMemory(job, bytes: bytes)))
+                } catch {
+                    continuation.resume(throwing: ObjectCommitter.backendError(error))
+                }
+            }
+        }
         let stager = self.stagers[self.nextStager.next() % self.stagers.count]
         return try await withCheckedThrowingContinuation { continuation in
             stager.submit(
                 ObjectStager.Job(
-                    key: key, objectPath: self.objectPath(key), body: body, metadata: metadata, notification: notification,
+                    key: key, objectPath: objectPath, body: body, metadata: metadata, notification: notification,
                     continuation: continuation))
         }
     }

@@ -8,7 +8,9 @@ import Logging
 /// With a journal (group commit), per batch: every put is appended to the journal, which
 /// is `fdatasync`ed once, together with the temp files of bodies too large for it; the
 /// metadata of all of them is written in one SQLite transaction; each temp file is
-/// renamed to its key; only the directories of the large bodies are fsync'd. A put is
+/// renamed to its key, and each small body that came without one (`StagedObject.temp` nil,
+/// its bytes only in the journal record until now) is written to its object file; only the
+/// directories of the large bodies are fsync'd. A put is
 /// answered only after all of that succeeded for it. The journal is checkpointed (one
 /// `syncfs`, then emptied) once it holds `checkpointBytes` or its oldest record is
 /// `checkpointInterval` old.
@@ -32,6 +34,9 @@ final class ObjectCommitter: BatchHandler {
         var interval: TimeInterval
         /// `FileSystem.syncFileSystem`, or a stand-in that fails (tests of a failed writeback).
         var syncFileSystem: @Sendable (String) throws -> Void = { try FileSystem.syncFileSystem(containing: $0) }
+        /// Called after each batch's journal sync, before any object file of the batch is
+        /// written (tests copy the store there, as a kill at that moment leaves it).
+        var journalSynced: @Sendable () -> Void = {}
         var logger: Logger
     }
 
@@ -40,6 +45,7 @@ final class ObjectCommitter: BatchHandler {
     private let journal: ObjectJournal?
     private let notifications: JournaledQueueWriter?
     private let checkpoints: Checkpoints
+    private let temporaryFiles: TemporaryFileNames
     /// Directories known to exist, so that a put does not re-create its parents each time.
     /// Forgotten after any failure, in case the tree changed underneath.
     private var existingDirectories: Set<String> = []
@@ -49,8 +55,9 @@ final class ObjectCommitter: BatchHandler {
 
     init(
         directory: String, metadata: ObjectMetadataTable, journal: ObjectJournal?, notifications: JournaledQueueWriter?,
-        checkpoints: Checkpoints, batches: LockedCounter, checkpointCount: LockedCounter
+        checkpoints: Checkpoints, temporaryFiles: TemporaryFileNames, batches: LockedCounter, checkpointCount: LockedCounter
     ) {
+        self.temporaryFiles = temporaryFiles
         self.directory = directory
         self.metadata = metadata
         self.journal = journal
@@ -106,7 +113,11 @@ final class ObjectCommitter: BatchHandler {
         }
         staged = staged.filter { item in
             do {
-                try FileSystem.rename(item.temp.path, to: item.request.objectPath)
+                if let temp = item.temp {
+                    try FileSystem.rename(temp.path, to: item.request.objectPath)
+                } else if let body = item.journalBody {
+                    try self.writeObjectFile(body, to: item.request.objectPath)
+                }
                 return true
             } catch {
                 self.fail(item, error)
@@ -133,6 +144,22 @@ final class ObjectCommitter: BatchHandler {
         }
     }
 
+    /// Writes a journaled body to its object file (through a temp file, so that a reader
+    /// sees the whole object or none); synced at the next checkpoint, rewritten from the
+    /// journal after a crash before it.
+    private func writeObjectFile(_ body: [UInt8], to objectPath: String) throws {
+        let temp = try FileDescriptor.open(self.temporaryFiles.next(), flags: O_WRONLY | O_CREAT | O_EXCL)
+        do {
+            try temp.writeAll(body)
+            try temp.close()
+            try FileSystem.rename(temp.path, to: objectPath)
+        } catch {
+            try? temp.close()
+            FileSystem.removeFile(temp.path)
+            throw error
+        }
+    }
+
     /// Makes the bytes of every put durable (journal records, or the temp files of bodies
     /// that are not journaled) and closes the temp files; returns the puts that succeeded.
     private func syncData(_ staged: [StagedObject]) -> [StagedObject] {
@@ -146,19 +173,22 @@ final class ObjectCommitter: BatchHandler {
                 try journal.append(staged.map { ($0.request.key, $0.metadataJSON, $0.journalBody, $0.notification) })
                 try journal.file.dataSync()
                 BackendMetrics.journalSynced(batch: staged.count)
+                self.checkpoints.journalSynced()
             } catch {
                 journalError = error
                 journal.discard(from: journalStart)
             }
         }
-        let syncErrors = FileSystem.dataSyncAll(unjournaled.map(\.temp))
+        // Without a journal every put has a temp file; with one, only bodies over its limit need theirs synced.
+        unjournaled = unjournaled.filter { $0.temp != nil }
+        let syncErrors = FileSystem.dataSyncAll(unjournaled.compactMap(\.temp))
         let unjournaledErrors = Dictionary(uniqueKeysWithValues: zip(unjournaled.map(ObjectIdentifier.init), syncErrors))
         return staged.compactMap { item in
             do {
                 // Every record is in the journal, large bodies' too (for their metadata).
                 if let journalError { throw journalError }
                 if let error = unjournaledErrors[ObjectIdentifier(item)] ?? nil { throw error }
-                try item.temp.close()
+                try item.temp?.close()
                 return item
             } catch {
                 self.fail(item, error)
@@ -214,7 +244,7 @@ final class ObjectCommitter: BatchHandler {
         for job in jobs {
             switch job {
             case .commit(let item):
-                FileSystem.removeFile(item.temp.path)
+                if let temp = item.temp { FileSystem.removeFile(temp.path) }
                 item.request.continuation.resume(throwing: Self.closedError)
             case .checkpoint(let continuation):
                 self.checkpointIfDue(force: true)
@@ -229,7 +259,7 @@ final class ObjectCommitter: BatchHandler {
 
     private func fail(_ item: StagedObject, _ error: any Error) {
         self.existingDirectories = []
-        FileSystem.removeFile(item.temp.path)
+        if let temp = item.temp { FileSystem.removeFile(temp.path) }
         item.request.continuation.resume(throwing: Self.backendError(error))
     }
 

@@ -3,11 +3,13 @@ import Digest
 import FileIO
 import Foundation
 
-/// A put whose bytes are in a temp file, not yet durable, on its way to the committer.
+/// A put on its way to the committer, not yet durable: its bytes in a temp file, or (a small
+/// body in memory) only in `journalBody`, for the committer to write after the journal sync.
 final class StagedObject: @unchecked Sendable {
-    // @unchecked: created by a stager's batch and from then on owned by the committer's batches alone.
+    // @unchecked: created by a stager's batch (or the putting task) and from then on owned by the committer's batches alone.
     let request: ObjectStager.Job
-    let temp: FileDescriptor
+    /// nil: the body is only in `journalBody`.
+    let temp: FileDescriptor?
     let size: Int
     let eTag: String
     /// `request.metadata` encoded once, here, for both the journal and the metadata table.
@@ -18,7 +20,7 @@ final class StagedObject: @unchecked Sendable {
     let notification: JournaledNotification?
 
     init(
-        request: ObjectStager.Job, temp: FileDescriptor, size: Int, eTag: String, metadataJSON: String, journalBody: [UInt8]?,
+        request: ObjectStager.Job, temp: FileDescriptor?, size: Int, eTag: String, metadataJSON: String, journalBody: [UInt8]?,
         notification: JournaledNotification?
     ) {
         self.request = request
@@ -46,23 +48,45 @@ final class ObjectStager: BatchHandler {
         var continuation: CheckedContinuation<StoredObject, any Error>
     }
 
-    private let temporaryDirectory: String
+    private let temporaryFiles: TemporaryFileNames
     private let committer: Batcher<ObjectCommitter>
     private let journalBodyLimit: Int?
     private static let copyChunkSize = 256 * 1024
 
-    init(temporaryDirectory: String, committer: Batcher<ObjectCommitter>, journalBodyLimit: Int?) {
-        self.temporaryDirectory = temporaryDirectory
+    init(temporaryFiles: TemporaryFileNames, committer: Batcher<ObjectCommitter>, journalBodyLimit: Int?) {
+        self.temporaryFiles = temporaryFiles
         self.committer = committer
         self.journalBodyLimit = journalBodyLimit
+    }
+
+    /// A small body already in memory, staged by the putting task itself: hashed, no temp
+    /// file; the committer journals it and then writes its object file.
+    static func stageInMemory(_ job: Job, bytes: [UInt8]) throws -> StagedObject {
+        try self.staged(job, temp: nil, eTag: Digest.md5(bytes).hexString, journalBody: bytes)
+    }
+
+    /// The put's metadata encoded and its notification made, once its size and ETag are known.
+    private static func staged(_ job: Job, temp: FileDescriptor?, eTag: String, journalBody: [UInt8]?) throws -> StagedObject {
+        let metadataJSON = try ObjectMetadataTable.encode(job.metadata)
+        let notification = try job.notification.map { makeBody in
+            let body = try makeBody(StoredObject(key: job.key, size: job.body.count, eTag: eTag))
+            guard body.utf8.count <= SQLiteMessageQueue.maximumBodySize else {
+                throw BackendError(
+                    .invalidArgument, backend: "filesystem", operation: "put",
+                    message: "notification of \(body.utf8.count) bytes is over \(SQLiteMessageQueue.maximumBodySize)")
+            }
+            return JournaledNotification(messageId: Digest.randomUUID().uuidString.lowercased(), body: body)
+        }
+        return StagedObject(
+            request: job, temp: temp, size: job.body.count, eTag: eTag, metadataJSON: metadataJSON, journalBody: journalBody,
+            notification: notification)
     }
 
     func run(_ jobs: [Job]) {
         for job in jobs {
             let temp: FileDescriptor
             do {
-                temp = try FileDescriptor.open(
-                    "\(self.temporaryDirectory)/\(Digest.randomBytes(12).hexString)", flags: O_WRONLY | O_CREAT | O_EXCL)
+                temp = try FileDescriptor.open(self.temporaryFiles.next(), flags: O_WRONLY | O_CREAT | O_EXCL)
             } catch {
                 job.continuation.resume(throwing: ObjectCommitter.backendError(error))
                 continue
@@ -72,22 +96,7 @@ final class ObjectStager: BatchHandler {
                 var kept: [UInt8]? = self.journalBodyLimit.map { job.body.count <= $0 } == true ? [] : nil
                 kept?.reserveCapacity(job.body.count)
                 try self.write(job.body, to: temp, hasher: hasher, keeping: &kept)
-                let metadataJSON = try ObjectMetadataTable.encode(job.metadata)
-                let eTag = hasher.finalize().hexString
-                let notification = try job.notification.map { makeBody in
-                    let body = try makeBody(StoredObject(key: job.key, size: job.body.count, eTag: eTag))
-                    guard body.utf8.count <= SQLiteMessageQueue.maximumBodySize else {
-                        throw BackendError(
-                            .invalidArgument, backend: "filesystem", operation: "put",
-                            message: "notification of \(body.utf8.count) bytes is over \(SQLiteMessageQueue.maximumBodySize)")
-                    }
-                    return JournaledNotification(messageId: UUID().uuidString.lowercased(), body: body)
-                }
-                self.committer.submit(
-                    .commit(
-                        StagedObject(
-                            request: job, temp: temp, size: job.body.count, eTag: eTag,
-                            metadataJSON: metadataJSON, journalBody: kept, notification: notification)))
+                self.committer.submit(.commit(try Self.staged(job, temp: temp, eTag: hasher.finalize().hexString, journalBody: kept)))
             } catch {
                 FileSystem.removeFile(temp.path)
                 job.continuation.resume(throwing: ObjectCommitter.backendError(error))

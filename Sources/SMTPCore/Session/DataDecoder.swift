@@ -1,5 +1,11 @@
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Reads message text after `354` (RFC 5321 §4.1.1.4, §4.5.2): removes dot-stuffing,
 /// keeps every other byte as sent, and finds the end.
 ///
@@ -65,7 +71,18 @@ public struct DataDecoder: Sendable {
             let byte = bytes[index]
             switch self.state {
             case .text:
-                if byte == Self.cr { self.state = .carriageReturn }
+                if byte == Self.cr {
+                    self.state = .carriageReturn
+                } else {
+                    // Only a CR can end a line here: skip to the next one with memchr.
+                    let rest = bytes.count - index - 1
+                    guard rest > 0, let found = memchr(bytes.baseAddress! + index + 1, Int32(Self.cr), rest) else {
+                        index = bytes.count
+                        continue
+                    }
+                    index = bytes.baseAddress!.distance(to: UnsafeRawPointer(found))
+                    self.state = .carriageReturn
+                }
             case .carriageReturn:
                 self.state = byte == Self.lf ? .lineStart : (byte == Self.cr ? .carriageReturn : .text)
             case .lineStart:
