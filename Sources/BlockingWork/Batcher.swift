@@ -1,10 +1,16 @@
 import Foundation
+import NIOCore
+import NIOPosix
 
 /// Group commit on the blocking pool. Jobs queue up under a lock; when the batcher is idle, a
 /// submission starts one drain job on `BlockingPool`, which takes everything queued (up to
 /// `maximumBatchSize`) as one batch, runs it, and repeats until the queue is empty. Jobs
 /// that arrive while a batch runs form the next batch: one fsync or transaction for all of
 /// them. There is never more than one drain job, so the handler is used serially.
+///
+/// A wake-up due within `waitOnThreadLimit` is waited for on the drain job's thread; a later one
+/// (a checkpoint, a long poll) gives the thread back to the pool and sets a timer, so that idle
+/// batchers never hold pool threads the rest of the process needs.
 public final class Batcher<Handler: BatchHandler>: Sendable {
     private let state: State
 
@@ -39,6 +45,8 @@ public final class Batcher<Handler: BatchHandler>: Sendable {
         /// A drain job is scheduled or running.
         private var draining = false
         private var shutDownDone = false
+        /// The timer that starts a drain job at a later wake-up, and when it fires.
+        private var timer: (task: Scheduled<Void>, at: Date)?
         private let maximumBatchSize: Int
         private let handler: Handler
 
@@ -64,8 +72,27 @@ public final class Batcher<Handler: BatchHandler>: Sendable {
         func stop() {
             self.condition.lock()
             self.stopped = true
+            self.timer?.task.cancel()
+            self.timer = nil
             self.signalLocked()
             self.condition.unlock()
+        }
+
+        /// Makes sure a drain job starts by `wakeUp` (the timer set for an earlier one serves). Called with `condition` locked.
+        private func setTimerLocked(for wakeUp: Date) {
+            if let timer = self.timer {
+                if timer.at <= wakeUp { return }
+                timer.task.cancel()
+            }
+            let delay = TimeAmount.nanoseconds(Int64(max(0, wakeUp.timeIntervalSinceNow) * 1e9))
+            let task = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: delay) { [self] in
+                self.condition.lock()
+                self.timer = nil
+                self.woken = true
+                self.signalLocked()
+                self.condition.unlock()
+            }
+            self.timer = (task, wakeUp)
         }
 
         /// Wakes a drain job waiting for `nextWakeUp`, or starts one. Called with `condition` locked.
@@ -84,6 +111,12 @@ public final class Batcher<Handler: BatchHandler>: Sendable {
                 while self.pending.isEmpty && !self.stopped && !self.woken {
                     guard let wakeUp = self.handler.nextWakeUp() else {
                         self.draining = false
+                        self.condition.unlock()
+                        return
+                    }
+                    if wakeUp.timeIntervalSinceNow > waitOnThreadLimit {
+                        self.draining = false
+                        self.setTimerLocked(for: wakeUp)
                         self.condition.unlock()
                         return
                     }
@@ -111,3 +144,6 @@ public final class Batcher<Handler: BatchHandler>: Sendable {
         }
     }
 }
+
+/// A wake-up due sooner than this (seconds) is waited for on the drain job's pool thread.
+private let waitOnThreadLimit: TimeInterval = 0.05

@@ -128,4 +128,82 @@ struct BatcherTests {
         func add(_ value: Int) { self.lock.withLock { self.storage.append(value) } }
         var values: [Int] { self.lock.withLock { self.storage } }
     }
+
+    /// Runs each job's callback; an empty batch (a wake-up) is counted and, like a checkpoint,
+    /// puts the next wake-up an hour away.
+    final class WakingHandler: BatchHandler, @unchecked Sendable {
+        // @unchecked: `wakeUps` and `wakeUp` are guarded by `lock`.
+        struct Job: Sendable {
+            var done: @Sendable () -> Void
+        }
+
+        let lock = NSLock()
+        var wakeUps = 0
+        var wakeUp: Date
+
+        init(wakeUp: Date) {
+            self.wakeUp = wakeUp
+        }
+
+        func run(_ jobs: [Job]) {
+            self.lock.withLock {
+                if jobs.isEmpty {
+                    self.wakeUps += 1
+                    self.wakeUp = Date().addingTimeInterval(3600)
+                }
+            }
+            for job in jobs { job.done() }
+        }
+
+        func nextWakeUp() -> Date? { self.lock.withLock { self.wakeUp } }
+        func refuse(_ jobs: [Job]) {}
+        func shutDown() {}
+    }
+
+    /// A count other threads add to, read by polling (nothing here awaits work that may never run).
+    final class RunCount: @unchecked Sendable {
+        // @unchecked: `value` is guarded by `lock`.
+        private let lock = NSLock()
+        private var value = 0
+        func add() { self.lock.withLock { self.value += 1 } }
+        var count: Int { self.lock.withLock { self.value } }
+
+        /// Polls until the count reaches `target` or `seconds` pass; returns the count.
+        func wait(for target: Int, seconds: Int) async throws -> Int {
+            let deadline = ContinuousClock.now + .seconds(seconds)
+            while self.count < target && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            return self.count
+        }
+    }
+
+    @Test("batchers waiting for a late wake-up hold no pool thread: more of them than the pool has threads, and the pool still works")
+    func lateWakeUpsHoldNoThread() async throws {
+        let handlers = (0..<(BlockingPool.threadCount + 8)).map { _ in WakingHandler(wakeUp: Date().addingTimeInterval(3600)) }
+        let batchers = handlers.map { Batcher(maximumBatchSize: 16, handler: $0) }
+        let ran = RunCount()
+        for batcher in batchers { batcher.submit(WakingHandler.Job { ran.add() }) }
+        // A drain job waiting on its thread for the hour would leave later batchers no thread.
+        #expect(try await ran.wait(for: batchers.count, seconds: 30) == batchers.count)
+        let pool = RunCount()
+        BlockingPool.submit { pool.add() }
+        #expect(try await pool.wait(for: 1, seconds: 30) == 1)
+        _ = batchers
+    }
+
+    @Test("a wake-up past the on-thread wait runs an empty batch when it is due, once")
+    func lateWakeUpFires() async throws {
+        let handler = WakingHandler(wakeUp: Date().addingTimeInterval(0.4))
+        let batcher = Batcher(maximumBatchSize: 16, handler: handler)
+        let ran = RunCount()
+        batcher.submit(WakingHandler.Job { ran.add() })
+        #expect(try await ran.wait(for: 1, seconds: 30) == 1)
+        #expect(handler.lock.withLock { handler.wakeUps } == 0)
+        let deadline = ContinuousClock.now + .seconds(30)
+        while handler.lock.withLock({ handler.wakeUps }) == 0 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(handler.lock.withLock { handler.wakeUps } == 1)
+        _ = batcher
+    }
 }
