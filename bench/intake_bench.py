@@ -304,6 +304,7 @@ def main():
             shutil.rmtree(work, ignore_errors=True)
     plots = args.plots or (None if args.quick else str(ROOT / "docs"))
     if plots:
+        pathlib.Path(plots).mkdir(parents=True, exist_ok=True)
         if "throughput" in results:
             report.plot_throughput(results, pathlib.Path(plots) / "bench-intake-throughput.png")
         if "latency" in results:
