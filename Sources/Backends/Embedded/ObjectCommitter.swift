@@ -137,9 +137,9 @@ final class ObjectCommitter: BatchHandler {
         for (item, error) in outcomes {
             if let error {
                 self.existingDirectories = []
-                item.request.continuation.resume(throwing: Self.backendError(error))
+                item.request.completion(.failure(Self.backendError(error)))
             } else {
-                item.request.continuation.resume(returning: StoredObject(key: item.request.key, size: item.size, eTag: item.eTag))
+                item.request.completion(.success(StoredObject(key: item.request.key, size: item.size, eTag: item.eTag)))
             }
         }
     }
@@ -245,7 +245,7 @@ final class ObjectCommitter: BatchHandler {
             switch job {
             case .commit(let item):
                 if let temp = item.temp { FileSystem.removeFile(temp.path) }
-                item.request.continuation.resume(throwing: Self.closedError)
+                item.request.completion(.failure(Self.closedError))
             case .checkpoint(let continuation):
                 self.checkpointIfDue(force: true)
                 continuation.resume()
@@ -260,7 +260,7 @@ final class ObjectCommitter: BatchHandler {
     private func fail(_ item: StagedObject, _ error: any Error) {
         self.existingDirectories = []
         if let temp = item.temp { FileSystem.removeFile(temp.path) }
-        item.request.continuation.resume(throwing: Self.backendError(error))
+        item.request.completion(.failure(Self.backendError(error)))
     }
 
     static func backendError(_ error: any Error) -> BackendError {
