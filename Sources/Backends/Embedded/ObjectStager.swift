@@ -68,7 +68,7 @@ final class ObjectStager: BatchHandler {
 
     /// The put's metadata encoded and its notification made, once its size and ETag are known.
     private static func staged(_ job: Job, temp: FileDescriptor?, eTag: String, journalBody: [UInt8]?) throws -> StagedObject {
-        let metadataJSON = try ObjectMetadataTable.encode(job.metadata)
+        let metadataJSON = ObjectMetadataTable.encode(job.metadata)
         let notification = try job.notification.map { makeBody in
             let body = try makeBody(StoredObject(key: job.key, size: job.body.count, eTag: eTag))
             guard body.utf8.count <= SQLiteMessageQueue.maximumBodySize else {
