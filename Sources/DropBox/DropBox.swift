@@ -23,6 +23,7 @@ public struct DropBox: DirectMessageSink {
     private let configuration: DropBoxConfiguration
     private let logger: Logger
     private let sequencer = Sequencer()
+    private let metrics: DropBoxMetrics.Handles
 
     public init(objectStore: any ObjectStore, queue: any MessageQueue, configuration: DropBoxConfiguration, logger: Logger) {
         self.objectStore = objectStore
@@ -31,6 +32,7 @@ public struct DropBox: DirectMessageSink {
         self.queue = queue
         self.configuration = configuration
         self.logger = logger
+        self.metrics = DropBoxMetrics.Handles(objectStore: objectStore, queue: queue)
     }
 
     /// One message on its way to the store: named, with its header, body and metadata.
@@ -57,18 +59,18 @@ public struct DropBox: DirectMessageSink {
         var started = clock.now
         do {
             stored = try await self.objectStore.put(key: delivery.key, body: delivery.body, metadata: delivery.metadata)
-            DropBoxMetrics.objectStorePut(self.objectStore, duration: clock.now - started, failed: false)
+            self.metrics.objectStorePut(duration: clock.now - started, failed: false)
         } catch {
-            DropBoxMetrics.objectStorePut(self.objectStore, duration: clock.now - started, failed: true)
+            self.metrics.objectStorePut(duration: clock.now - started, failed: true)
             delivery.logger.info("object store write failed", metadata: ["dropbox.error": "\(error)"])
             throw DropBoxError(stage: .storeObject, messageId: delivery.messageId, underlying: error)
         }
         started = clock.now
         do {
             _ = try await self.queue.send(body: try self.notificationBody(for: stored, clientAddress: delivery.clientAddress))
-            DropBoxMetrics.queueSend(self.queue, duration: clock.now - started, failed: false)
+            self.metrics.queueSend(duration: clock.now - started, failed: false)
         } catch {
-            DropBoxMetrics.queueSend(self.queue, duration: clock.now - started, failed: true)
+            self.metrics.queueSend(duration: clock.now - started, failed: true)
             delivery.logger.info("notification send failed", metadata: ["dropbox.error": "\(error)"])
             throw DropBoxError(stage: .sendNotification, messageId: delivery.messageId, underlying: error)
         }
@@ -99,11 +101,11 @@ public struct DropBox: DirectMessageSink {
             let duration = ContinuousClock.now - started
             switch result {
             case .success(let stored):
-                DropBoxMetrics.objectStorePut(self.objectStore, duration: duration, failed: false)
-                DropBoxMetrics.queueSend(self.queue, duration: duration, failed: false)
+                self.metrics.objectStorePut(duration: duration, failed: false)
+                self.metrics.queueSend(duration: duration, failed: false)
                 completion(.success(self.receipt(delivery, stored: stored)))
             case .failure(let error):
-                DropBoxMetrics.objectStorePut(self.objectStore, duration: duration, failed: true)
+                self.metrics.objectStorePut(duration: duration, failed: true)
                 delivery.logger.info("object and notification write failed", metadata: ["dropbox.error": "\(error)"])
                 completion(.failure(DropBoxError(stage: .storeObject, messageId: delivery.messageId, underlying: error)))
             }
