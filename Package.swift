@@ -168,7 +168,7 @@ let package = Package(
         .target(
             name: "Operations",
             dependencies: [
-                "Notifications",
+                "BlockingWork", "Notifications",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
