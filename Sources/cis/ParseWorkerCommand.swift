@@ -55,11 +55,11 @@ struct ParseWorkerCommand: ParsableCommand {
         InviteParser.initialize()
         while let request = try Self.readFrame() {
             let (input, limits) = try ParseWorkerProtocol.decodeRequest(request)
-            let answer = try ParseWorkerProtocol.response(InviteParser.parse(input, limits: limits))
+            let answer = ParseWorkerProtocol.response(InviteParser.parse(input, limits: limits))
             // GMime or libical carried on after an allocation failed: the answer may be wrong, and
             // the heap is at its limit. Exit as a crash would.
             if cmemorylimit_allocation_failed() != 0 { _exit(ParseWorkerProtocol.memoryLimitExitStatus) }
-            try FileHandle.standardOutput.write(contentsOf: ParseWorkerProtocol.frame([UInt8](answer)))
+            try FileHandle.standardOutput.write(contentsOf: ParseWorkerProtocol.frame(answer))
         }
     }
 
@@ -71,14 +71,20 @@ struct ParseWorkerCommand: ParsableCommand {
         return try Self.read(Int(length), endAllowed: false)
     }
 
+    /// Reads `count` bytes from standard input straight into one array (no `Data` chunks).
     private static func read(_ count: Int, endAllowed: Bool) throws -> [UInt8]? {
-        var bytes = [UInt8]()
-        while bytes.count < count {
-            guard let chunk = try FileHandle.standardInput.read(upToCount: count - bytes.count), !chunk.isEmpty else {
-                if bytes.isEmpty && endAllowed { return nil }
+        var bytes = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let got = bytes.withUnsafeMutableBytes { buffer in Foundation.read(STDIN_FILENO, buffer.baseAddress! + filled, count - filled) }
+            if got > 0 {
+                filled += got
+            } else if got < 0 && errno == EINTR {
+                continue
+            } else {
+                if filled == 0 && endAllowed { return nil }
                 throw TruncatedRequest()
             }
-            bytes.append(contentsOf: chunk)
         }
         return bytes
     }
