@@ -168,7 +168,7 @@ let package = Package(
         .target(
             name: "Operations",
             dependencies: [
-                "Notifications",
+                "BlockingWork", "Notifications",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -188,7 +188,7 @@ let package = Package(
                 "Operations",
                 "SMTPServer", "SMTPCore", "DropBox", "Backends", "AWS", "Invites", "Consumer", "Notifications", "CProcessControl",
                 "SenderAuthentication", "SenderVerification", "CMemoryLimit",
-                "BlockingWork",
+                "BlockingWork", "FileIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -13,15 +13,23 @@ import Darwin
 public final class FileDescriptor {
     public let path: String
     public private(set) var rawValue: Int32
+    /// False for the process's standard streams, which `deinit` leaves open.
+    private let owned: Bool
 
-    private init(rawValue: Int32, path: String) {
+    private init(rawValue: Int32, path: String, owned: Bool = true) {
         self.rawValue = rawValue
         self.path = path
+        self.owned = owned
     }
 
     deinit {
-        if self.rawValue >= 0 { _ = Glibc.close(self.rawValue) }
+        if self.owned && self.rawValue >= 0 { _ = Glibc.close(self.rawValue) }
     }
+
+    /// This process's standard input and output (a pipe or terminal: read and write them
+    /// with the calls without an offset).
+    public static func standardInput() -> FileDescriptor { FileDescriptor(rawValue: 0, path: "standard input", owned: false) }
+    public static func standardOutput() -> FileDescriptor { FileDescriptor(rawValue: 1, path: "standard output", owned: false) }
 
     public static func open(_ path: String, flags: Int32, mode: mode_t = 0o640) throws -> FileDescriptor {
         let fd = path.withCString { Glibc.open($0, flags | O_CLOEXEC, mode) }
@@ -72,6 +80,43 @@ public final class FileDescriptor {
                 written += count
             }
         }
+    }
+
+    /// Reads up to `buffer.count` bytes from the current position; 0 at end of file.
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        while true {
+            let count = Glibc.read(self.rawValue, buffer.baseAddress!, buffer.count)
+            if count >= 0 { return count }
+            if errno != EINTR { throw SystemCallError("read", path: self.path) }
+        }
+    }
+
+    /// Reads exactly `count` bytes from the current position (a pipe's short reads joined);
+    /// nil when the input ends before the first byte, `TruncatedRead` when it ends after it.
+    public func read(exactly count: Int) throws -> [UInt8]? {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let read = try bytes.withUnsafeMutableBytes { try self.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[filled...])) }
+            if read == 0 {
+                if filled == 0 { return nil }
+                throw TruncatedRead(path: self.path, expected: count, received: filled)
+            }
+            filled += read
+        }
+        return bytes
+    }
+
+    public struct TruncatedRead: Error, Equatable, CustomStringConvertible {
+        public var path: String
+        public var expected: Int
+        public var received: Int
+        public init(path: String, expected: Int, received: Int) {
+            self.path = path
+            self.expected = expected
+            self.received = received
+        }
+        public var description: String { "\(self.path) ended after \(self.received) of \(self.expected) bytes" }
     }
 
     /// Reads up to `buffer.count` bytes at `offset`; 0 at end of file.

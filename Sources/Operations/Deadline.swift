@@ -1,4 +1,4 @@
-import NIOConcurrencyHelpers
+import BlockingWork
 
 /// Waits for some work at most `timeout`. At the deadline the work is cancelled but not
 /// awaited: a call stuck where cancellation does not reach (a C library, a silent peer) cannot
@@ -10,25 +10,14 @@ enum Deadline {
     }
 
     static func run<T: Sendable>(within timeout: Duration, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
-        let once = NIOLockedValueBox<CheckedContinuation<T, any Error>?>(nil)
-        var tasks: [Task<Void, Never>] = []
-        defer { for task in tasks { task.cancel() } }
-        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            once.withLockedValue { $0 = continuation }
-            let finish: @Sendable (Result<T, any Error>) -> Void = { result in
-                once.withLockedValue { $0.take() }?.resume(with: result)
-            }
-            tasks.append(Task {
+        let (outcome, _) = await FirstOutcome.of(
+            {
                 do {
-                    finish(.success(try await work()))
+                    return .success(try await work()) as Result<T, any Error>
                 } catch {
-                    finish(.failure(error))
+                    return .failure(error)
                 }
-            })
-            tasks.append(Task {
-                try? await Task.sleep(for: timeout)
-                finish(.failure(Expired(timeout: timeout)))
-            })
-        }
+            }, timeout: timeout, otherwise: { .failure(Expired(timeout: timeout)) })
+        return try outcome.get()
     }
 }

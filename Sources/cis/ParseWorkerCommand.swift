@@ -2,6 +2,7 @@ import ArgumentParser
 import CMemoryLimit
 import CProcessControl
 import Consumer
+import FileIO
 import Foundation
 import Invites
 
@@ -31,10 +32,6 @@ struct ParseWorkerCommand: ParsableCommand {
         var description: String { "a request of \(self.length) bytes, over \(ParseWorkerProtocol.maximumRequestSize)" }
     }
 
-    struct TruncatedRequest: Error, CustomStringConvertible {
-        var description: String { "standard input ended inside a request" }
-    }
-
     func run() throws {
         // Killed by the kernel when the consumer dies, even by SIGKILL; a parent already gone
         // before this line is seen through the changed parent pid.
@@ -53,39 +50,26 @@ struct ParseWorkerCommand: ParsableCommand {
             throw MemoryLimitFailed(errno: errno)
         }
         InviteParser.initialize()
-        while let request = try Self.readFrame() {
+        let requests = FileDescriptor.standardInput()
+        let answers = FileDescriptor.standardOutput()
+        while let request = try Self.readFrame(from: requests) {
             let (input, limits) = try ParseWorkerProtocol.decodeRequest(request)
             let answer = ParseWorkerProtocol.response(InviteParser.parse(input, limits: limits))
             // GMime or libical carried on after an allocation failed: the answer may be wrong, and
             // the heap is at its limit. Exit as a crash would.
             if cmemorylimit_allocation_failed() != 0 { _exit(ParseWorkerProtocol.memoryLimitExitStatus) }
-            try FileHandle.standardOutput.write(contentsOf: ParseWorkerProtocol.frame(answer))
+            try answers.writeAll(ParseWorkerProtocol.frame(answer))
         }
     }
 
     /// The next request frame's payload; nil when standard input ended between frames.
-    private static func readFrame() throws -> [UInt8]? {
-        guard let header = try Self.read(ParseWorkerProtocol.frameHeaderSize, endAllowed: true) else { return nil }
+    private static func readFrame(from input: FileDescriptor) throws -> [UInt8]? {
+        guard let header = try input.read(exactly: ParseWorkerProtocol.frameHeaderSize) else { return nil }
         let length = ParseWorkerProtocol.payloadLength(header)
         guard length <= UInt64(ParseWorkerProtocol.maximumRequestSize) else { throw RequestTooLarge(length: length) }
-        return try Self.read(Int(length), endAllowed: false)
-    }
-
-    /// Reads `count` bytes from standard input straight into one array (no `Data` chunks).
-    private static func read(_ count: Int, endAllowed: Bool) throws -> [UInt8]? {
-        var bytes = [UInt8](repeating: 0, count: count)
-        var filled = 0
-        while filled < count {
-            let got = bytes.withUnsafeMutableBytes { buffer in Foundation.read(STDIN_FILENO, buffer.baseAddress! + filled, count - filled) }
-            if got > 0 {
-                filled += got
-            } else if got < 0 && errno == EINTR {
-                continue
-            } else {
-                if filled == 0 && endAllowed { return nil }
-                throw TruncatedRequest()
-            }
+        guard let payload = try input.read(exactly: Int(length)) else {
+            throw FileDescriptor.TruncatedRead(path: input.path, expected: Int(length), received: 0)
         }
-        return bytes
+        return payload
     }
 }

@@ -5,24 +5,6 @@ import Testing
 
 @Suite("Sender check")
 struct SenderCheckTests {
-    @Test("work that finishes first gives its value")
-    func finishes() async {
-        let (value, finished) = await FirstOutcome.of({ 7 }, timeout: .seconds(30), otherwise: { 0 })
-        #expect(value == 7)
-        #expect(finished)
-    }
-
-    @Test("work that outlasts the deadline gives the fallback and is cancelled")
-    func deadline() async {
-        let (value, finished) = await FirstOutcome.of(
-            {
-                try? await Task.sleep(for: .seconds(120))
-                return Task.isCancelled ? -1 : 7
-            }, timeout: .milliseconds(100), otherwise: { 0 })
-        #expect(value == 0)
-        #expect(!finished)
-    }
-
     @Test("an IPv4-mapped IPv6 client is checked as its IPv4 address", arguments: [
         ("::ffff:192.0.2.1", "192.0.2.1"), ("::FFFF:10.1.2.3", "10.1.2.3"), ("192.0.2.1", "192.0.2.1"), ("2001:db8::1", "2001:db8::1"),
         ("::ffff:c000:201", "::ffff:c000:201"),

@@ -2,7 +2,7 @@ import BlockingWork
 import Foundation
 import Testing
 
-@Suite("Batcher and BlockingPool")
+@Suite("Batcher, BlockingPool and FirstOutcome")
 struct BatcherTests {
     /// Records each batch; a batch holding `failing` fails all its jobs.
     final class RecordingHandler: BatchHandler, @unchecked Sendable {
@@ -121,12 +121,21 @@ struct BatcherTests {
         await #expect(throws: RecordingHandler.BatchFailed.self) { try await BlockingPool.run { throw RecordingHandler.BatchFailed() } }
     }
 
+    /// Values other threads add, read by polling (nothing here awaits work that may never run).
     final class Counter: @unchecked Sendable {
         // @unchecked: guarded by `lock`.
         private let lock = NSLock()
         private var storage: [Int] = []
-        func add(_ value: Int) { self.lock.withLock { self.storage.append(value) } }
+        func add(_ value: Int = 0) { self.lock.withLock { self.storage.append(value) } }
         var values: [Int] { self.lock.withLock { self.storage } }
+        var count: Int { self.lock.withLock { self.storage.count } }
+
+        /// Polls until `target` values were added or `seconds` pass; returns the count.
+        func wait(for target: Int, seconds: Int) async throws -> Int {
+            let deadline = ContinuousClock.now + .seconds(seconds)
+            while self.count < target && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            return self.count
+        }
     }
 
     /// Runs each job's callback; an empty batch (a wake-up) is counted and, like a checkpoint,
@@ -160,31 +169,15 @@ struct BatcherTests {
         func shutDown() {}
     }
 
-    /// A count other threads add to, read by polling (nothing here awaits work that may never run).
-    final class RunCount: @unchecked Sendable {
-        // @unchecked: `value` is guarded by `lock`.
-        private let lock = NSLock()
-        private var value = 0
-        func add() { self.lock.withLock { self.value += 1 } }
-        var count: Int { self.lock.withLock { self.value } }
-
-        /// Polls until the count reaches `target` or `seconds` pass; returns the count.
-        func wait(for target: Int, seconds: Int) async throws -> Int {
-            let deadline = ContinuousClock.now + .seconds(seconds)
-            while self.count < target && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-            return self.count
-        }
-    }
-
     @Test("batchers waiting for a late wake-up hold no pool thread: more of them than the pool has threads, and the pool still works")
     func lateWakeUpsHoldNoThread() async throws {
         let handlers = (0..<(BlockingPool.threadCount + 8)).map { _ in WakingHandler(wakeUp: Date().addingTimeInterval(3600)) }
         let batchers = handlers.map { Batcher(maximumBatchSize: 16, handler: $0) }
-        let ran = RunCount()
+        let ran = Counter()
         for batcher in batchers { batcher.submit(WakingHandler.Job { ran.add() }) }
         // A drain job waiting on its thread for the hour would leave later batchers no thread.
         #expect(try await ran.wait(for: batchers.count, seconds: 30) == batchers.count)
-        let pool = RunCount()
+        let pool = Counter()
         BlockingPool.submit { pool.add() }
         #expect(try await pool.wait(for: 1, seconds: 30) == 1)
         _ = batchers
@@ -194,7 +187,7 @@ struct BatcherTests {
     func lateWakeUpFires() async throws {
         let handler = WakingHandler(wakeUp: Date().addingTimeInterval(0.4))
         let batcher = Batcher(maximumBatchSize: 16, handler: handler)
-        let ran = RunCount()
+        let ran = Counter()
         batcher.submit(WakingHandler.Job { ran.add() })
         #expect(try await ran.wait(for: 1, seconds: 30) == 1)
         #expect(handler.lock.withLock { handler.wakeUps } == 0)
@@ -205,5 +198,23 @@ struct BatcherTests {
         try await Task.sleep(for: .milliseconds(300))
         #expect(handler.lock.withLock { handler.wakeUps } == 1)
         _ = batcher
+    }
+
+    @Test("work that finishes first gives its value")
+    func finishes() async {
+        let (value, finished) = await FirstOutcome.of({ 7 }, timeout: .seconds(30), otherwise: { 0 })
+        #expect(value == 7)
+        #expect(finished)
+    }
+
+    @Test("work that outlasts the deadline gives the fallback and is cancelled")
+    func deadline() async {
+        let (value, finished) = await FirstOutcome.of(
+            {
+                try? await Task.sleep(for: .seconds(120))
+                return Task.isCancelled ? -1 : 7
+            }, timeout: .milliseconds(100), otherwise: { 0 })
+        #expect(value == 0)
+        #expect(!finished)
     }
 }

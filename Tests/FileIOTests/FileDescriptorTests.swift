@@ -77,4 +77,24 @@ struct FileDescriptorTests {
         try holder.close()
         #expect(try other.lockExclusively(wait: false))
     }
+
+    @Test("read(exactly:) joins a pipe's short reads; nil when the pipe ends between reads, TruncatedRead inside one")
+    func readExactlyFromAPipe() throws {
+        let directory = try TemporaryDirectory(prefix: "cis-fileio")
+        let fifo = directory.file("pipe")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let writer = Thread {
+            guard let pipe = try? FileDescriptor.open(fifo, flags: O_WRONLY) else { return }
+            for piece: [UInt8] in [[1, 2], [3], [4, 5, 6]] {
+                try? pipe.writeAll(piece)
+                usleep(20_000)
+            }
+        }
+        writer.start()
+        let reader = try FileDescriptor.open(fifo, flags: O_RDONLY)
+        #expect(try reader.read(exactly: 5) == [1, 2, 3, 4, 5])
+        #expect(throws: FileDescriptor.TruncatedRead(path: fifo, expected: 3, received: 1)) { try reader.read(exactly: 3) }
+        #expect(try reader.read(exactly: 1) == nil)
+        #expect(try reader.read(exactly: 0) == [])
+    }
 }

@@ -5,7 +5,6 @@ and the entries of each batch call by operation."""
 import json
 import signal
 import subprocess
-import time
 import uuid
 from pathlib import Path
 
@@ -13,7 +12,8 @@ import pytest
 
 from pipeline_support import invite
 from test_aws_intake_batching import moto, proxy, proxy_stats  # noqa: F401 (fixtures)
-from test_pipeline_aws import CIS_BINARY, MOTO_ENDPOINT, TOPIC_OPTIONS, aws_environment, aws_world  # noqa: F401 (fixture)
+from test_pipeline_aws import (  # noqa: F401 (fixture)
+    CIS_BINARY, MOTO_ENDPOINT, aws_environment, aws_world, consume_command, wait_until_drained)
 
 pytestmark = pytest.mark.skipif(
     not CIS_BINARY or not MOTO_ENDPOINT, reason="needs CIS_BINARY and CIS_TEST_MOTO_ENDPOINT (scripts/test.sh sets both)")
@@ -52,25 +52,12 @@ def published_uids(world: dict, log: Path) -> list[str]:
 
 def consume_until_drained(world: dict, tmp_path: Path, endpoint: str, expected: int, *extra: str) -> Path:
     log = tmp_path / "consume.log"
-    args = [CIS_BINARY, "consume", "--backend", "aws", "--bucket", world["bucket"], "--queue-url", world["intake"],
-            "--data-dir", str(tmp_path / "data"), "--poll-wait", "1", "--log-format", "json", *extra]
-    for route, option in TOPIC_OPTIONS.items():
-        args += [option, world["topics"][route]]
-    process = subprocess.Popen(args, stdout=open(log, "wb"), stderr=subprocess.STDOUT,
+    process = subprocess.Popen(consume_command(world, tmp_path / "data", "--log-format", "json", *extra),
+                               stdout=open(log, "wb"), stderr=subprocess.STDOUT,
                                env={**aws_environment(), "AWS_ENDPOINT_URL": endpoint})
     try:
-        deadline = time.monotonic() + WAIT_SECONDS
-        while True:
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, log.read_text()
-            attributes = world["sqs"].get_queue_attributes(
-                QueueUrl=world["intake"],
-                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
-            published = log.read_text().count('"Published event request"')
-            if published >= expected and attributes["ApproximateNumberOfMessages"] == "0" \
-                    and attributes["ApproximateNumberOfMessagesNotVisible"] == "0":
-                break
-            time.sleep(0.2)
+        wait_until_drained(world, log, process, seconds=WAIT_SECONDS,
+                           handled=lambda: log.read_text().count('"Published event request"') >= expected)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)

@@ -138,13 +138,27 @@ def queue_is_drained(world: dict) -> bool:
     return attributes["ApproximateNumberOfMessages"] == "0" and attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
 
 
-def wait_until_drained(world: dict, log: Path) -> None:
-    deadline = time.monotonic() + WAIT_SECONDS
+def wait_until_drained(world: dict, log: Path, process: subprocess.Popen | None = None,
+                       handled=lambda: True, seconds: float = WAIT_SECONDS) -> None:
+    """Waits until `handled()` holds and the intake queue is empty; fails with the log when
+    `seconds` pass or `process` exits first."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if queue_is_drained(world):
+        if process is not None and process.poll() is not None:
+            pytest.fail(f"cis exited ({process.returncode}) before the intake queue was drained:\n{log.read_text()}")
+        if handled() and queue_is_drained(world):
             return
         time.sleep(0.2)
-    pytest.fail(f"the intake queue still holds messages after {WAIT_SECONDS} s:\n{log.read_text()}")
+    pytest.fail(f"the intake queue still holds messages after {seconds} s:\n{log.read_text()}")
+
+
+def consume_command(world: dict, data_dir: Path, *extra: str) -> list[str]:
+    """`cis consume --backend aws` on the world's bucket and intake queue, publishing to its topics."""
+    args = [CIS_BINARY, "consume", "--backend", "aws", "--bucket", world["bucket"], "--queue-url", world["intake"],
+            "--data-dir", str(data_dir), "--poll-wait", "1", *extra]
+    for route, option in TOPIC_OPTIONS.items():
+        args += [option, world["topics"][route]]
+    return args
 
 
 def check_event(notification: dict, route: str, method: str, message_id: str, uid: str, sequence: int, bucket: str):
@@ -237,11 +251,8 @@ def test_cis_consume_publishes_through_a_server_that_verifies_signatures(aws_wor
                   ContentType="message/rfc822")
 
     log = tmp_path / "consume-aws.log"
-    args = [CIS_BINARY, "consume", "--backend", "aws", "--bucket", aws_world["bucket"], "--queue-url", aws_world["intake"],
-            "--data-dir", str(tmp_path / "cis-data"), "--poll-wait", "1", "--event-index", "none"]
-    for route, option in TOPIC_OPTIONS.items():
-        args += [option, aws_world["topics"][route]]
-    process = subprocess.Popen(args, stdout=open(log, "wb"), stderr=subprocess.STDOUT, env=aws_environment())
+    process = subprocess.Popen(consume_command(aws_world, tmp_path / "cis-data", "--event-index", "none"),
+                               stdout=open(log, "wb"), stderr=subprocess.STDOUT, env=aws_environment())
     try:
         notification = receive_published(aws_world, "create", log)
         wait_until_drained(aws_world, log)

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from pipeline_support import invite
-from test_pipeline_aws import CIS_BINARY, TOPIC_OPTIONS, aws_environment, aws_world  # noqa: F401 (fixture)
+from test_pipeline_aws import (  # noqa: F401 (fixture)
+    CIS_BINARY, aws_environment, aws_world, consume_command, wait_until_drained)
 
 MOTO_ENDPOINT = os.environ.get("CIS_TEST_MOTO_ENDPOINT")
 pytestmark = pytest.mark.skipif(
@@ -26,11 +27,8 @@ WAIT_SECONDS = 60
 
 
 def consume(world: dict, data_dir: Path, log: Path, *extra: str) -> subprocess.Popen:
-    args = [CIS_BINARY, "consume", "--backend", "aws", "--bucket", world["bucket"], "--queue-url", world["intake"],
-            "--data-dir", str(data_dir), "--poll-wait", "1", "--log-format", "json", "--log-level", "debug", *extra]
-    for route, option in TOPIC_OPTIONS.items():
-        args += [option, world["topics"][route]]
-    return subprocess.Popen(args, stdout=open(log, "wb"), stderr=subprocess.STDOUT, env=aws_environment())
+    return subprocess.Popen(consume_command(world, data_dir, "--log-format", "json", "--log-level", "debug", *extra),
+                            stdout=open(log, "wb"), stderr=subprocess.STDOUT, env=aws_environment())
 
 
 def stop(process: subprocess.Popen, log: Path) -> None:
@@ -48,19 +46,9 @@ def run_until_handled(world: dict, data_dir: Path, log: Path, *extra: str) -> No
     """Runs one consumer until the intake queue is empty and it logged what it did with the message."""
     process = consume(world, data_dir, log, *extra)
     try:
-        deadline = time.monotonic() + WAIT_SECONDS
-        while True:
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, log.read_text()
-            attributes = world["sqs"].get_queue_attributes(
-                QueueUrl=world["intake"],
-                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
-            handled = log_entries(log, "Published event request") or log_entries(
-                log, "Event request already published; not published again")
-            if handled and attributes["ApproximateNumberOfMessages"] == "0" \
-                    and attributes["ApproximateNumberOfMessagesNotVisible"] == "0":
-                return
-            time.sleep(0.2)
+        wait_until_drained(world, log, process, seconds=WAIT_SECONDS, handled=lambda: bool(
+            log_entries(log, "Published event request")
+            or log_entries(log, "Event request already published; not published again")))
     finally:
         stop(process, log)
 
