@@ -4,7 +4,9 @@
 # then for each peer copies that directory and times `cis consume` from its start until the
 # queue is empty (a message is deleted only after its publishes are durable). Prints each
 # round, the medians, their ratios to the first peer, to the issue's target (2,000 msg/s) and
-# to the figure before the consumer work (290 msg/s, issue 12).
+# to the figure before the consumer work (290 msg/s, issue 12). Each round also prints the CPU
+# per message (user + system time of `cis consume` and its reaped parse workers, from
+# /usr/bin/time), less sensitive than the rate to other processes on a shared machine.
 #
 #   bash bench/consumer_throughput.sh [--messages N] [--rounds R] [--concurrency C]
 #       [--corpus DIR | --synthetic] PEER...
@@ -72,19 +74,28 @@ consume_once() {
     rm -rf "$directory"; cp -a "$BASE/pristine" "$directory"
     local start end
     start=$(date +%s.%N)
-    CIS_PARSE_ISOLATION="$isolation" "$binary" consume --data-dir "$directory" --poll-wait 1 \
-        --consumer-concurrency "$CONCURRENCY" >"$BASE/consume.log" 2>&1 &
-    CONSUME_PID=$!
+    CIS_PARSE_ISOLATION="$isolation" /usr/bin/time -f "%U %S" -o "$BASE/time" "$binary" consume --data-dir "$directory" \
+        --poll-wait 1 --consumer-concurrency "$CONCURRENCY" >"$BASE/consume.log" 2>&1 &
+    TIME_PID=$!
+    CONSUME_PID=
+    for _ in $(seq 1 100); do
+        CONSUME_PID=$(pgrep -P "$TIME_PID" || true)
+        [ -n "$CONSUME_PID" ] && break
+        sleep 0.05
+    done
+    [ -n "$CONSUME_PID" ] || { echo "cis consume did not start" >&2; exit 1; }
     end=$(python3 bench/wait_queue_empty.py "$directory" "$CONSUME_PID" 600) || {
         echo "consume did not empty the queue; log: $(tail -3 "$BASE/consume.log")" >&2
         exit 1
     }
     echo "$(cat "$directory"/topics/*.jsonl | wc -l) topic lines" >"$BASE/lines"
-    kill -TERM "$CONSUME_PID"; wait "$CONSUME_PID" || true; CONSUME_PID=
+    kill -TERM "$CONSUME_PID"; wait "$TIME_PID" || true; CONSUME_PID=
+    read -r user system <"$BASE/time"
+    echo "$(python3 -c "print(round(($user + $system) * 1000 / $MESSAGES, 3))")" >"$BASE/cpu"
     python3 -c "print($end - $start)"
 }
 
-declare -A RATES
+declare -A RATES CPUS
 for round in $(seq 1 "$ROUNDS"); do
     for peer in "${PEERS[@]}"; do
         label="${peer%%=*}"; spec="${peer#*=}"; binary="${spec%%:*}"; isolation=""
@@ -92,7 +103,8 @@ for round in $(seq 1 "$ROUNDS"); do
         seconds=$(consume_once "$binary" "$isolation")
         rate=$(python3 -c "print(round($MESSAGES / $seconds, 1))")
         RATES[$label]="${RATES[$label]:-} $rate"
-        echo "round $round $label: $MESSAGES messages in ${seconds:0:6} s = $rate msg/s ($(cat "$BASE/lines"))"
+        CPUS[$label]="${CPUS[$label]:-} $(cat "$BASE/cpu")"
+        echo "round $round $label: $MESSAGES messages in ${seconds:0:6} s = $rate msg/s, $(cat "$BASE/cpu") ms CPU/msg ($(cat "$BASE/lines"))"
     done
 done
 
@@ -105,5 +117,6 @@ for peer in "${PEERS[@]}"; do
     ratio=$(python3 -c "print(round($median / $first_median, 3))")
     target_ratio=$(python3 -c "print(round($median / $TARGET, 3))")
     old_ratio=$(python3 -c "print(round($median / $OLD_FIGURE, 2))")
-    echo "  $label: $median msgs/s (x$ratio of ${PEERS[0]%%=*}; x$target_ratio of the $TARGET msgs/s target; x$old_ratio of the old $OLD_FIGURE msgs/s)"
+    cpu=$(python3 -c "import statistics; print(statistics.median([float(x) for x in '${CPUS[$label]}'.split()]))")
+    echo "  $label: $median msgs/s (x$ratio of ${PEERS[0]%%=*}; x$target_ratio of the $TARGET msgs/s target; x$old_ratio of the old $OLD_FIGURE msgs/s); $cpu ms CPU/msg"
 done

@@ -48,6 +48,12 @@ public struct ConsumerService: Service {
 
     public func run() async throws {
         let inFlight = InFlightLimit(limit: self.configuration.maximumInFlight)
+        let visibilityTimeout = self.configuration.visibilityTimeout
+        let keeper = visibilityTimeout > 0
+            ? VisibilityKeeper(interval: .milliseconds(visibilityTimeout * 1000 / ConsumerConfiguration.visibilityExtensionDivisor)) : nil
+        let keeping = keeper.map { keeper in
+            Task { [queue = self.queue] in await keeper.run(queue: queue, visibilityTimeout: visibilityTimeout) }
+        }
         self.logger.info(
             "Consumer started",
             metadata: [
@@ -85,12 +91,13 @@ public struct ConsumerService: Service {
                 for message in messages {
                     await inFlight.begin()
                     group.addTask {
-                        await self.handle(message)
+                        await self.handle(message, keeper: keeper)
                         await inFlight.end()
                     }
                 }
             }
         }
+        keeping?.cancel()
         await self.processor.parsing.shutdown()
         self.logger.info("Consumer stopped")
     }
@@ -108,13 +115,18 @@ public struct ConsumerService: Service {
         }
     }
 
-    private func handle(_ message: QueueMessage) async {
+    private func handle(_ message: QueueMessage, keeper: VisibilityKeeper?) async {
         var logger = self.logger
         logger[metadataKey: "consumer.queue.message_id"] = "\(message.messageId)"
         logger[metadataKey: "consumer.receive_count"] = "\(message.receiveCount)"
         logger.debug("Message received")
         let started = ContinuousClock.now
-        switch await self.processKeepingInvisible(message, logger: logger) {
+        // Kept invisible while processed (and retried after transient failures), so that it
+        // is not delivered to a second consumer meanwhile.
+        let token = keeper?.begin(message, logger: logger)
+        let verdict = await self.processRetryingTransientFailures(message, logger: logger)
+        token.map { keeper?.end($0) }
+        switch verdict {
         case .processed(let outcome):
             self.processor.reportDone(message, started: started)
             await self.delete(message, outcome: outcome, logger: logger)
@@ -133,24 +145,6 @@ public struct ConsumerService: Service {
         case permanentFailure(MessageProcessingError)
         /// Transient failures went on until shutdown or the hold limit: give the message back.
         case handBack(delaySeconds: Int)
-    }
-
-    /// Processes the message, again after each transient failure, while extending its
-    /// visibility every `ConsumerConfiguration.visibilityExtensionDivisor`th of the visibility
-    /// timeout (two chances before it lapses), so that it is not delivered to a second consumer
-    /// meanwhile.
-    private func processKeepingInvisible(_ message: QueueMessage, logger: Logger) async -> Verdict {
-        let visibilityTimeout = self.configuration.visibilityTimeout
-        return await withTaskGroup(of: Void.self) { group in
-            if visibilityTimeout > 0 {
-                group.addTask {
-                    await self.extendVisibility(of: message, every: .milliseconds(visibilityTimeout * 1000 / ConsumerConfiguration.visibilityExtensionDivisor), logger: logger)
-                }
-            }
-            let verdict = await self.processRetryingTransientFailures(message, logger: logger)
-            group.cancelAll()
-            return verdict
-        }
     }
 
     private func processRetryingTransientFailures(_ message: QueueMessage, logger: Logger) async -> Verdict {
@@ -182,20 +176,6 @@ public struct ConsumerService: Service {
                 return .handBack(delaySeconds: delaySeconds)
             }
             if Self.isStopping { return .handBack(delaySeconds: delaySeconds) }
-        }
-    }
-
-    /// Runs until cancelled.
-    private func extendVisibility(of message: QueueMessage, every interval: Duration, logger: Logger) async {
-        while true {
-            do {
-                try await Task.sleep(for: interval)
-                try await self.queue.changeVisibility(
-                    receiptHandle: message.receiptHandle, visibilityTimeout: self.configuration.visibilityTimeout)
-            } catch {
-                if Task.isCancelled { return }
-                logger.warning("Extending the visibility of a message in processing failed", metadata: ["consumer.error": "\(error)"])
-            }
         }
     }
 

@@ -130,12 +130,28 @@ public struct MessageProcessor: Sendable {
         let envelope = MessageEnvelopeMetadata(dictionary: fetched.metadata)
         let sender = envelope.mailFrom.isEmpty ? nil : envelope.mailFrom
         let input = InviteInput(message: fetched.bytes, bucket: object.bucket, key: object.key, envelopeSender: sender)
+        guard let senderCheck = self.senderCheck else { return (try await self.parse(input), nil) }
+        // The verifier mostly waits for DNS and the parse for its worker: side by side, the
+        // message holds its parse slot for the longer of the two instead of their sum. The
+        // verdicts of a message the parse ignores are dropped (it is not verified in effect).
+        async let verdicts = senderCheck.verify(message: fetched.bytes, envelope: envelope)
+        let parsed: InviteParseResult
+        do {
+            parsed = try await self.parse(input)
+        } catch {
+            _ = await verdicts
+            throw error
+        }
+        let finished = await verdicts
+        if case .ignored = parsed { return (parsed, nil) }
+        return (parsed, finished)
+    }
+
+    private func parse(_ input: InviteInput) async throws(MessageProcessingError) -> InviteParseResult {
         let parseStarted = ContinuousClock.now
         let parsed = try await self.parsing.parse(input)
         ConsumerMetrics.parsed(in: ContinuousClock.now - parseStarted)
-        if case .ignored = parsed { return (parsed, nil) }
-        guard let senderCheck = self.senderCheck else { return (parsed, nil) }
-        return (parsed, await senderCheck.verify(message: fetched.bytes, envelope: envelope))
+        return parsed
     }
 
     private static func result<Value>(

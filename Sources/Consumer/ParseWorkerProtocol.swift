@@ -1,9 +1,8 @@
-import Foundation
 import Invites
 
 /// What travels between the consumer and a `cis parse-worker` child over its standard input
 /// and output, as many times as the worker lives: a request frame (a binary header, then the
-/// raw message), answered by a frame holding the JSON result. A frame is an 8-byte
+/// raw message), answered by a frame holding the result (`ParseWorkerAnswer`). A frame is an 8-byte
 /// big-endian length, then that many bytes; each side refuses a length over its bound.
 public enum ParseWorkerProtocol {
     /// The status a worker exits with when it ran out of its memory limit (`cis parse-worker
@@ -18,8 +17,8 @@ public enum ParseWorkerProtocol {
     /// The largest request frame: the message and its header line (a bucket, a key, a sender).
     public static let maximumRequestSize = maximumMessageSize + (1 << 20)
 
-    /// The largest answer accepted for a request of `requestSize` bytes: the JSON of every
-    /// request found, which escapes (up to 6 bytes for one) and repeats the message's text.
+    /// The largest answer accepted for a request of `requestSize` bytes: every request found,
+    /// which repeats the message's text (once per event of a PUBLISH, and per override).
     public static func maximumAnswerSize(forRequestOf requestSize: Int) -> Int {
         16 * requestSize + (16 << 20)
     }
@@ -122,11 +121,12 @@ public enum ParseWorkerProtocol {
         }
     }
 
-    public static func response(_ result: InviteParseResult) throws -> Data {
-        try JSONEncoder().encode(result)
+    /// An answer's payload (`ParseWorkerAnswer`).
+    public static func response(_ result: InviteParseResult) -> [UInt8] {
+        ParseWorkerAnswer.encode(result)
     }
 
-    public static func decodeResponse(_ data: Data) throws -> InviteParseResult {
-        try JSONDecoder().decode(InviteParseResult.self, from: data)
+    public static func decodeResponse(_ payload: [UInt8]) throws(ParseWorkerAnswer.Malformed) -> InviteParseResult {
+        try ParseWorkerAnswer.decode(payload)
     }
 }

@@ -53,7 +53,7 @@ public struct WorkerProcessInviteParsing: InviteParsing {
         switch exchange {
         case .answer(let answer):
             do {
-                let result = try ParseWorkerProtocol.decodeResponse(Data(answer))
+                let result = try ParseWorkerProtocol.decodeResponse(answer)
                 await self.pool.checkIn(worker)
                 return result
             } catch {

@@ -9,27 +9,31 @@ struct MessageHeaderFields {
     private(set) var fields: [(name: String, value: String)] = []
 
     init(message: [UInt8]) {
-        // Split on bytes: in a Swift String, CRLF is one Character.
-        var lines: [String] = []
-        for line in message.prefix(Self.maximumBytes).split(separator: 0x0A, omittingEmptySubsequences: false) {
-            let line = line.last == 0x0D ? line.dropLast() : line
+        // Split and cut on bytes (in a Swift String, CRLF is one Character, and a String per
+        // line cost more than the rest of the verifier's own work); only names and values
+        // become Strings.
+        let header = message.prefix(Self.maximumBytes)
+        var lineStart = header.startIndex
+        while lineStart < header.endIndex {
+            let newline = header[lineStart...].firstIndex(of: 0x0A) ?? header.endIndex
+            let lineEnd = newline > lineStart && header[newline - 1] == 0x0D ? newline - 1 : newline
+            let line = header[lineStart..<lineEnd]
+            lineStart = newline + 1
             if line.isEmpty { break }
-            lines.append(String(decoding: line, as: UTF8.self))
-        }
-        for line in lines {
-            if line.first == " " || line.first == "\t" {
+            if line.first == 0x20 || line.first == 0x09 {
                 guard !self.fields.isEmpty else { continue }
-                self.fields[self.fields.count - 1].value += line
+                self.fields[self.fields.count - 1].value += String(decoding: line, as: UTF8.self)
                 continue
             }
-            guard self.fields.count < Self.maximumFields, let colon = line.firstIndex(of: ":") else { continue }
-            let name = String(line[..<colon]).trimmingWhitespace
-            self.fields.append((name, String(line[line.index(after: colon)...])))
+            guard self.fields.count < Self.maximumFields, let colon = line.firstIndex(of: UInt8(ascii: ":")) else { continue }
+            let name = String(decoding: line[..<colon], as: UTF8.self).trimmingWhitespace
+            self.fields.append((name, String(decoding: line[(colon + 1)...], as: UTF8.self)))
         }
     }
 
     func values(named name: String) -> [String] {
-        self.fields.filter { $0.name.lowercased() == name.lowercased() }.map(\.value)
+        let name = name.lowercased()
+        return self.fields.filter { $0.name.lowercased() == name }.map(\.value)
     }
 
     /// The address of the one `From:` field holding one mailbox (RFC 7489 §6.6.1); nil otherwise.
@@ -93,6 +97,9 @@ struct MessageHeaderFields {
 
 extension StringProtocol {
     var trimmingWhitespace: String {
-        String(self.drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
+        guard let first = self.firstIndex(where: { !$0.isWhitespace }), let last = self.lastIndex(where: { !$0.isWhitespace }) else {
+            return ""
+        }
+        return String(self[first...last])
     }
 }

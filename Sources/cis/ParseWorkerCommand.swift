@@ -54,11 +54,11 @@ struct ParseWorkerCommand: ParsableCommand {
         let answers = FileDescriptor.standardOutput()
         while let request = try Self.readFrame(from: requests) {
             let (input, limits) = try ParseWorkerProtocol.decodeRequest(request)
-            let answer = try ParseWorkerProtocol.response(InviteParser.parse(input, limits: limits))
+            let answer = ParseWorkerProtocol.response(InviteParser.parse(input, limits: limits))
             // GMime or libical carried on after an allocation failed: the answer may be wrong, and
             // the heap is at its limit. Exit as a crash would.
             if cmemorylimit_allocation_failed() != 0 { _exit(ParseWorkerProtocol.memoryLimitExitStatus) }
-            try answers.writeAll(ParseWorkerProtocol.frame([UInt8](answer)))
+            try answers.writeAll(ParseWorkerProtocol.frame(answer))
         }
     }
 

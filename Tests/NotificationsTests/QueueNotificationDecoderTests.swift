@@ -87,6 +87,61 @@ struct QueueNotificationDecoderTests {
         }
     }
 
+    /// Members the consumer does not need may be `null` or absent, and unknown members of any type are ignored.
+    @Test func nullAndUnknownMembersAreAccepted() throws {
+        let body = """
+             { "Records" : [ {"eventName":"ObjectCreated:Put","eventTime":null,"userIdentity":null,\
+            "glacierEventData":{"restoreEventData":[1,2.5e3,{"x":null}]},\
+            "s3":{"configurationId":null,"bucket":{"name":"b","ownerIdentity":null},\
+            "object":{"key":"incoming\\/caf%C3%A9\\u002b+x","size":null,"versionId":"v1"}}} ] }\t
+            """
+        #expect(try QueueNotification.decode(body) == .objectsCreated([ObjectReference(bucket: "b", key: "incoming/café  x")]))
+    }
+
+    /// The reader checks what the Codable shapes checked: a member present with another type,
+    /// `Records` that is not an array of objects, and what a strict reader refuses.
+    @Test(arguments: [
+        #"{"Records":null}"#,
+        #"{"Records":[null]}"#,
+        #"{"Records":[{"eventName":"ObjectCreated:Put","awsRegion":5,"s3":{"bucket":{"name":"b"},"object":{"key":"k"}}}]}"#,
+        #"{"Records":[{"eventName":"ObjectCreated:Put","userIdentity":"x","s3":{"bucket":{"name":"b"},"object":{"key":"k"}}}]}"#,
+        #"{"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"k","size":"12"}}}]}"#,
+        #"{"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"k","size":1.5}}}]}"#,
+        #"{"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":["b"]},"object":{"key":"k"}}}]}"#,
+        #"{"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"k","key":"other"}}}]}"#,
+        #"{"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"k"}}},]}"#,
+        #"{"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"k\ud800"}}}]}"#,
+        #"{"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"k"}}}]"#,
+        #"{"Event":5}"#,
+        #"{"Type":"Notification","Message":"{}","Timestamp":5}"#,
+        #"{"Type":"Notification","Message":null}"#,
+    ])
+    func misshapenBodiesAreRejected(body: String) {
+        #expect {
+            try QueueNotification.decode(body)
+        } throws: { error in
+            (error as? QueueNotificationDecodingError)?.reason.contains("is not a JSON object of the expected shape") == true
+        }
+    }
+
+    @Test func aDeeplyNestedBodyIsRejectedNotACrash() {
+        let body = #"{"Records":[{"x":"# + String(repeating: "[", count: 200_000) + String(repeating: "]", count: 200_000) + "}]}"
+        #expect(throws: QueueNotificationDecodingError.self) { try QueueNotification.decode(body) }
+    }
+
+    /// Every body the intake writes (through Foundation's encoder) reads back, escapes and all.
+    @Test func readsWhatTheEncoderWrites() throws {
+        for key in ["plain", "incoming/Fwd: Team sync + lunch\u{e9}", "quote\"back\\slash", "tab\tnew\nline", "emoji 😀/€"] {
+            let event = S3EventNotification.objectCreated(
+                bucketName: "cis-invites", object: .init(key: key, size: 10, eTag: "e", sequencer: "s"), awsRegion: "r",
+                configurationId: "c", principalId: "p", sourceIPAddress: "127.0.0.1", eventTime: "t", requestId: "q", id2: "i")
+            let json = try event.json()
+            #expect(try QueueNotification.decode(json) == .objectsCreated([ObjectReference(bucket: "cis-invites", key: key)]))
+            let envelope = SNSNotificationEnvelope(message: json, topicArn: "arn:aws:sns:eu-west-1:1:t", fallbackRegion: "r", date: Date())
+            #expect(try QueueNotification.decode(try envelope.json()) == .objectsCreated([ObjectReference(bucket: "cis-invites", key: key)]))
+        }
+    }
+
     @Test func rejectionDoesNotQuoteTheBody() {
         let secret = "a-private-body-line"
         #expect {

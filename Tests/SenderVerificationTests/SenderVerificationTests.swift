@@ -30,6 +30,21 @@ import Testing
         #expect(headers.values(named: "received").count == 1)
     }
 
+    /// Lines end in CRLF or a bare LF; a bare CR stays in its value; a continuation before the
+    /// first field is dropped; a name's surrounding whitespace goes, a value keeps its own; a
+    /// line without a colon is skipped; the section ends at the first empty line or the end.
+    @Test func splitsLinesOnBytes() {
+        let text = "\tstray continuation\nX-A : one\r\n two\nno colon here\r\nX-B:a\rb\r\nX-\u{e9}: caf\u{e9} \r\n\tfolded"
+        let headers = MessageHeaderFields(message: Array(text.utf8))
+        #expect(headers.fields.map(\.name) == ["X-A", "X-B", "X-\u{e9}"])
+        #expect(headers.values(named: "x-a") == [" one two"])
+        #expect(headers.values(named: "X-B") == ["a\rb"])
+        #expect(headers.values(named: "x-\u{c9}") == [" caf\u{e9} \tfolded"])
+        #expect(MessageHeaderFields(message: Array("A: 1\n\nB: 2\n".utf8)).fields.map(\.name) == ["A"])
+        #expect(MessageHeaderFields(message: []).fields.isEmpty)
+        #expect(MessageHeaderFields(message: Array("\r\nA: 1\r\n".utf8)).fields.isEmpty)
+    }
+
     @Test(arguments: [
         "From: a@example.com\r\nFrom: b@example.net\r\n\r\n",  // two From fields
         "From: a@example.com, b@example.net\r\n\r\n",  // two mailboxes

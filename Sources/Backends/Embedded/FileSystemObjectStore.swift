@@ -121,7 +121,7 @@ public final class FileSystemObjectStore: NotifyingObjectStore {
                     message: "\(directory) is in use by another cis process that writes to it (it holds .meta/writer.lock)")
             }
             writerMetadata = try ObjectMetadataTable(path: metadataPath, durableCommits: !groupCommit)
-            self.readerMetadata = MetadataReader(table: try ObjectMetadataTable(path: metadataPath))
+            self.readerMetadata = MetadataReader(table: try ObjectMetadataReader(path: metadataPath))
             if noWriterRuns {
                 try Self.removeContents(of: temporaryDirectory)
                 self.replayedRecords = try ObjectJournal.replay(
@@ -264,8 +264,8 @@ public final class FileSystemObjectStore: NotifyingObjectStore {
     /// The reader queue's metadata connection.
     private final class MetadataReader: @unchecked Sendable {
         // @unchecked: `table` is used only inside `reader.run`, one closure at a time.
-        let table: ObjectMetadataTable
-        init(table: ObjectMetadataTable) { self.table = table }
+        let table: ObjectMetadataReader
+        init(table: ObjectMetadataReader) { self.table = table }
     }
 }
 
