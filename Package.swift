@@ -241,7 +241,7 @@ let package = Package(
         .testTarget(
             name: "SMTPServerTests",
             dependencies: [
-                "TestSupport", "SMTPServer", "SMTPCore",
+                "TestSupport", "SMTPServer", "SMTPCore", "DropBox", "Backends",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -43,16 +43,17 @@ enum ReceivedHeader {
         return address.contains(":") ? "[IPv6:\(address)]" : "[\(address)]"
     }
 
+    private static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
     /// `Wed, 25 Nov 2026 15:37:06 +0000` (RFC 5322 §3.3), in UTC.
     static func rfc5322Date(_ date: Date) -> String {
-        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
-        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()
         gmtime_r(&seconds, &parts)
         // Plain arithmetic: `String(format:)` goes through Foundation's locale machinery, once per message.
         let time = "\(self.twoDigits(parts.tm_hour)):\(self.twoDigits(parts.tm_min)):\(self.twoDigits(parts.tm_sec))"
-        return "\(days[Int(parts.tm_wday)]), \(self.twoDigits(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(Int(parts.tm_year) + 1900) \(time) +0000"
+        return "\(self.days[Int(parts.tm_wday)]), \(self.twoDigits(parts.tm_mday)) \(self.months[Int(parts.tm_mon)]) \(Int(parts.tm_year) + 1900) \(time) +0000"
     }
 
     private static func twoDigits(_ value: Int32) -> String {
@@ -60,14 +61,21 @@ enum ReceivedHeader {
     }
 
     /// Client-supplied text with anything that could break the header (controls, spaces,
-    /// parentheses, angle brackets, `;`) replaced by `?`.
+    /// parentheses, angle brackets, `;`, `\`) replaced by `?`. Each of those is one byte in
+    /// UTF-8 and no byte of a longer character, so the text is checked and mended byte by byte.
     static func clean(_ text: String) -> String {
-        let unsafe: Set<Unicode.Scalar> = ["(", ")", "<", ">", ";", " ", "\\"]
-        let cleaned = String(
-            String.UnicodeScalarView(
-                text.unicodeScalars.map { scalar in
-                    scalar.value < 0x21 || scalar.value == 0x7f || unsafe.contains(scalar) ? "?" : scalar
-                }))
-        return cleaned.isEmpty ? "unknown" : cleaned
+        if text.isEmpty { return "unknown" }
+        if text.utf8.allSatisfy(self.isSafe) { return text }
+        return String(decoding: text.utf8.map { self.isSafe($0) ? $0 : UInt8(ascii: "?") }, as: UTF8.self)
+    }
+
+    private static func isSafe(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 0...0x20, 0x7f, UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: ";"),
+            UInt8(ascii: "\\"):
+            false
+        default:
+            true
+        }
     }
 }

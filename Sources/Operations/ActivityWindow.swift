@@ -109,6 +109,11 @@ public struct ActivityWindow: Sendable {
 
     public let capacity: Int
     private(set) var rows: [Row] = []
+    /// Where each message id's last row is, as a count of rows appended before it: a lookup per
+    /// record instead of a scan of every row (one per message, from the intake and the consumer).
+    private var rowNumbers: [String: Int] = [:]
+    /// Rows dropped from the front so far.
+    private var droppedRows = 0
     private var minutes: [Minute] = []
 
     public init(capacity: Int) {
@@ -122,7 +127,7 @@ public struct ActivityWindow: Sendable {
             sender: Self.clip(intake.envelopeSender), size: intake.size, tls: intake.tls, routes: [], uid: nil,
             summary: nil, failureReason: intake.failure.map(Self.clip), status: intake.failure == nil ? "stored" : "refused (451)",
             stored: intake.messageId != nil && intake.failure == nil)
-        if let index = self.rows.lastIndex(where: { $0.messageId == id }) {
+        if let index = self.lastRowIndex(of: id) {
             // The consumer may have finished before the intake's reply was recorded.
             var merged = row
             merged.routes = self.rows[index].routes
@@ -142,7 +147,7 @@ public struct ActivityWindow: Sendable {
     }
 
     public mutating func record(_ consumer: ConsumerActivityRecord) {
-        if let index = self.rows.lastIndex(where: { $0.messageId == consumer.messageId }) {
+        if let index = self.lastRowIndex(of: consumer.messageId) {
             Self.apply(consumer, to: &self.rows[index])
         } else {
             var row = Row(
@@ -183,8 +188,23 @@ public struct ActivityWindow: Sendable {
     }
 
     private mutating func append(_ row: Row) {
+        self.rowNumbers[row.messageId] = self.droppedRows + self.rows.count
         self.rows.append(row)
-        if self.rows.count > self.capacity { self.rows.removeFirst(self.rows.count - self.capacity) }
+        guard self.rows.count > self.capacity else { return }
+        let excess = self.rows.count - self.capacity
+        for (offset, dropped) in self.rows.prefix(excess).enumerated()
+        where self.rowNumbers[dropped.messageId] == self.droppedRows + offset {
+            self.rowNumbers[dropped.messageId] = nil
+        }
+        self.rows.removeFirst(excess)
+        self.droppedRows += excess
+    }
+
+    /// The index in `rows` of the last row with this message id.
+    private func lastRowIndex(of messageId: String) -> Int? {
+        guard let number = self.rowNumbers[messageId] else { return nil }
+        let index = number - self.droppedRows
+        return self.rows.indices.contains(index) ? index : nil
     }
 
     private mutating func updateMinute(at date: Date, _ update: (inout Minute) -> Void) {

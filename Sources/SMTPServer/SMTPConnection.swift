@@ -4,7 +4,8 @@ import NIOCore
 import SMTPCore
 
 /// The async side of one connection: assembles message text as it arrives and hands each
-/// complete message to the sink, off the event loop.
+/// complete message to the sink, off the event loop. Messages the handler holds in memory for
+/// a `DirectMessageSink` never come here.
 struct SMTPConnection: Sendable {
     typealias Channel = NIOAsyncChannel<SMTPConnectionEvent, SMTPDeliveryOutcome>
 

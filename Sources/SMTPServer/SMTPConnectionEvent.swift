@@ -2,7 +2,8 @@ import Foundation
 import NIOCore
 import SMTPCore
 
-/// What the handler passes to the connection's async side, in order.
+/// What the handler passes to the connection's async side, in order: the text of every
+/// message it does not hand to a `DirectMessageSink` itself.
 enum SMTPConnectionEvent: Sendable {
     /// Message text (dot-stuffing removed), in order.
     case messageText(ByteBuffer)

@@ -142,6 +142,7 @@ public final class SMTPServer: Service, Sendable {
         let registry = self.registry
         let logger = self.logger
         let reloadable = self.reloadable
+        let directDelivery = SMTPServerHandler.DirectDelivery(self.sink, memoryLimit: configuration.spoolThreshold)
         // Reading stops once this much output waits for the socket: half the reply allowance,
         // and never more than 32 KiB, however large the allowance.
         let stopReadingAt = min(configuration.maximumPendingReplyBytes / 2, 32 * 1024)
@@ -166,7 +167,7 @@ public final class SMTPServer: Service, Sendable {
                         configuration.tlsContext = current.tlsContext
                         return try Self.configure(
                             channel, configuration: configuration, session: current.session, limiter: limiter,
-                            registry: registry, logger: logger)
+                            registry: registry, directDelivery: directDelivery, logger: logger)
                     }
                 }
         } catch let error as IOError {
@@ -184,21 +185,21 @@ public final class SMTPServer: Service, Sendable {
     /// the session starts only once the header named the client.
     private static func configure(
         _ channel: any Channel, configuration: SMTPServerConfiguration, session: SessionConfiguration,
-        limiter: ConnectionLimiter, registry: ChannelRegistry, logger: Logger
+        limiter: ConnectionLimiter, registry: ChannelRegistry, directDelivery: SMTPServerHandler.DirectDelivery?, logger: Logger
     ) throws -> SMTPConnection.Channel {
         registry.add(channel)
         if let proxyProtocol = configuration.proxyProtocol {
             let handler = ProxyProtocolHandler(configuration: proxyProtocol, logger: logger) { client, _, logger in
                 Self.makeSessionHandler(
                     channel, client: client, configuration: configuration, session: session, limiter: limiter,
-                    logger: logger)
+                    directDelivery: directDelivery, logger: logger)
             }
             try channel.pipeline.syncOperations.addHandler(handler)
         } else {
             try channel.pipeline.syncOperations.addHandler(
                 Self.makeSessionHandler(
                     channel, client: channel.remoteAddress, configuration: configuration, session: session,
-                    limiter: limiter, logger: logger))
+                    limiter: limiter, directDelivery: directDelivery, logger: logger))
         }
         // A connection accepted while the listener closes (graceful shutdown) never reaches
         // the accept loop. Close-on-deinit makes that a closed socket; the explicit-teardown
@@ -210,7 +211,8 @@ public final class SMTPServer: Service, Sendable {
     /// socket's peer, or the one a PROXY header named).
     private static func makeSessionHandler(
         _ channel: any Channel, client: SocketAddress?, configuration: SMTPServerConfiguration,
-        session: SessionConfiguration, limiter: ConnectionLimiter, logger: Logger
+        session: SessionConfiguration, limiter: ConnectionLimiter, directDelivery: SMTPServerHandler.DirectDelivery?,
+        logger: Logger
     ) -> SMTPServerHandler {
         let network = limiter.network(of: client)
         let admission = limiter.admit(network)
@@ -221,7 +223,7 @@ public final class SMTPServer: Service, Sendable {
             configuration: session, admission: admission, clientAddress: client?.ipAddress ?? "unknown",
             clientPort: client?.port ?? 0, clientNetwork: network,
             deadlines: SMTPServerHandler.Deadlines(configuration),
-            tlsContext: configuration.tlsContext, logger: logger)
+            tlsContext: configuration.tlsContext, directDelivery: directDelivery, logger: logger)
     }
 
     private func prepareSpoolDirectory() throws {

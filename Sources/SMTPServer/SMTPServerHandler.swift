@@ -6,9 +6,11 @@ import NIOTLS
 import SMTPCore
 
 /// One SMTP session on a channel: frames input, feeds the `SessionStateMachine`, and carries
-/// out its actions. Message text goes on to the connection's async side as
-/// `SMTPConnectionEvent`s; the async side answers a complete message with an
-/// `SMTPDeliveryOutcome`, which this handler turns into the reply to the final dot.
+/// out its actions. With a `DirectDelivery`, message text that fits in its memory limit is
+/// held here and the complete message handed to its sink from the event loop; the sink's
+/// answer comes back on the event loop. Other message text goes on to the connection's
+/// async side as `SMTPConnectionEvent`s; the async side answers a complete message with an
+/// `SMTPDeliveryOutcome`. Either answer becomes the reply to the final dot.
 final class SMTPServerHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = SMTPConnectionEvent
@@ -23,10 +25,14 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     private let client: (address: String, port: Int)
     private let deadlines: Deadlines
     private let tlsContext: NIOSSLContext?
+    private let directDelivery: DirectDelivery?
     private var logger: Logger
 
     private var lineDecoder = SMTPLineDecoder(maximumLineLength: SessionConfiguration.maximumCommandLineLength)
     private var dataDecoder: DataDecoder?
+    /// The text of the message being received, while it is held here for `directDelivery`;
+    /// nil when it goes on to the async side.
+    private var heldText: ByteBuffer?
     /// Bytes received and not yet framed.
     private var inbound = ByteBuffer()
     private var started = false
@@ -59,13 +65,14 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     init(
         configuration: SessionConfiguration, admission: ConnectionLimiter.Admission, clientAddress: String,
         clientPort: Int, clientNetwork: ClientNetwork? = nil, deadlines: Deadlines, tlsContext: NIOSSLContext?,
-        logger: Logger
+        directDelivery: DirectDelivery? = nil, logger: Logger
     ) {
         self.session = SessionStateMachine(configuration: configuration)
         self.admission = admission
         self.client = (clientAddress, clientPort)
         self.deadlines = deadlines
         self.tlsContext = tlsContext
+        self.directDelivery = directDelivery
         self.logger = logger
         self.logger[metadataKey: "smtp.client.address"] = "\(clientAddress)"
         if let clientNetwork {
@@ -101,7 +108,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         self.cancelTimers()
         self.countConnectionClosed()
         if self.session.phase == .receivingData {
-            self.fire(context: context, .messageDiscarded)
+            self.discardMessageText(context: context)
             self.logger.notice("connection lost during DATA", metadata: ["smtp.stage": "DATA"])
         }
         self.session.connectionClosed()
@@ -155,8 +162,12 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     // MARK: Outbound
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        let outcome = self.unwrapOutboundIn(data)
         promise?.succeed()
+        self.deliveryAnswered(self.unwrapOutboundIn(data), context: context)
+    }
+
+    /// Replies to the final dot with the sink's answer, then goes on with what the client sent after it.
+    private func deliveryAnswered(_ outcome: SMTPDeliveryOutcome, context: ChannelHandlerContext) {
         if let started = self.deliveryStarted.take() {
             SMTPServerMetrics.repliedToData(afterNanoseconds: (NIODeadline.now() - started).nanoseconds)
         }
@@ -208,7 +219,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
             self.sessionTimer = context.eventLoop.assumeIsolated().scheduleTask(in: self.deadlines.session) {
                 self.logger.notice("session time limit reached", metadata: ["smtp.stage": "\(self.session.phase)"])
                 if self.session.phase == .receivingData {
-                    self.fire(context: context, .messageDiscarded)
+                    self.discardMessageText(context: context)
                 }
                 self.run(self.session.sessionTimeLimitReached(), context: context)
                 self.finishProcessing(context: context)
@@ -241,20 +252,16 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     private func processInbound(context: ChannelHandlerContext) {
         while self.inbound.readableBytes > 0, self.session.phase != .closed {
             if var decoder = self.dataDecoder {
-                var text = context.channel.allocator.buffer(capacity: self.inbound.readableBytes)
                 let before = self.inbound.readableBytes
-                let progress = decoder.decode(&self.inbound, into: &text)
+                let progress = self.decodeMessageText(with: &decoder, context: context)
                 self.dataBytesReceived += before - self.inbound.readableBytes
                 self.dataDecoder = decoder
-                if text.readableBytes > 0 {
-                    self.fire(context: context, .messageText(text))
-                }
                 guard progress == .complete else { break }
                 self.dataDecoder = nil
                 self.dataRate = nil
                 let actions = self.session.dataCompleted(size: decoder.size)
                 if !actions.contains(where: { if case .deliver = $0 { true } else { false } }) {
-                    self.fire(context: context, .messageDiscarded)
+                    self.discardMessageText(context: context)
                 }
                 self.run(actions, context: context)
                 continue
@@ -290,6 +297,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
                 guard self.sendReply(reply, context: context) else { return }
             case .receiveData(let maximumSize):
                 self.dataDecoder = DataDecoder(maximumSize: maximumSize)
+                self.heldText = self.directDelivery.map { _ in context.channel.allocator.buffer(capacity: 0) }
                 self.dataRate = DataRateDeadline(
                     started: context.eventLoop.now, grace: self.deadlines.minimumDataRateGrace,
                     minimumRate: self.deadlines.minimumDataRate)
@@ -306,7 +314,11 @@ final class SMTPServerHandler: ChannelDuplexHandler {
                     clientAddress: self.client.address, clientPort: self.client.port, tls: transaction.tls,
                     eightBitMIME: transaction.parameters.body == .eightBitMIME,
                     smtpUTF8: transaction.parameters.smtpUTF8)
-                self.fire(context: context, .messageCompleted(envelope, receivedAt: Date()))
+                if let text = self.heldText.take(), let directDelivery = self.directDelivery {
+                    self.deliverDirectly(text, envelope: envelope, to: directDelivery.sink, context: context)
+                } else {
+                    self.fire(context: context, .messageCompleted(envelope, receivedAt: Date()))
+                }
             case .logTransaction(let record):
                 self.logTransaction(record)
             case .closeConnection:
@@ -328,7 +340,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
                 "closing: the client does not read its replies",
                 metadata: ["smtp.stage": "\(self.session.phase)", "smtp.pending.bytes": "\(self.pendingReplyBytes)"])
             if self.session.phase == .receivingData {
-                self.fire(context: context, .messageDiscarded)
+                self.discardMessageText(context: context)
             }
             self.session.connectionClosed()
             self.cancelTimers()
@@ -350,6 +362,59 @@ final class SMTPServerHandler: ChannelDuplexHandler {
             context.flush()
         }
         return true
+    }
+
+    /// Takes the message text in `inbound`, up to the end of the message: into `heldText`
+    /// while it fits the direct delivery's limit, else on to the async side (what was held
+    /// first, in one piece).
+    private func decodeMessageText(with decoder: inout DataDecoder, context: ChannelHandlerContext) -> DataDecoder.Progress {
+        if var held = self.heldText, let limit = self.directDelivery?.memoryLimit {
+            self.heldText = nil  // one reference, so the decoder writes in place
+            held.reserveCapacity(minimumWritableBytes: min(self.inbound.readableBytes, limit + 1 - held.readableBytes))
+            let progress = decoder.decode(&self.inbound, into: &held)
+            if held.readableBytes <= limit {
+                self.heldText = held
+            } else {
+                self.fire(context: context, .messageText(held))
+            }
+            return progress
+        }
+        var text = context.channel.allocator.buffer(capacity: self.inbound.readableBytes)
+        let progress = decoder.decode(&self.inbound, into: &text)
+        if text.readableBytes > 0 {
+            self.fire(context: context, .messageText(text))
+        }
+        return progress
+    }
+
+    /// Forgets the text of a message that will not be delivered; the async side deletes its part.
+    private func discardMessageText(context: ChannelHandlerContext) {
+        if self.heldText.take() == nil {
+            self.fire(context: context, .messageDiscarded)
+        }
+    }
+
+    /// Hands a complete message held in memory to the sink; its answer comes back to this
+    /// event loop (`deliveryAnswered`), from whichever thread made the message durable.
+    private func deliverDirectly(
+        _ text: ByteBuffer, envelope: SMTPEnvelope, to sink: any DirectMessageSink, context: ChannelHandlerContext
+    ) {
+        let message = ReceivedMessage(envelope: envelope, content: .memory(Array(text.readableBytesView)), receivedAt: Date())
+        let eventLoop = context.eventLoop
+        let handler = NIOLoopBound((self, context), eventLoop: eventLoop)
+        sink.submit(message) { result in
+            let outcome: SMTPDeliveryOutcome
+            switch result {
+            case .success(let receipt): outcome = .delivered(receipt)
+            case .failure(let error): outcome = .failed(reason: "\(error)")
+            }
+            eventLoop.execute {
+                let (handler, context) = handler.value
+                // A client gone meanwhile gets no reply (the message is stored all the same).
+                guard handler.session.phase == .delivering else { return }
+                handler.deliveryAnswered(outcome, context: context)
+            }
+        }
     }
 
     /// Passes an event to the async side.
@@ -476,7 +541,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
             "\(reason)",
             metadata: ["smtp.stage": "\(self.session.phase)", "smtp.data.bytes": "\(self.dataBytesReceived)"])
         if self.session.phase == .receivingData {
-            self.fire(context: context, .messageDiscarded)
+            self.discardMessageText(context: context)
         }
         self.run(self.session.timeoutFired(), context: context)
         self.finishProcessing(context: context)

@@ -1,4 +1,5 @@
 import Metrics
+import NIOConcurrencyHelpers
 import NIOSSL
 import SMTPCore
 
@@ -88,10 +89,26 @@ public enum SMTPServerMetrics {
     }
 
     static func reply(_ reply: SMTPReply) {
-        Counter(
+        Self.replyCounter(class: reply.code / 100, enhancedCode: reply.enhancedCode).increment()
+    }
+
+    private struct ReplyKind: Hashable {
+        var replyClass: Int
+        var enhancedCode: EnhancedStatusCode?
+    }
+
+    /// One counter per reply kind, made once: every reply (four or five per message) would
+    /// otherwise format its labels and look the counter up in the metrics factory.
+    private static let replyCounters = NIOLockedValueBox<[ReplyKind: Counter]>([:])
+
+    private static func replyCounter(class replyClass: Int, enhancedCode: EnhancedStatusCode?) -> Counter {
+        let kind = ReplyKind(replyClass: replyClass, enhancedCode: enhancedCode)
+        if let counter = Self.replyCounters.withLockedValue({ $0[kind] }) { return counter }
+        let counter = Counter(
             label: "cis_smtp_replies_total",
-            dimensions: [("class", "\(reply.code / 100)xx"), ("enhanced_code", reply.enhancedCode.map { "\($0)" } ?? "")]
-        ).increment()
+            dimensions: [("class", "\(replyClass)xx"), ("enhanced_code", enhancedCode.map { "\($0)" } ?? "")])
+        Self.replyCounters.withLockedValue { $0[kind] = counter }
+        return counter
     }
 
     static func transactionLogged(_ record: SMTPTransactionRecord) {

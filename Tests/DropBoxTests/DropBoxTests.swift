@@ -80,6 +80,7 @@ struct DropBoxTests {
             (envelope(address: "::ffff:198.51.100.7"), "([198.51.100.7])", "with ESMTP", true),
             (envelope(to: ["a@example.net", "b@example.net"]), "([192.0.2.10])", "with ESMTP", false),
             (envelope(helo: "evil\r\nX-Injected: 1"), "from evil??X-Injected:?1 ([192.0.2.10])", "with ESMTP", true),
+            (envelope(helo: "h\u{E4}st(a)<b>;c\\d\u{7F}"), "from h\u{E4}st?a??b??c?d? ([192.0.2.10])", "with ESMTP", true),
         ])
     func receivedHeaderVariants(envelope: SMTPEnvelope, from: String, with: String, hasFor: Bool) async throws {
         let fixture = try DropBoxFixture()

@@ -84,6 +84,26 @@ import Testing
         #expect(later.messages.count == 3)
     }
 
+    /// Rows are found by message id after rows before them were dropped; a dropped message's
+    /// consumer result gets a row of its own, and a repeated id updates its newest row.
+    @Test func rowsAreFoundByIdAcrossDrops() {
+        var window = ActivityWindow(capacity: 3)
+        for index in 0..<7 {
+            window.record(self.intake("M\(index)", at: Double(index)))
+        }
+        window.record(ConsumerActivityRecord(messageId: "M5", at: self.start, outcome: .published, route: "create", uid: "u5"))
+        window.record(ConsumerActivityRecord(messageId: "M1", at: self.start, outcome: .published, route: "cancel", uid: "u1"))
+        var messages = window.snapshot(now: self.start, limit: 10).messages
+        #expect(messages.map(\.messageId) == ["M1", "M6", "M5"])
+        #expect(messages.first { $0.messageId == "M5" }?.routes == ["create"])
+        #expect(messages.first { $0.messageId == "M5" }?.client == "127.0.0.1")
+        #expect(messages.first { $0.messageId == "M1" }?.client == nil)
+        window.record(self.intake("M1", at: 8))
+        messages = window.snapshot(now: self.start, limit: 10).messages
+        #expect(messages.map(\.messageId) == ["M1", "M6", "M5"])
+        #expect(messages[0].routes == ["cancel"] && messages[0].client == "127.0.0.1")
+    }
+
     @Test func clientTextIsClippedAndReasonsAreBounded() {
         var window = ActivityWindow(capacity: 100)
         var long = self.intake("M", at: 0)

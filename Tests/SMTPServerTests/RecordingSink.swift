@@ -5,7 +5,9 @@ import SMTPServer
 
 /// A `MessageSink` for listener tests: keeps every message it is given (reading a spooled
 /// file while it still exists), and can be told to fail or to hold deliveries until released.
-final class RecordingSink: MessageSink {
+/// Made `direct`, it takes messages through `submit` too (answering from a task), as the
+/// drop box over the embedded store does.
+final class RecordingSink: DirectMessageSink {
     struct Delivery: Sendable {
         var envelope: SMTPEnvelope
         var text: [UInt8]
@@ -22,9 +24,23 @@ final class RecordingSink: MessageSink {
         var held: [CheckedContinuation<Void, Never>] = []
         var waitingForDelivery: [CheckedContinuation<Void, Never>] = []
         var started = 0
+        var submitted = 0
     }
 
     private let state = NIOLockedValueBox(State())
+    let deliversDirectly: Bool
+
+    init(direct: Bool = false) {
+        self.deliversDirectly = direct
+    }
+
+    /// Messages that came through `submit`.
+    var submitted: Int { self.state.withLockedValue { $0.submitted } }
+
+    func submit(_ message: ReceivedMessage, completion: @escaping @Sendable (Result<DeliveryReceipt, any Error>) -> Void) {
+        self.state.withLockedValue { $0.submitted += 1 }
+        self.deliverInTask(message, completion: completion)
+    }
 
     var deliveries: [Delivery] { self.state.withLockedValue { $0.deliveries } }
 

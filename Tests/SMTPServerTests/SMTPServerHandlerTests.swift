@@ -15,7 +15,8 @@ final class HandlerHarness {
     init(
         maximumMessageSize: Int = 1000, admission: ConnectionLimiter.Admission = .admitted,
         tlsContext: NIOSSLContext? = nil, maximumErrors: Int = 10,
-        deadlines: SMTPServerHandler.Deadlines = .init(command: .seconds(300), data: .seconds(600), minimumDataRate: 0)
+        deadlines: SMTPServerHandler.Deadlines = .init(command: .seconds(300), data: .seconds(600), minimumDataRate: 0),
+        directSink: (any DirectMessageSink)? = nil, memoryLimit: Int = 1 << 20
     ) throws {
         let configuration = SessionConfiguration(
             hostname: "mx.test", recipientPolicy: RecipientPolicy(addresses: ["create@localhost"]),
@@ -25,6 +26,7 @@ final class HandlerHarness {
         let handler = SMTPServerHandler(
             configuration: configuration, admission: admission, clientAddress: "192.0.2.7", clientPort: 40000,
             deadlines: deadlines, tlsContext: tlsContext,
+            directDelivery: directSink.flatMap { SMTPServerHandler.DirectDelivery($0, memoryLimit: memoryLimit) },
             logger: Logger(label: "test") { _ in logs })
         self.channel = EmbeddedChannel(handler: handler)
         try self.channel.connect(to: SocketAddress(ipAddress: "192.0.2.7", port: 40000)).wait()

@@ -11,7 +11,7 @@ import Testing
 /// Runs the real `SMTPServer` on 127.0.0.1 port 0 in a `ServiceGroup`, hands the port to
 /// `body`, then shuts the group down gracefully.
 func withRunningServer(
-    sink: RecordingSink,
+    sink: any MessageSink,
     configure: (inout SMTPServerConfiguration) -> Void = { _ in },
     _ body: (_ port: Int, _ group: ServiceGroup) async throws -> Void
 ) async throws {
@@ -45,8 +45,9 @@ func withRunningServer(
 }
 
 @Suite(.timeLimit(.minutes(1))) struct SMTPServerTests {
-    @Test func deliversAMessageOverLoopback() async throws {
-        let sink = RecordingSink()
+    @Test(arguments: [false, true])
+    func deliversAMessageOverLoopback(direct: Bool) async throws {
+        let sink = RecordingSink(direct: direct)
         try await withRunningServer(sink: sink) { port, _ in
             let client = try await SMTPTestClient(port: port)
             let greeting = try await client.readReply()
@@ -72,10 +73,12 @@ func withRunningServer(
         #expect(delivery.envelope.clientAddress == "127.0.0.1")
         #expect(!delivery.envelope.tls)
         #expect(delivery.spoolPath == nil)
+        #expect(sink.submitted == (direct ? 1 : 0))
     }
 
-    @Test func twoMessagesPipelinedInOnePacket() async throws {
-        let sink = RecordingSink()
+    @Test(arguments: [false, true])
+    func twoMessagesPipelinedInOnePacket(direct: Bool) async throws {
+        let sink = RecordingSink(direct: direct)
         try await withRunningServer(sink: sink) { port, _ in
             let client = try await SMTPTestClient(port: port)
             _ = try await client.readReply()
@@ -91,10 +94,14 @@ func withRunningServer(
             #expect(try await client.readCode() == "221 2.0.0")
         }
         #expect(sink.deliveries.map { String(decoding: $0.text, as: UTF8.self) } == ["one\r\n", "two\r\n"])
+        #expect(sink.submitted == (direct ? 2 : 0))
     }
 
-    @Test func largeMessagesAreSpooledAndTheSpoolFileRemoved() async throws {
-        let sink = RecordingSink()
+    /// Over the spool threshold a message goes to the async side, which spools it, also when
+    /// the sink delivers directly (the text held so far goes first).
+    @Test(arguments: [false, true])
+    func largeMessagesAreSpooledAndTheSpoolFileRemoved(direct: Bool) async throws {
+        let sink = RecordingSink(direct: direct)
         let line = String(repeating: "x", count: 998) + "\r\n"
         let body = String(repeating: line, count: 1500)  // 1.5 MB
         try await withRunningServer(sink: sink, configure: { $0.maximumMessageSize = 4 << 20 }) { port, _ in
@@ -107,12 +114,15 @@ func withRunningServer(
         }
         let delivery = try #require(sink.deliveries.first)
         #expect(delivery.text.count == body.utf8.count)
+        #expect(delivery.text == Array(body.utf8))
         let spoolPath = try #require(delivery.spoolPath)
         #expect(!FileManager.default.fileExists(atPath: spoolPath))
+        #expect(sink.submitted == 0)
     }
 
-    @Test func sinkFailureIs451() async throws {
-        let sink = RecordingSink()
+    @Test(arguments: [false, true])
+    func sinkFailureIs451(direct: Bool) async throws {
+        let sink = RecordingSink(direct: direct)
         sink.setFails(true)
         try await withRunningServer(sink: sink) { port, _ in
             let client = try await SMTPTestClient(port: port)
@@ -121,6 +131,7 @@ func withRunningServer(
             for _ in 0..<4 { _ = try await client.readReply() }
             #expect(try await client.readCode() == "451 4.3.0")
         }
+        #expect(sink.submitted == (direct ? 1 : 0))
     }
 
     @Test func startTLSUpgradesAndResetsTheSession() async throws {
@@ -209,8 +220,9 @@ func withRunningServer(
         }
     }
 
-    @Test func gracefulShutdownFinishesDataInFlightAndTellsIdleSessions421() async throws {
-        let sink = RecordingSink()
+    @Test(arguments: [false, true])
+    func gracefulShutdownFinishesDataInFlightAndTellsIdleSessions421(direct: Bool) async throws {
+        let sink = RecordingSink(direct: direct)
         sink.hold()
         try await withRunningServer(sink: sink) { port, group in
             let idle = try await SMTPTestClient(port: port)
@@ -236,6 +248,7 @@ func withRunningServer(
             #expect(try await busy.readCode() == "421 4.3.2")
         }
         #expect(sink.deliveries.count == 1)
+        #expect(sink.submitted == (direct ? 1 : 0))
     }
 
     /// Connections keep arriving while the server shuts down with a message in flight: each is

@@ -12,9 +12,10 @@ import Logging
 /// - `.tmp/`: files being written (emptied at start-up).
 ///
 /// Keys never reach outside `directory` (see `ObjectKeyPath`). With group commit, a body
-/// of at most `directCommitLimit` bytes, all in memory, is hashed by the putting task and
-/// goes straight to the committer, which journals it and writes its object file after the
-/// journal sync (no temp file before, no stager hop). Other bodies: four stager batchers
+/// of at most `directCommitLimit` bytes, all in memory, is hashed by the caller (the putting
+/// task, or the SMTP listener's event loop through `submit`) and goes straight to the
+/// committer, which journals it and writes its object file after the journal sync (no temp
+/// file before, no stager hop); the committer's thread calls `submit`'s completion. Other bodies: four stager batchers
 /// copy them into temp files in parallel; one committer batcher makes them durable, all on
 /// the blocking pool. With
 /// `groupCommit`, the committer takes every staged put that queued up as one batch and
@@ -63,7 +64,7 @@ public final class FileSystemObjectStore: NotifyingObjectStore {
     static let temporaryDirectoryName = ".tmp"
     /// Bodies up to this size go into the journal; larger ones are synced in their own file.
     public static let journalBodyLimit = 1024 * 1024
-    /// In-memory bodies up to this size skip the stager: hashing them on the putting task is cheaper than a thread hop.
+    /// In-memory bodies up to this size skip the stager: hashing them on the caller's thread is cheaper than a thread hop.
     static let directCommitLimit = 256 * 1024
 
     /// - Parameters:
@@ -163,49 +164,53 @@ public final class FileSystemObjectStore: NotifyingObjectStore {
     }
 
     public func put(key: String, body: SegmentedBody, metadata: [String: String]) async throws -> StoredObject {
-        try await self.stage(key: key, body: body, metadata: metadata, notification: nil)
+        try await withCheckedThrowingContinuation { continuation in
+            self.stage(key: key, body: body, metadata: metadata, notification: nil) { continuation.resume(with: $0) }
+        }
     }
 
     public var journalsNotifications: Bool { self.notificationWriter != nil }
 
-    public func put(
-        key: String, body: SegmentedBody, metadata: [String: String], notification: @escaping @Sendable (StoredObject) throws -> String
-    ) async throws -> StoredObject {
+    public func submit(
+        key: String, body: SegmentedBody, metadata: [String: String], notification: @escaping @Sendable (StoredObject) throws -> String,
+        completion: @escaping @Sendable (Result<StoredObject, any Error>) -> Void
+    ) {
         guard self.journalsNotifications else {
-            throw BackendError(
-                .invalidArgument, backend: "filesystem", operation: "put",
-                message: "\(self.directory) does not journal notifications (no queue, or no group commit)")
+            completion(
+                .failure(
+                    BackendError(
+                        .invalidArgument, backend: "filesystem", operation: "put",
+                        message: "\(self.directory) does not journal notifications (no queue, or no group commit)")))
+            return
         }
-        return try await self.stage(key: key, body: body, metadata: metadata, notification: notification)
+        self.stage(key: key, body: body, metadata: metadata, notification: notification, completion: completion)
     }
 
+    /// Hands the put to the committer (a small body in memory, hashed here) or to a stager;
+    /// whichever finishes it calls `completion`.
     private func stage(
-        key: String, body: SegmentedBody, metadata: [String: String], notification: (@Sendable (StoredObject) throws -> String)?
-    ) async throws -> StoredObject {
+        key: String, body: SegmentedBody, metadata: [String: String], notification: (@Sendable (StoredObject) throws -> String)?,
+        completion: @escaping @Sendable (Result<StoredObject, any Error>) -> Void
+    ) {
         guard self.access == .readWrite else {
-            throw BackendError(.invalidArgument, backend: "filesystem", operation: "put", message: "\(self.directory) was opened read-only")
+            completion(
+                .failure(
+                    BackendError(.invalidArgument, backend: "filesystem", operation: "put", message: "\(self.directory) was opened read-only")))
+            return
         }
-        try ObjectKeyPath.validate(key, operation: "put")
-        let objectPath = self.objectPath(key)
-        if let limit = self.directCommitBodyLimit, let bytes = body.inMemoryBytes(limit: limit) {
-            return try await withCheckedThrowingContinuation { continuation in
-                let job = ObjectStager.Job(
-                    key: key, objectPath: objectPath, body: body, metadata: metadata, notification: notification,
-                    continuation: continuation)
-                do {
-                    self.committer.submit(.commit(try ObjectStager.stageInMemory(job, bytes: bytes)))
-                } catch {
-                    continuation.resume(throwing: ObjectCommitter.backendError(error))
-                }
+        let job = ObjectStager.Job(
+            key: key, objectPath: self.objectPath(key), body: body, metadata: metadata, notification: notification, completion: completion)
+        do {
+            try ObjectKeyPath.validate(key, operation: "put")
+            if let limit = self.directCommitBodyLimit, let bytes = body.inMemoryBytes(limit: limit) {
+                self.committer.submit(.commit(try ObjectStager.stageInMemory(job, bytes: bytes)))
+                return
             }
+        } catch {
+            completion(.failure(ObjectCommitter.backendError(error)))
+            return
         }
-        let stager = self.stagers[self.nextStager.next() % self.stagers.count]
-        return try await withCheckedThrowingContinuation { continuation in
-            stager.submit(
-                ObjectStager.Job(
-                    key: key, objectPath: objectPath, body: body, metadata: metadata, notification: notification,
-                    continuation: continuation))
-        }
+        self.stagers[self.nextStager.next() % self.stagers.count].submit(job)
     }
 
     public func get(key: String) async throws -> FetchedObject {

@@ -117,7 +117,7 @@ package struct JournalRecord: Equatable, Sendable {
 
     package func encoded() throws -> [UInt8] {
         Self.encode(
-            epoch: self.epoch, key: self.key, metadataJSON: try ObjectMetadataTable.encode(self.metadata), body: self.body,
+            epoch: self.epoch, key: self.key, metadataJSON: ObjectMetadataTable.encode(self.metadata), body: self.body,
             notification: self.notification)
     }
 

@@ -49,7 +49,7 @@ extension ObjectJournal {
             } else if FileIdentity.of(path: objectPath) == nil {
                 continue
             }
-            entries.append((record.key, try ObjectMetadataTable.encode(record.metadata)))
+            entries.append((record.key, ObjectMetadataTable.encode(record.metadata)))
         }
         try metadata.store(entries)
         try FileSystem.syncFileSystem(containing: directory)

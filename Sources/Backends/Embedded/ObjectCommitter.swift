@@ -2,6 +2,7 @@ import BlockingWork
 import FileIO
 import Foundation
 import Logging
+import Notifications
 
 /// Makes staged objects durable and visible, in the store's one committer batcher.
 ///
@@ -137,9 +138,9 @@ final class ObjectCommitter: BatchHandler {
         for (item, error) in outcomes {
             if let error {
                 self.existingDirectories = []
-                item.request.continuation.resume(throwing: Self.backendError(error))
+                item.request.completion(.failure(Self.backendError(error)))
             } else {
-                item.request.continuation.resume(returning: StoredObject(key: item.request.key, size: item.size, eTag: item.eTag))
+                item.request.completion(.success(StoredObject(key: item.request.key, size: item.size, eTag: item.eTag)))
             }
         }
     }
@@ -245,7 +246,7 @@ final class ObjectCommitter: BatchHandler {
             switch job {
             case .commit(let item):
                 if let temp = item.temp { FileSystem.removeFile(temp.path) }
-                item.request.continuation.resume(throwing: Self.closedError)
+                item.request.completion(.failure(Self.closedError))
             case .checkpoint(let continuation):
                 self.checkpointIfDue(force: true)
                 continuation.resume()
@@ -260,7 +261,7 @@ final class ObjectCommitter: BatchHandler {
     private func fail(_ item: StagedObject, _ error: any Error) {
         self.existingDirectories = []
         if let temp = item.temp { FileSystem.removeFile(temp.path) }
-        item.request.continuation.resume(throwing: Self.backendError(error))
+        item.request.completion(.failure(Self.backendError(error)))
     }
 
     static func backendError(_ error: any Error) -> BackendError {
@@ -315,11 +316,14 @@ final class ObjectMetadataTable {
         return try Self.decode(Data(json.utf8))
     }
 
-    /// Metadata as this table (and the object journal) store it: a JSON object of strings.
-    static func encode(_ metadata: [String: String]) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(metadata), as: UTF8.self)
+    /// Metadata as this table (and the object journal) store it: a JSON object of strings,
+    /// keys sorted. Written directly: `JSONEncoder` took 3.5% of the intake's CPU time.
+    static func encode(_ metadata: [String: String]) -> String {
+        var writer = JSONObjectWriter(reservingCapacity: metadata.reduce(2) { $0 + $1.key.utf8.count + $1.value.utf8.count + 6 })
+        for (key, value) in metadata.sorted(by: { $0.key < $1.key }) {
+            writer.field(key, value)
+        }
+        return writer.finish()
     }
 
     static func decode(_ json: Data) throws -> [String: String] {

@@ -6,7 +6,7 @@ import Foundation
 /// A put on its way to the committer, not yet durable: its bytes in a temp file, or (a small
 /// body in memory) only in `journalBody`, for the committer to write after the journal sync.
 final class StagedObject: @unchecked Sendable {
-    // @unchecked: created by a stager's batch (or the putting task) and from then on owned by the committer's batches alone.
+    // @unchecked: created by a stager's batch (or the caller of the put) and from then on owned by the committer's batches alone.
     let request: ObjectStager.Job
     /// nil: the body is only in `journalBody`.
     let temp: FileDescriptor?
@@ -45,7 +45,8 @@ final class ObjectStager: BatchHandler {
         var metadata: [String: String]
         /// The queue notification's body for the stored object (journaled with it), if any.
         var notification: (@Sendable (StoredObject) throws -> String)?
-        var continuation: CheckedContinuation<StoredObject, any Error>
+        /// Called once, on the thread that finished the put: with the object once it is durable.
+        var completion: @Sendable (Result<StoredObject, any Error>) -> Void
     }
 
     private let temporaryFiles: TemporaryFileNames
@@ -59,7 +60,7 @@ final class ObjectStager: BatchHandler {
         self.journalBodyLimit = journalBodyLimit
     }
 
-    /// A small body already in memory, staged by the putting task itself: hashed, no temp
+    /// A small body already in memory, staged by the caller of the put on its own thread: hashed, no temp
     /// file; the committer journals it and then writes its object file.
     static func stageInMemory(_ job: Job, bytes: [UInt8]) throws -> StagedObject {
         try self.staged(job, temp: nil, eTag: Digest.md5(bytes).hexString, journalBody: bytes)
@@ -67,7 +68,7 @@ final class ObjectStager: BatchHandler {
 
     /// The put's metadata encoded and its notification made, once its size and ETag are known.
     private static func staged(_ job: Job, temp: FileDescriptor?, eTag: String, journalBody: [UInt8]?) throws -> StagedObject {
-        let metadataJSON = try ObjectMetadataTable.encode(job.metadata)
+        let metadataJSON = ObjectMetadataTable.encode(job.metadata)
         let notification = try job.notification.map { makeBody in
             let body = try makeBody(StoredObject(key: job.key, size: job.body.count, eTag: eTag))
             guard body.utf8.count <= SQLiteMessageQueue.maximumBodySize else {
@@ -88,7 +89,7 @@ final class ObjectStager: BatchHandler {
             do {
                 temp = try FileDescriptor.open(self.temporaryFiles.next(), flags: O_WRONLY | O_CREAT | O_EXCL)
             } catch {
-                job.continuation.resume(throwing: ObjectCommitter.backendError(error))
+                job.completion(.failure(ObjectCommitter.backendError(error)))
                 continue
             }
             do {
@@ -99,7 +100,7 @@ final class ObjectStager: BatchHandler {
                 self.committer.submit(.commit(try Self.staged(job, temp: temp, eTag: hasher.finalize().hexString, journalBody: kept)))
             } catch {
                 FileSystem.removeFile(temp.path)
-                job.continuation.resume(throwing: ObjectCommitter.backendError(error))
+                job.completion(.failure(ObjectCommitter.backendError(error)))
             }
         }
     }
@@ -107,7 +108,7 @@ final class ObjectStager: BatchHandler {
     func nextWakeUp() -> Date? { nil }
 
     func refuse(_ jobs: [Job]) {
-        for job in jobs { job.continuation.resume(throwing: ObjectCommitter.closedError) }
+        for job in jobs { job.completion(.failure(ObjectCommitter.closedError)) }
     }
 
     func shutDown() {}

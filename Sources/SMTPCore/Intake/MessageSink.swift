@@ -8,6 +8,32 @@ public protocol MessageSink: Sendable {
     func deliver(_ message: ReceivedMessage) async throws -> DeliveryReceipt
 }
 
+/// A sink that can also take a message held in memory from a thread that is no async task:
+/// the listener's event loop hands the complete message over and gets the answer back through
+/// a callback, without waking a task before and after (the drop box over the embedded store).
+public protocol DirectMessageSink: MessageSink {
+    /// Whether `submit` can be used now; when false the listener calls `deliver`.
+    var deliversDirectly: Bool { get }
+
+    /// Starts delivering `message` and returns at once. `completion` is called exactly once,
+    /// on any thread, with what `deliver` would have returned or thrown: a receipt only once
+    /// the message is durable and its notification queued.
+    func submit(_ message: ReceivedMessage, completion: @escaping @Sendable (Result<DeliveryReceipt, any Error>) -> Void)
+}
+
+extension MessageSink {
+    /// `deliver` in a new task, answered through `completion`: `submit` when a direct path is missing.
+    public func deliverInTask(_ message: ReceivedMessage, completion: @escaping @Sendable (Result<DeliveryReceipt, any Error>) -> Void) {
+        Task {
+            do {
+                completion(.success(try await self.deliver(message)))
+            } catch {
+                completion(.failure(error))
+            }
+        }
+    }
+}
+
 /// The SMTP envelope and connection facts of one accepted message.
 public struct SMTPEnvelope: Sendable, Equatable {
     /// The name the client gave in EHLO or HELO.
