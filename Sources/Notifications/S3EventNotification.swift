@@ -207,8 +207,44 @@ public struct S3EventNotification: Codable, Sendable, Equatable {
         ])
     }
 
+    /// The event as `NotificationJSON.encode` writes it (keys sorted, slashes unescaped), written
+    /// directly: the intake writes one for every message it accepts.
     public func json() throws -> String {
-        try NotificationJSON.encode(self)
+        var writer = JSONObjectWriter(reservingCapacity: 768)
+        writer.field("Records", array: self.records) { writer, record in record.write(into: &writer) }
+        return writer.finish()
+    }
+}
+
+extension S3EventNotification.Record {
+    /// The members in sorted order, nested objects' too.
+    fileprivate func write(into writer: inout JSONObjectWriter) {
+        writer.field("awsRegion", self.awsRegion)
+        writer.field("eventName", self.eventName)
+        writer.field("eventSource", self.eventSource)
+        writer.field("eventTime", self.eventTime)
+        writer.field("eventVersion", self.eventVersion)
+        writer.field("requestParameters", object: { $0.field("sourceIPAddress", self.requestParameters.sourceIPAddress) })
+        writer.field("responseElements", object: { elements in
+            elements.field("x-amz-id-2", self.responseElements.id2)
+            elements.field("x-amz-request-id", self.responseElements.requestId)
+        })
+        writer.field("s3", object: { entity in
+            entity.field("bucket", object: { bucket in
+                bucket.field("arn", self.s3.bucket.arn)
+                bucket.field("name", self.s3.bucket.name)
+                bucket.field("ownerIdentity", object: { $0.field("principalId", self.s3.bucket.ownerIdentity.principalId) })
+            })
+            entity.field("configurationId", self.s3.configurationId)
+            entity.field("object", object: { object in
+                object.field("eTag", self.s3.object.eTag)
+                object.field("key", self.s3.object.encodedKey)
+                object.field("sequencer", self.s3.object.sequencer)
+                object.field("size", self.s3.object.size)
+            })
+            entity.field("s3SchemaVersion", self.s3.s3SchemaVersion)
+        })
+        writer.field("userIdentity", object: { $0.field("principalId", self.userIdentity.principalId) })
     }
 }
 

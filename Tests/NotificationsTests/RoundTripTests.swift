@@ -49,6 +49,28 @@ struct RoundTripTests {
         #expect(try QueueNotification.decode(json) == .objectsCreated([ObjectReference(bucket: "cis-invites", key: key)]))
     }
 
+    /// The event's direct writer against the Codable form it replaced (`NotificationJSON.encode`:
+    /// JSONEncoder with sorted keys): the same bytes, awkward keys and field values included.
+    @Test(arguments: Self.awkwardKeys)
+    func s3EventJSONIsTheEncodersByteForByte(key: String) throws {
+        var event = Self.event(key: key)
+        #expect(try event.json() == NotificationJSON.encode(event))
+        event.records[0].requestParameters.sourceIPAddress = "a\"quote\\back/slash é 日本 📅"
+        event.records[0].s3.bucket = .init(name: "bucket.with-dots", ownerPrincipalId: "AIDA/owner+id")
+        event.records[0].s3.object.size = Int.max
+        event.records.append(Self.event(key: key + "/second").records[0])
+        #expect(try event.json() == NotificationJSON.encode(event))
+        #expect(try NotificationJSON.decode(S3EventNotification.self, from: event.json()) == event)
+    }
+
+    @Test func s3EventJSONEscapesControlCharacters() throws {
+        var event = Self.event(key: "inbound/x")
+        event.records[0].eventName = "tab\tnewline\nbell\u{07}nul\u{00}del\u{7F}"
+        let json = try event.json()
+        #expect(json.contains(#""eventName":"tab\tnewline\nbell\u0007nul\u0000del\#u{7F}""#))
+        #expect(try NotificationJSON.decode(S3EventNotification.self, from: json) == event)
+    }
+
     @Test func s3EventHasS3sFieldNames() throws {
         let json = try Self.event(key: "inbound/x").json()
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
