@@ -108,19 +108,58 @@ final class ParseWorker: @unchecked Sendable {
         return pages * sysconf(Int32(_SC_PAGESIZE))
     }
 
-    /// Kills the worker with SIGKILL and waits until it is reaped.
-    func killAndReap() {
-        // Until reaped (below) the pid is this worker's, so the signal cannot hit another process.
-        if self.process.isRunning { Foundation.kill(self.pid, SIGKILL) }
-        self.process.waitUntilExit()
+    /// How a worker ended.
+    enum Termination: Sendable, Equatable {
+        case exit(Int32)
+        case signal(Int32)
+    }
+
+    /// How long a killed worker may take to end before its owner stops waiting for it: it is
+    /// gone by then in practice; if not (or if the end is not seen), the wait still ends.
+    static let endTimeout: Duration = .seconds(3)
+    /// How long an ended worker's owner waits for Foundation's `Process` to reap it.
+    static let reapGrace: Duration = .milliseconds(500)
+
+    /// Kills the worker with SIGKILL and waits, at most `endTimeout`, until it ended; how it
+    /// ended, nil if that was not seen in time.
+    @discardableResult
+    func killAndReap() -> Termination? {
+        // Until reaped the pid is this worker's (waiting does not reap it), so the signal
+        // cannot hit another process.
+        if self.termination(waitingUntil: .now) == nil { Foundation.kill(self.pid, SIGKILL) }
+        return self.termination(waitingUntil: .now + Self.endTimeout)
     }
 
     /// After the worker's output ended: waits for it to exit until `deadline`, then kills it.
-    func reap(deadline: ContinuousClock.Instant) {
-        while self.process.isRunning && ContinuousClock.now < deadline {
+    func reap(deadline: ContinuousClock.Instant) -> Termination? {
+        self.termination(waitingUntil: deadline) ?? self.killAndReap()
+    }
+
+    /// How the worker ended, polled until `deadline`; nil if it still runs then. Read with
+    /// `waitid(WNOWAIT)`, not `Process.waitUntilExit()`, which can wait forever when Foundation
+    /// misses the child's end (seen in a fault soak: a consumer's shutdown hung there until
+    /// ServiceLifecycle's cancellation timeout crashed the process).
+    private func termination(waitingUntil deadline: ContinuousClock.Instant) -> Termination? {
+        while true {
+            var status: Int32 = 0
+            var signal: Int32 = 0
+            switch cprocesscontrol_child_ended(self.pid, &status, &signal) {
+            case 1:
+                // Foundation reaps it within milliseconds, normally; a worker is reaped when
+                // its owner goes on, unless Foundation missed its end (then it reaps it later).
+                let reapedBy = ContinuousClock.now + Self.reapGrace
+                while self.process.isRunning && ContinuousClock.now < reapedBy { usleep(1_000) }
+                return signal == 0 ? .exit(status) : .signal(signal)
+            case -1 where !self.process.isRunning:
+                // Foundation reaped it already; it read the same status.
+                let status = self.process.terminationStatus
+                return self.process.terminationReason == .exit ? .exit(status) : .signal(status)
+            default:
+                break
+            }
+            if ContinuousClock.now >= deadline { return nil }
             usleep(1_000)
         }
-        self.killAndReap()
     }
 
     private func endedOrTimedOut(_ deadline: ContinuousClock.Instant) -> Exchange {

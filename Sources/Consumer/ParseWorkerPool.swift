@@ -118,7 +118,7 @@ public final class ParseWorkerPool: Sendable {
 
     /// Kills and reaps `worker` (if still alive) and frees its place.
     func retire(_ worker: ParseWorker) async {
-        await BlockingPool.run { worker.killAndReap() }
+        _ = await BlockingPool.run { worker.killAndReap() }
         self.releasePlace()
     }
 

@@ -67,28 +67,32 @@ public struct WorkerProcessInviteParsing: InviteParsing {
             self.pool.releasePlace()
             return .failure(InviteParser.parserStopped(input, detail: "an answer of \(length) bytes, over the bound"))
         case .ended:
-            await BlockingPool.run { worker.reap(deadline: deadline) }
+            let termination = await BlockingPool.run { worker.reap(deadline: deadline) }
             self.pool.releasePlace()
-            return try Self.result(ofEnded: worker.process, input: input, memoryLimit: self.pool.memoryLimit)
+            return try Self.result(ofEnded: termination, input: input, memoryLimit: self.pool.memoryLimit)
         }
     }
 
     /// How a worker that ended without an answer is read.
     private static func result(
-        ofEnded process: Process, input: InviteInput, memoryLimit: Int
+        ofEnded termination: ParseWorker.Termination?, input: InviteInput, memoryLimit: Int
     ) throws(MessageProcessingError) -> InviteParseResult {
-        switch (process.terminationReason, process.terminationStatus) {
-        case (.exit, ParseWorkerProtocol.memoryLimitExitStatus):
+        switch termination {
+        case .exit(ParseWorkerProtocol.memoryLimitExitStatus):
             // The message needs more memory than a parse may use: it would again on every retry.
             return .failure(InviteParser.overMemoryLimit(input, bytes: memoryLimit))
-        case (.uncaughtSignal, let signal) where Self.crashSignals.contains(signal):
+        case .signal(let signal) where Self.crashSignals.contains(signal):
             // GMime or libical crashed on this message: it would crash again on every retry.
             return .failure(InviteParser.parserStopped(input, detail: "signal \(signal)"))
-        case (.uncaughtSignal, let signal):
+        case .signal(let signal):
             // Stopped from outside (shutdown, the OOM killer): not the message's fault.
             throw MessageProcessingError(.transient, stage: .parse, reason: "the parse worker was stopped by signal \(signal)")
-        case (_, let status):
+        case .exit(let status):
             throw MessageProcessingError(.transient, stage: .parse, reason: "the parse worker exited with status \(status)")
+        case nil:
+            throw MessageProcessingError(
+                .transient, stage: .parse,
+                reason: "the parse worker did not end within \(ParseWorker.endTimeout) of being killed")
         }
     }
 }

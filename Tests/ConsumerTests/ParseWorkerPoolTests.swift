@@ -1,4 +1,4 @@
-import Consumer
+@testable import Consumer
 import Foundation
 import Invites
 import Testing
@@ -82,6 +82,21 @@ struct ParseWorkerPoolTests {
         Self.expectPublished(try await parsing.parse(Self.invite(1)), 1)
         #expect(parsing.pool.startedWorkers == 2)
         await parsing.shutdown()
+    }
+
+    @Test func aKilledWorkersEndIsReadWithItsSignalWithinTheBoundAndItIsReaped() throws {
+        let worker = try ParseWorker(executable: try Self.firstWorkerThen("exec sleep 60"), memoryLimit: 64 << 20)
+        let started = ContinuousClock.now
+        #expect(worker.killAndReap() == .signal(SIGKILL))
+        #expect(ContinuousClock.now - started < ParseWorker.endTimeout)
+        #expect(Self.isReaped(worker.pid))
+        #expect(worker.killAndReap() == .signal(SIGKILL), "asked again once reaped: Foundation's record of the same end")
+    }
+
+    @Test func aWorkerThatExitsIsReadWithItsExitStatus() throws {
+        let worker = try ParseWorker(executable: try Self.firstWorkerThen("exit 7"), memoryLimit: 64 << 20)
+        #expect(worker.reap(deadline: .now + .seconds(20)) == .exit(7))
+        #expect(Self.isReaped(worker.pid))
     }
 
     @Test func theRealWorkerIsKilledInsideLibicalAndReplaced() async throws {
