@@ -19,10 +19,12 @@ certs:
 # with smtp-source as the client: throughput table, STARTTLS, latency, memory; plots in docs/
 # (bench/intake_bench.py; ARGS="--quick", ARGS="throughput --sizes 10240" and so on).
 bench:
-	bash scripts/install-deps.sh
+	bash scripts/install-deps.sh --with-test-tools
 	bash scripts/install-bench-deps.sh
 	swift build -c release --product cis
 	CIS_BINARY="$(CURDIR)/.build/release/cis" python3 bench/intake_bench.py $(ARGS)
+	bash bench/consumer_throughput.sh --messages 4000 --rounds 3 cis="$(CURDIR)/.build/release/cis"
+	python3 bench/aws_intake.py --cis "$(CURDIR)/.build/release/cis"
 
 # The drop box alone, in process: group commit against one fsync per message (bench/run.sh).
 bench-dropbox:

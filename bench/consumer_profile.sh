@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BINARY=$1; OUT=$2; MESSAGES=${3:-2000}; ISOLATION=${4:-}
-CORPUS="${CIS_SHARED_DIR:-/work/shared}/corpus/imip"
+CORPUS="${CIS_SHARED_DIR:-$PWD/../shared}/corpus/imip"
 BASE="$PWD/.build-benchdata/profile-$(date +%Y%m%d%H%M%S)-$$"
 mkdir -p "$BASE"
 trap 'rm -rf "$BASE"' EXIT

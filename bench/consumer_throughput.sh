@@ -21,7 +21,7 @@ cd "$(dirname "$0")/.."
 MESSAGES=4000
 ROUNDS=3
 CONCURRENCY=4
-CORPUS="${CIS_SHARED_DIR:-/work/shared}/corpus/imip"
+CORPUS="${CIS_SHARED_DIR:-$PWD/../shared}/corpus/imip"
 SYNTHETIC=0
 TARGET=2000
 OLD_FIGURE=290
@@ -59,6 +59,10 @@ for _ in $(seq 1 200); do
     python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$PORT),1)" 2>/dev/null && break
     sleep 0.1
 done
+if [ "$SYNTHETIC" = 0 ] && [ ! -d "$CORPUS" ]; then
+    echo "no corpus at $CORPUS (set CIS_SHARED_DIR): the consumer runs on synthetic invites instead"
+    SYNTHETIC=1
+fi
 if [ "$SYNTHETIC" = 1 ]; then
     python3 bench/deliver_invites.py "$PORT" "$MESSAGES"
     echo "delivered $MESSAGES synthetic invites"
