@@ -28,13 +28,13 @@ struct FileSystemObjectStoreTests {
             "mail-from": "\"quoted\"@example.com", "helo": "back\\slash/slash", "controls": "\u{0}\u{1}\t\n\r\u{1F}",
             "unicode": "é€😀\u{2028}", "": "empty key", "empty": "",
         ]
-        #expect(try ObjectMetadataReader.decode(try ObjectMetadataTable.encode(metadata)) == metadata)
+        #expect(try ObjectMetadataTable.decode(try ObjectMetadataTable.encode(metadata)) == metadata)
         let directory = try TemporaryDirectory()
         let store = try FileSystemObjectStore(directory: directory.path)
         _ = try await store.put(key: "k", body: SegmentedBody(bytes: [1]), metadata: metadata)
         #expect(try await store.get(key: "k").metadata == metadata)
         for malformed in ["[]", #"{"a":1}"#, #"{"a":null}"#, #"{"a":"x","a":"y"}"#, #"{"a":"x""#] {
-            #expect(throws: (any Error).self) { try ObjectMetadataReader.decode(malformed) }
+            #expect(throws: (any Error).self) { try ObjectMetadataTable.decode(malformed) }
         }
     }
 

@@ -175,7 +175,8 @@ package struct JournalRecord: Equatable, Sendable {
         let metadataEnd = keyEnd + lengths.metadataLength
         let bodyEnd = metadataEnd + lengths.bodyLength
         guard let key = String(validating: payload[0..<keyEnd], as: UTF8.self),
-            let metadata = try? ObjectMetadataTable.decode(Data(payload[keyEnd..<metadataEnd]))
+            let metadataText = String(validating: payload[keyEnd..<metadataEnd], as: UTF8.self),
+            let metadata = try? ObjectMetadataTable.decode(metadataText)
         else { return nil }
         var notification: JournaledNotification?
         if let notificationLengths = lengths.notificationLengths {
