@@ -94,17 +94,10 @@ public final class FileDescriptor {
     /// Reads exactly `count` bytes from the current position (a pipe's short reads joined);
     /// nil when the input ends before the first byte, `TruncatedRead` when it ends after it.
     public func read(exactly count: Int) throws -> [UInt8]? {
-        var bytes = [UInt8](repeating: 0, count: count)
-        var filled = 0
-        while filled < count {
-            let read = try bytes.withUnsafeMutableBytes { try self.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[filled...])) }
-            if read == 0 {
-                if filled == 0 { return nil }
-                throw TruncatedRead(path: self.path, expected: count, received: filled)
-            }
-            filled += read
-        }
-        return bytes
+        let (bytes, filled) = try self.fill(count) { buffer, _ in try self.read(into: buffer) }
+        if filled == count { return bytes }
+        if filled == 0 { return nil }
+        throw TruncatedRead(path: self.path, expected: count, received: filled)
     }
 
     public struct TruncatedRead: Error, Equatable, CustomStringConvertible {
@@ -130,16 +123,23 @@ public final class FileDescriptor {
 
     /// Reads exactly `count` bytes at `offset`; nil when the file ends first.
     public func read(count: Int, at offset: Int) throws -> [UInt8]? {
+        let (bytes, filled) = try self.fill(count) { buffer, filled in try self.read(into: buffer, at: offset + filled) }
+        return filled == count ? bytes : nil
+    }
+
+    /// `count` bytes gathered by `read` (given the rest of the buffer and the bytes so far),
+    /// until it returns 0; `filled` is less than `count` then.
+    private func fill(
+        _ count: Int, _ read: (UnsafeMutableRawBufferPointer, Int) throws -> Int
+    ) rethrows -> (bytes: [UInt8], filled: Int) {
         var bytes = [UInt8](repeating: 0, count: count)
         var filled = 0
         while filled < count {
-            let read = try bytes.withUnsafeMutableBytes {
-                try self.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[filled...]), at: offset + filled)
-            }
-            if read == 0 { return nil }
-            filled += read
+            let got = try bytes.withUnsafeMutableBytes { try read(UnsafeMutableRawBufferPointer(rebasing: $0[filled...]), filled) }
+            if got == 0 { break }
+            filled += got
         }
-        return bytes
+        return (bytes, filled)
     }
 
     /// The whole file from its start.
