@@ -6,6 +6,14 @@ import SMTPCore
 struct ActivityRecordingSink: DirectMessageSink {
     let sink: any MessageSink
     let activity: ActivityLog
+    /// `sink` when it has a direct path (cast once here, not per message).
+    private let directSink: (any DirectMessageSink)?
+
+    init(sink: any MessageSink, activity: ActivityLog) {
+        self.sink = sink
+        self.activity = activity
+        self.directSink = sink as? any DirectMessageSink
+    }
 
     func deliver(_ message: ReceivedMessage) async throws -> DeliveryReceipt {
         let started = ContinuousClock.now
@@ -19,11 +27,11 @@ struct ActivityRecordingSink: DirectMessageSink {
         }
     }
 
-    var deliversDirectly: Bool { (self.sink as? any DirectMessageSink)?.deliversDirectly ?? false }
+    var deliversDirectly: Bool { self.directSink?.deliversDirectly ?? false }
 
     func submit(_ message: ReceivedMessage, completion: @escaping @Sendable (Result<DeliveryReceipt, any Error>) -> Void) {
         let started = ContinuousClock.now
-        guard let sink = self.sink as? any DirectMessageSink else {
+        guard let sink = self.directSink else {
             self.deliverInTask(message, completion: completion)
             return
         }
