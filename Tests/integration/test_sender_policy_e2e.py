@@ -408,7 +408,8 @@ def test_enforce_retries_a_sender_left_unverified_by_a_dns_outage_then_decides(s
         dns.resolver.set_zone({"example.com": [("TXT", "v=spf1 ip4:127.0.0.0/8 -all")]})
         deadline = time.monotonic() + WAIT_SECONDS
         path = topics / "create.jsonl"
-        while not path.exists() and time.monotonic() < deadline:
+        # The append that writes the line creates the file: wait for the whole line.
+        while not (path.exists() and path.read_text().endswith("\n")) and time.monotonic() < deadline:
             time.sleep(0.1)
         [line] = path.read_text().splitlines()
         event = json.loads(json.loads(line)["Message"])
@@ -424,7 +425,8 @@ def test_enforce_retries_a_sender_left_unverified_by_a_dns_outage_then_decides(s
         plain_send(at_once.port, plain_invite(refused_uid))
         deadline = time.monotonic() + WAIT_SECONDS
         path = at_once.data_dir / "topics" / "failure.jsonl"
-        while not path.exists() and time.monotonic() < deadline:
+        # The append that writes the line creates the file: wait for the whole line.
+        while not (path.exists() and path.read_text().endswith("\n")) and time.monotonic() < deadline:
             time.sleep(0.1)
         [line] = path.read_text().splitlines()
         failure = json.loads(json.loads(line)["Message"])
