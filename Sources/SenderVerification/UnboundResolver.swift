@@ -35,6 +35,10 @@ public final class UnboundResolver: DNSResolving, @unchecked Sendable {
         try check(ub_ctx_set_option(context, "do-not-query-localhost:", "no"), "do-not-query-localhost")
         try check(ub_ctx_set_option(context, "msg-cache-size:", String(cacheBytes)), "msg-cache-size")
         try check(ub_ctx_set_option(context, "rrset-cache-size:", String(cacheBytes)), "rrset-cache-size")
+        // Records in the order the server sent them: libspf2 checks only the first 10 MX or
+        // PTR names, so a rotated order (libunbound 1.17's default) made the same DNS data give
+        // pass on one try and permerror on the retry.
+        try check(ub_ctx_set_option(context, "rrset-roundrobin:", "no"), "rrset-roundrobin")
         if let forwarder {
             try check(ub_ctx_set_fwd(context, forwarder.unboundText), "forwarder \(forwarder)")
             // Every name is the forwarder's to answer, reverse zones of private and
