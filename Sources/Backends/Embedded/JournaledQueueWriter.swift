@@ -15,9 +15,12 @@ import Logging
 /// commits once with `synchronous = FULL`, which makes every earlier transaction durable.
 /// Rows of older epochs are removed once the journal has moved on to a new one.
 final class JournaledQueueWriter: @unchecked Sendable {
-    // @unchecked: `core` is used only with `lock` held.
-    private let lock = NSLock()
+    // @unchecked: `core` is used only with `connectionLock` held; `pending` has its own lock,
+    // so that `enqueue`, which the committer calls before it answers a batch, never waits
+    // for the connection (a transaction that waits out another process's write lock).
+    private let connectionLock = NSLock()
     private let core: Core
+    private let pending = PendingNotifications()
     private let batcher: Batcher<Drain>
 
     static let retryDelay: TimeInterval = 1
@@ -25,48 +28,47 @@ final class JournaledQueueWriter: @unchecked Sendable {
 
     init(
         queuePath: String, maxReceiveCount: Int, onApplied: @escaping @Sendable () -> Void, logger: Logger,
-        retryDelay: TimeInterval = JournaledQueueWriter.retryDelay
+        retryDelay: TimeInterval = JournaledQueueWriter.retryDelay,
+        busyTimeoutMilliseconds: Int32 = JournaledQueueWriter.busyTimeoutMilliseconds
     ) throws {
-        let core = try Core(path: queuePath, maxReceiveCount: maxReceiveCount, onApplied: onApplied, logger: logger)
+        let core = try Core(
+            path: queuePath, maxReceiveCount: maxReceiveCount, busyTimeoutMilliseconds: busyTimeoutMilliseconds,
+            onApplied: onApplied, logger: logger)
         self.core = core
-        self.batcher = Batcher(maximumBatchSize: 1, handler: Drain(lock: self.lock, core: core, retryDelay: retryDelay))
+        self.batcher = Batcher(
+            maximumBatchSize: 1,
+            handler: Drain(connectionLock: self.connectionLock, core: core, pending: self.pending, retryDelay: retryDelay))
     }
 
     /// Queues a batch's notifications for insertion, after the journal made them durable.
     func enqueue(_ notifications: [JournaledNotification], epoch: UInt64) {
         guard !notifications.isEmpty else { return }
-        self.lock.lock()
-        self.core.pending.append((notifications, epoch))
-        self.lock.unlock()
+        self.pending.append(notifications, epoch: epoch)
         self.batcher.submit(())
     }
 
     /// Inserts whatever is pending, then commits durably; throws when either fails (the
     /// journal must then keep its records).
     func makeDurable() throws {
-        self.lock.lock()
-        defer { self.lock.unlock() }
-        try self.core.applyPending()
+        self.connectionLock.lock()
+        defer { self.connectionLock.unlock() }
+        try self.core.apply(self.pending)
         try self.core.commitDurably()
     }
 
     /// At start-up, before the journal is emptied: inserts the notifications of its records
     /// that are not in the table yet and makes the table durable. Returns how many it inserted.
     func applyReplayed(_ notifications: [JournaledNotification], epoch: UInt64) throws -> Int {
-        self.lock.lock()
-        defer { self.lock.unlock() }
-        try self.core.applyPending()
+        self.connectionLock.lock()
+        defer { self.connectionLock.unlock() }
+        try self.core.apply(self.pending)
         let inserted = try self.core.apply(notifications, epoch: epoch)
         try self.core.commitDurably()
         return inserted
     }
 
     /// Notifications handed over but not yet in the table.
-    var pendingCount: Int {
-        self.lock.lock()
-        defer { self.lock.unlock() }
-        return self.core.pending.reduce(0) { $0 + $1.notifications.count }
-    }
+    var pendingCount: Int { self.pending.count }
 
     /// The connection and what waits for it.
     fileprivate final class Core {
@@ -77,13 +79,14 @@ final class JournaledQueueWriter: @unchecked Sendable {
         private let touchSync: SQLiteDatabase.Statement
         let onApplied: @Sendable () -> Void
         let logger: Logger
-        /// Notifications not yet in the table (inserted by the drain, or by `makeDurable`).
-        var pending: [(notifications: [JournaledNotification], epoch: UInt64)] = []
         /// The epoch whose older rows were last removed.
         private var prunedBefore: UInt64?
         var failingSince: Date?
 
-        init(path: String, maxReceiveCount: Int, onApplied: @escaping @Sendable () -> Void, logger: Logger) throws {
+        init(
+            path: String, maxReceiveCount: Int, busyTimeoutMilliseconds: Int32, onApplied: @escaping @Sendable () -> Void,
+            logger: Logger
+        ) throws {
             self.database = try SQLiteDatabase(path: path)
             try self.database.execute(
                 """
@@ -94,7 +97,7 @@ final class JournaledQueueWriter: @unchecked Sendable {
             self.tables = try QueueTables(database: self.database, maxReceiveCount: maxReceiveCount)
             // A queue database locked for long (a stuck consumer, a backup) must not hold up a
             // checkpoint, and with it the intake, for more than this; it is retried later.
-            self.database.setBusyTimeout(milliseconds: JournaledQueueWriter.busyTimeoutMilliseconds)
+            self.database.setBusyTimeout(milliseconds: busyTimeoutMilliseconds)
             self.insertApplied = try self.database.prepare(
                 "INSERT OR IGNORE INTO journal_applied (message_id, epoch) VALUES (?1, ?2)")
             self.pruneApplied = try self.database.prepare("DELETE FROM journal_applied WHERE epoch <> ?1")
@@ -104,14 +107,20 @@ final class JournaledQueueWriter: @unchecked Sendable {
         }
 
         /// Inserts every pending batch in one transaction; they stay pending if it fails.
-        func applyPending() throws {
-            guard !self.pending.isEmpty else { return }
-            try self.transaction {
-                for batch in self.pending {
-                    _ = try self.insert(batch.notifications, epoch: batch.epoch)
+        func apply(_ pending: PendingNotifications) throws {
+            let batches = pending.take()
+            guard !batches.isEmpty else { return }
+            do {
+                try self.transaction {
+                    for batch in batches {
+                        _ = try self.insert(batch.notifications, epoch: batch.epoch)
+                    }
                 }
+            } catch {
+                pending.putBack(batches)
+                throw error
             }
-            self.pending = []
+            pending.taken(applied: batches)
             self.onApplied()
         }
 
@@ -164,23 +173,25 @@ final class JournaledQueueWriter: @unchecked Sendable {
     /// The batcher's job: insert what is pending; on failure, try again after `retryDelay`.
     private final class Drain: BatchHandler {
         typealias Job = Void
-        private let lock: NSLock
+        private let connectionLock: NSLock
         private let core: Core
+        private let pending: PendingNotifications
         private let retryDelay: TimeInterval
         private var retryAt: Date?
 
-        init(lock: NSLock, core: Core, retryDelay: TimeInterval) {
-            self.lock = lock
+        init(connectionLock: NSLock, core: Core, pending: PendingNotifications, retryDelay: TimeInterval) {
+            self.connectionLock = connectionLock
             self.core = core
+            self.pending = pending
             self.retryDelay = retryDelay
         }
 
         func run(_ jobs: [Void]) {
             if jobs.isEmpty, let retryAt = self.retryAt, retryAt > Date() { return }
-            self.lock.lock()
-            defer { self.lock.unlock() }
+            self.connectionLock.lock()
+            defer { self.connectionLock.unlock() }
             do {
-                try self.core.applyPending()
+                try self.core.apply(self.pending)
                 if self.core.failingSince != nil {
                     self.core.logger.notice("queue: journaled notifications are being inserted again")
                 }
@@ -191,7 +202,7 @@ final class JournaledQueueWriter: @unchecked Sendable {
                     self.core.failingSince = Date()
                     self.core.logger.warning(
                         "queue: journaled notifications could not be inserted yet; they are durable in the object journal and are retried",
-                        metadata: ["queue.error": "\(error)", "queue.pending": "\(self.core.pending.reduce(0) { $0 + $1.notifications.count })"])
+                        metadata: ["queue.error": "\(error)", "queue.pending": "\(self.pending.count)"])
                 }
                 self.retryAt = Date().addingTimeInterval(self.retryDelay)
             }
