@@ -274,7 +274,8 @@ let package = Package(
         .testTarget(
             name: "BackendsTests",
             dependencies: [
-                "TestSupport", "Backends", "AWS", "FileIO", "Notifications", .product(name: "Logging", package: "swift-log"),
+                "TestSupport", "Backends", "AWS", "BlockingWork", "FileIO", "Notifications",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(

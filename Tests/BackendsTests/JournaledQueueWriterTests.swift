@@ -1,4 +1,5 @@
 @testable import Backends
+import BlockingWork
 import Foundation
 import Logging
 import TestSupport
@@ -28,16 +29,15 @@ struct JournaledQueueWriterTests {
 
         // Hand-overs spread over a second while the drain waits for the lock: before the
         // pending list had its own lock, the first of them waited for the drain's transaction.
-        let handedOver = DispatchSemaphore(value: 0)
         let handOvers = 20
-        Thread.detachNewThread {
-            for index in 1...handOvers {
-                writer.enqueue([Self.notification(index)], epoch: 1)
-                Thread.sleep(forTimeInterval: 0.05)
-            }
-            handedOver.signal()
-        }
-        let returned = handedOver.wait(timeout: .now() + 30) == .success
+        let (returned, _) = await FirstOutcome.of(
+            {
+                for index in 1...handOvers {
+                    writer.enqueue([Self.notification(index)], epoch: 1)
+                    try? await Task.sleep(for: .milliseconds(50))
+                }
+                return true
+            }, timeout: .seconds(30), otherwise: { false })
         #expect(returned, "enqueue waited for the writer's transaction")
         #expect(writer.pendingCount == handOvers + 1)
 
